@@ -1,0 +1,180 @@
+"""Domain errors: what went wrong, in terms a caller can act on.
+
+Each error has a stable `reason` (UPPER_SNAKE_CASE) and `metadata` with the dynamic values (ids,
+the provider's request id and error code), so the edge can turn it into a precise status without
+reading messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One invalid field: its path (e.g. `metadata["k"]`) and what is wrong with it."""
+
+    field: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderContext:
+    """What the payment provider told us about a failure, kept for debugging."""
+
+    request_id: str | None = None
+    error_code: str | None = None
+
+
+class DomainError(Exception):
+    """Base of every error the use cases raise on purpose."""
+
+    reason: str = "DOMAIN_ERROR"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        metadata: Mapping[str, str] | None = None,
+        provider: ProviderContext | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.provider = provider or ProviderContext()
+        self.metadata: dict[str, str] = dict(metadata or {})
+        if self.provider.request_id:
+            self.metadata["stripe_request_id"] = self.provider.request_id
+        if self.provider.error_code:
+            self.metadata["stripe_error_code"] = self.provider.error_code
+
+
+class InvalidInput(DomainError):
+    """The request itself is wrong; retrying it unchanged cannot help."""
+
+    reason = "VALIDATION_FAILED"
+
+    def __init__(
+        self,
+        violations: Sequence[Violation],
+        *,
+        provider: ProviderContext | None = None,
+        reason: str | None = None,
+    ) -> None:
+        summary = "; ".join(f"{v.field}: {v.description}" for v in violations)
+        super().__init__(f"invalid request: {summary}", provider=provider)
+        self.violations = tuple(violations)
+        if reason:
+            self.reason = reason
+
+
+class NotFound(DomainError):
+    """The object named does not exist (in this Stripe account and mode)."""
+
+    def __init__(
+        self, kind: str, object_id: str, *, provider: ProviderContext | None = None
+    ) -> None:
+        label = kind.replace("_", " ")
+        super().__init__(
+            f"{label} {object_id!r} does not exist",
+            metadata={f"{kind}_id": object_id},
+            provider=provider,
+        )
+        self.kind = kind
+        self.object_id = object_id
+        self.reason = f"{kind.upper()}_NOT_FOUND"
+
+
+class ExternalProductIdTaken(DomainError):
+    """Another product already uses this external_product_id."""
+
+    reason = "EXTERNAL_PRODUCT_ID_TAKEN"
+
+    def __init__(
+        self, external_product_id: str, product_id: str, *, provider: ProviderContext | None = None
+    ) -> None:
+        super().__init__(
+            f"external_product_id {external_product_id!r} is already used by product {product_id}",
+            metadata={"external_product_id": external_product_id, "product_id": product_id},
+            provider=provider,
+        )
+        self.external_product_id = external_product_id
+        self.product_id = product_id
+
+
+class RequestIdReused(DomainError):
+    """A request_id was sent again with different parameters."""
+
+    reason = "REQUEST_ID_REUSED"
+
+    def __init__(
+        self, operation: str, request_id: str, *, provider: ProviderContext | None = None
+    ) -> None:
+        super().__init__(
+            f"request_id {request_id!r} was already used for a {operation} call with other "
+            "parameters; use a new request_id for a new request",
+            metadata={"request_id": request_id, "operation": operation},
+            provider=provider,
+        )
+
+
+class ProductNotPurchasable(DomainError):
+    """The product exists but cannot be sold now (archived, or without a price)."""
+
+    reason = "PRODUCT_NOT_PURCHASABLE"
+
+    def __init__(self, product_id: str, why: str) -> None:
+        super().__init__(
+            f"product {product_id} cannot be sold: {why}", metadata={"product_id": product_id}
+        )
+
+
+class RequestConflict(DomainError):
+    """The same request is already being processed (a concurrent retry); retry shortly."""
+
+    reason = "REQUEST_IN_PROGRESS"
+
+
+class RetryableError(DomainError):
+    """The provider could not serve the call now; the same call may succeed later."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after_seconds: float,
+        metadata: Mapping[str, str] | None = None,
+        provider: ProviderContext | None = None,
+    ) -> None:
+        super().__init__(message, metadata=metadata, provider=provider)
+        self.retry_after_seconds = retry_after_seconds
+
+
+class RateLimited(RetryableError):
+    """The provider rate-limited us and the caller's deadline left no room to wait."""
+
+    reason = "STRIPE_RATE_LIMITED"
+
+
+class ProviderUnavailable(RetryableError):
+    """The provider is down, failing, or did not answer in time."""
+
+    reason = "STRIPE_UNAVAILABLE"
+
+
+class ProviderRejected(DomainError):
+    """The provider refused the request as invalid for a reason we did not catch earlier."""
+
+    reason = "STRIPE_INVALID_REQUEST"
+
+
+class ProviderMisconfigured(DomainError):
+    """The provider refused our credentials: the service is misconfigured, not the caller."""
+
+    reason = "STRIPE_AUTHENTICATION_FAILED"
+
+
+class DeadlineExceeded(DomainError):
+    """The caller's deadline passed before the work could be done."""
+
+    reason = "DEADLINE_EXCEEDED"

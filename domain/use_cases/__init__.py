@@ -1,0 +1,20 @@
+"""One use case per RPC; each takes a command and the call's context."""
+
+from domain.use_cases.create_checkout import CheckoutDefaults, CreateCheckout, CreateCheckoutCommand
+from domain.use_cases.create_customer import CreateCustomer, CreateCustomerCommand
+from domain.use_cases.create_product import CreateProduct, CreateProductCommand
+from domain.use_cases.get_payment_status import GetPaymentStatus
+from domain.use_cases.get_product import GetProduct, ProductLookup
+
+__all__ = [
+    "CheckoutDefaults",
+    "CreateCheckout",
+    "CreateCheckoutCommand",
+    "CreateCustomer",
+    "CreateCustomerCommand",
+    "CreateProduct",
+    "CreateProductCommand",
+    "GetPaymentStatus",
+    "GetProduct",
+    "ProductLookup",
+]

@@ -1,0 +1,32 @@
+"""GetProduct: a product by the provider's id or by the caller's external id."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from domain.call import CallContext
+from domain.ports import PaymentGateway
+from domain.product import Product
+
+
+@dataclass(frozen=True, slots=True)
+class ProductLookup:
+    """Exactly one of the two ids is set."""
+
+    product_id: str = ""
+    external_product_id: str = ""
+
+
+class GetProduct:
+    """Finds one product; NotFound when there is none."""
+
+    def __init__(self, gateway: PaymentGateway) -> None:
+        self._gateway = gateway
+
+    async def __call__(self, lookup: ProductLookup, call: CallContext) -> Product:
+        call.ensure_time_left()
+        if lookup.product_id:
+            return await self._gateway.get_product(lookup.product_id, call.deadline)
+        return await self._gateway.get_product_by_external_id(
+            lookup.external_product_id, call.deadline
+        )
