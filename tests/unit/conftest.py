@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+import pytest
+
+from domain.call import CallContext
+from tests.unit.fake_gateway import FakeGateway
+
+
+@pytest.fixture
+def gateway() -> FakeGateway:
+    return FakeGateway()
+
+
+@pytest.fixture
+def call() -> CallContext:
+    return CallContext(caller_id="caller-a")

@@ -1,0 +1,143 @@
+"""An in-memory PaymentGateway for use-case tests: behaves like the port promises, no I/O."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+
+from domain.call import WriteOptions
+from domain.checkout import CheckoutSession, NewCheckout
+from domain.customer import Customer, NewCustomer
+from domain.errors import ExternalProductIdTaken, NotFound, RequestIdReused
+from domain.money import Money
+from domain.payment_status import PaymentRefKind, PaymentSnapshot
+from domain.product import NewProduct, Product
+
+_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@dataclass
+class FakeGateway:
+    """Keeps objects in dicts; replays writes by idempotency key like the real provider."""
+
+    customers: dict[str, Customer] = field(default_factory=dict)
+    products: dict[str, Product] = field(default_factory=dict)
+    checkouts: dict[str, NewCheckout] = field(default_factory=dict)
+    snapshots: dict[str, PaymentSnapshot] = field(default_factory=dict)
+    calls: list[str] = field(default_factory=list)
+    writes: list[WriteOptions] = field(default_factory=list)
+    _replays: dict[str, tuple[object, object]] = field(default_factory=dict)
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def _replay(self, options: WriteOptions, params: object) -> object | None:
+        self.writes.append(options)
+        if options.idempotency_key is None or options.idempotency_key not in self._replays:
+            return None
+        first_params, result = self._replays[options.idempotency_key]
+        if first_params != params:
+            raise RequestIdReused(options.operation, options.request_id)
+        return result
+
+    def _remember(self, options: WriteOptions, params: object, result: object) -> None:
+        if options.idempotency_key is not None:
+            self._replays[options.idempotency_key] = (params, result)
+
+    async def create_customer(self, new: NewCustomer, options: WriteOptions) -> Customer:
+        self.calls.append("create_customer")
+        if (replayed := self._replay(options, new)) is not None:
+            assert isinstance(replayed, Customer)
+            return replayed
+        customer = Customer(
+            id=f"cus_{next(self._ids)}",
+            email=new.email,
+            name=new.name,
+            metadata=dict(new.metadata),
+            created_at=_EPOCH,
+        )
+        self.customers[customer.id] = customer
+        self._remember(options, new, customer)
+        return customer
+
+    async def create_product(self, new: NewProduct, options: WriteOptions) -> Product:
+        self.calls.append("create_product")
+        if (replayed := self._replay(options, new)) is not None:
+            assert isinstance(replayed, Product)
+            return replayed
+        product_id = f"prod_{new.external_product_id}"
+        if product_id in self.products:
+            raise ExternalProductIdTaken(new.external_product_id, product_id)
+        product = Product(
+            id=product_id,
+            name=new.name,
+            description=new.description,
+            external_product_id=new.external_product_id,
+            price_id=f"price_{next(self._ids)}",
+            price=new.price,
+            active=True,
+            metadata=dict(new.metadata),
+            created_at=_EPOCH,
+        )
+        self.products[product.id] = product
+        self._remember(options, new, product)
+        return product
+
+    async def get_product(self, product_id: str, deadline: float | None) -> Product:
+        self.calls.append("get_product")
+        if product_id not in self.products:
+            raise NotFound("product", product_id)
+        return self.products[product_id]
+
+    async def get_product_by_external_id(
+        self, external_product_id: str, deadline: float | None
+    ) -> Product:
+        self.calls.append("get_product_by_external_id")
+        for product in self.products.values():
+            if product.external_product_id == external_product_id:
+                return product
+        raise NotFound("product", external_product_id)
+
+    async def create_checkout(self, new: NewCheckout, options: WriteOptions) -> CheckoutSession:
+        self.calls.append("create_checkout")
+        if new.customer_id not in self.customers:
+            raise NotFound("customer", new.customer_id)
+        price = self.products[new.product_id].price
+        assert price is not None
+        session_id = f"cs_test_{next(self._ids)}"
+        self.checkouts[session_id] = new
+        total = Money(price.amount * new.quantity, price.currency)
+        self.snapshots[session_id] = PaymentSnapshot(
+            id=session_id,
+            kind=PaymentRefKind.CHECKOUT_SESSION,
+            provider_status="open",
+            provider_payment_status="unpaid",
+            checkout_session_id=session_id,
+            payment_intent_id=None,
+            customer_id=new.customer_id,
+            total=total,
+        )
+        return CheckoutSession(
+            id=session_id,
+            url=f"https://checkout.example/{session_id}",
+            expires_at=_EPOCH + timedelta(hours=24),
+            total=total,
+        )
+
+    def archive(self, product_id: str) -> None:
+        self.products[product_id] = replace(self.products[product_id], active=False)
+
+    async def get_checkout_session(
+        self, session_id: str, deadline: float | None
+    ) -> PaymentSnapshot:
+        self.calls.append("get_checkout_session")
+        return self._snapshot(session_id, PaymentRefKind.CHECKOUT_SESSION, "checkout_session")
+
+    async def get_payment_intent(self, intent_id: str, deadline: float | None) -> PaymentSnapshot:
+        self.calls.append("get_payment_intent")
+        return self._snapshot(intent_id, PaymentRefKind.PAYMENT_INTENT, "payment_intent")
+
+    def _snapshot(self, object_id: str, kind: PaymentRefKind, label: str) -> PaymentSnapshot:
+        snapshot = self.snapshots.get(object_id)
+        if snapshot is None or snapshot.kind is not kind:
+            raise NotFound(label, object_id)
+        return snapshot
