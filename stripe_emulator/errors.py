@@ -30,6 +30,7 @@ class StripeError(Exception):
         param: str | None = None,
         headers: Mapping[str, str] | None = None,
         saved: bool = True,
+        rule: str | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -39,6 +40,9 @@ class StripeError(Exception):
         self.param = param
         self.headers = dict(headers or {})
         self.saved = saved
+        # Which param check failed ("unknown", "integer", "enum", ...), for conformance tests;
+        # never sent.
+        self.rule = rule
 
     def envelope(self, request_id: str | None) -> dict[str, Any]:
         """The JSON body; Stripe omits keys that do not apply rather than sending null."""
@@ -70,6 +74,7 @@ def parameter_unknown(param: str) -> StripeError:
         code="parameter_unknown",
         param=param,
         saved=False,
+        rule="unknown",
     )
 
 
@@ -80,6 +85,7 @@ def invalid_integer(param: str, raw: object) -> StripeError:
         code="parameter_invalid_integer",
         param=param,
         saved=False,
+        rule="integer",
     )
 
 
@@ -95,9 +101,11 @@ def invalid_empty(param: str) -> StripeError:
     )
 
 
-def invalid_value(param: str, message: str, code: str | None = None) -> StripeError:
+def invalid_value(
+    param: str, message: str, code: str | None = None, rule: str = "value"
+) -> StripeError:
     """A malformed value (wrong shape, out of range, bad enum) — a validation error."""
-    return StripeError(400, message, code=code, param=param, saved=False)
+    return StripeError(400, message, code=code, param=param, saved=False, rule=rule)
 
 
 def invalid_enum(param: str, allowed: Iterable[str]) -> StripeError:
@@ -105,12 +113,10 @@ def invalid_enum(param: str, allowed: Iterable[str]) -> StripeError:
     choices = [choice for choice in allowed if choice]
     listed = choices[0] if len(choices) == 1 else ", ".join(choices[:-1]) + f", or {choices[-1]}"
     leaf = param.rsplit("[", 1)[-1].rstrip("]")
-    return invalid_value(param, f"Invalid {leaf}: must be one of {listed}")
+    return invalid_value(param, f"Invalid {leaf}: must be one of {listed}", rule="enum")
 
 
-def resource_missing(
-    noun: str, object_id: str, param: str, *, status: int = 404
-) -> StripeError:
+def resource_missing(noun: str, object_id: str, param: str, *, status: int = 404) -> StripeError:
     """``No such customer: 'cus_x'`` — 404 on retrieval, 400 when referenced by a parameter."""
     return StripeError(
         status, f"No such {noun}: '{object_id}'", code="resource_missing", param=param

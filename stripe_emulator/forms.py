@@ -31,7 +31,7 @@ def decode_form(raw: bytes | str) -> dict[str, Any]:
     """Parse a urlencoded body or query string into nested params."""
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-        pairs = parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FIELDS)
+        pairs = parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FIELDS, errors="strict")
     except (UnicodeDecodeError, ValueError) as exc:
         raise FormError("Invalid request: the body could not be parsed as a form.") from exc
     return nest(pairs)

@@ -18,6 +18,13 @@ LOCALES = (
     "pl", "pt", "pt-BR", "ro", "ru", "sk", "sl", "sv", "th", "tr", "vi", "zh", "zh-HK", "zh-TW",
 )  # fmt: skip
 
+PAYMENT_METHOD_TYPES = (
+    "acss_debit", "affirm", "afterpay_clearpay", "alipay", "au_becs_debit", "bacs_debit",
+    "bancontact", "blik", "boleto", "card", "cashapp", "customer_balance", "eps", "fpx",
+    "giropay", "grabpay", "ideal", "klarna", "konbini", "link", "oxxo", "p24", "paynow",
+    "paypal", "pix", "promptpay", "sepa_debit", "sofort", "us_bank_account", "wechat_pay", "zip",
+)  # fmt: skip
+
 ADDRESS = Obj(
     {
         "city": Str(),
@@ -123,7 +130,7 @@ CREATE_CHECKOUT_SESSION = Obj(
         "locale": Str(enum=LOCALES),
         "metadata": Metadata(),
         "mode": Str(enum=("payment", "setup", "subscription")),
-        "payment_method_types": Arr(Str()),
+        "payment_method_types": Arr(Str(enum=PAYMENT_METHOD_TYPES)),
         "submit_type": Str(enum=("auto", "book", "donate", "pay")),
         "success_url": Str(),
     },

@@ -78,14 +78,16 @@ def _object(spec: Obj, value: Mapping[str, Any], prefix: str) -> dict[str, Any]:
 def _value(spec: Spec, value: Any, param: str) -> Any:
     if isinstance(spec, Obj):
         if not isinstance(value, dict):
-            raise errors.invalid_value(param, f"Invalid object: {param} must be an object")
+            raise errors.invalid_value(
+                param, f"Invalid object: {param} must be an object", rule="type"
+            )
         return _object(spec, value, param)
     if isinstance(spec, Arr):
         return _array(spec, value, param)
     if isinstance(spec, Metadata):
         return _metadata(value, param)
     if not isinstance(value, str):
-        raise errors.invalid_value(param, f"Invalid {param}: expected a single value")
+        raise errors.invalid_value(param, f"Invalid {param}: expected a single value", rule="type")
     if isinstance(spec, Int):
         return _integer(spec, value, param)
     if isinstance(spec, Bool):
@@ -97,7 +99,7 @@ def _array(spec: Arr, value: Any, param: str) -> list[Any]:
     if value == "":
         return []
     if not isinstance(value, list):
-        raise errors.invalid_value(param, f"Invalid array: {param} must be an array")
+        raise errors.invalid_value(param, f"Invalid array: {param} must be an array", rule="type")
     return [_value(spec.items, item, f"{param}[{index}]") for index, item in enumerate(value)]
 
 
@@ -135,14 +137,16 @@ def _integer(spec: Int, value: str, param: str) -> int:
             param, f"This value must be greater than or equal to {spec.minimum}."
         )
     if spec.maximum is not None and number > spec.maximum:
-        raise errors.invalid_value(param, f"This value must be less than or equal to {spec.maximum}.")
+        raise errors.invalid_value(
+            param, f"This value must be less than or equal to {spec.maximum}."
+        )
     return number
 
 
 def _boolean(value: str, param: str) -> bool:
     if value in ("true", "false"):
         return value == "true"
-    raise errors.invalid_value(param, f"Invalid boolean: {value}")
+    raise errors.invalid_value(param, f"Invalid boolean: {value}", rule="type")
 
 
 def _string(spec: Str, value: str, param: str) -> str:

@@ -1,0 +1,24 @@
+"""``/v1/customers``."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from stripe_emulator.api import validation
+from stripe_emulator.handler_utils import require, respond, validated_params
+from stripe_emulator.objects.customer import build_customer
+from stripe_emulator.state import state_of
+
+
+async def create(request: web.Request) -> web.Response:
+    params = await validated_params(request, "POST /v1/customers")
+    if "email" in params:
+        validation.email(params["email"])
+    state = state_of(request)
+    customer = state.store.add(build_customer(params, state.now()))
+    return respond(request, customer, params)
+
+
+async def retrieve(request: web.Request) -> web.Response:
+    params = await validated_params(request, "GET /v1/customers/{customer}")
+    return respond(request, require(request, "customer", request.match_info["customer"]), params)

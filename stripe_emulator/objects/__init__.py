@@ -1,0 +1,1 @@
+"""Builders for Stripe objects, shaped like the resources in Stripe's fixtures."""

@@ -1,0 +1,58 @@
+"""Run the application on a TCP port, counting accepted connections for ``/_emulator/stats``."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+from aiohttp import web
+from aiohttp.web_protocol import RequestHandler
+
+from stripe_emulator.app import create_app
+from stripe_emulator.state import STATE, EmulatorState
+
+
+class EmulatorServer:
+    """``await start()``, then ``url``; ``await stop()`` closes the port and all connections."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, record_requests: bool = False):
+        self.host = host
+        self.port = port
+        self.app = create_app(record_requests=record_requests)
+        # No aiohttp access log: the emulator writes its own, cheaper, line per request.
+        self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        self._server: asyncio.Server | None = None
+
+    @property
+    def state(self) -> EmulatorState:
+        return self.app[STATE]
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    async def start(self) -> None:
+        await self._runner.setup()
+        protocol_factory = self._runner.server
+        assert protocol_factory is not None
+        state = self.state
+
+        def counting_factory() -> RequestHandler:
+            # One protocol instance per accepted connection.
+            state.connections += 1
+            return protocol_factory()
+
+        self._server = await asyncio.get_running_loop().create_server(
+            counting_factory, self.host, self.port, reuse_address=True, backlog=1024
+        )
+        sockets = self._server.sockets
+        self.port = sockets[0].getsockname()[1] if sockets else self.port
+        for sock in sockets:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+        await self._runner.cleanup()

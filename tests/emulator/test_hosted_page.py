@@ -1,0 +1,100 @@
+"""The hosted checkout page a person clicks through (plain HTTP, redirects not followed)."""
+
+from __future__ import annotations
+
+import aiohttp
+import stripe
+
+from stripe_emulator.testing import EmulatorHandle
+from tests.emulator.helpers import CANCEL_URL, make_session
+
+
+async def _get(url: str) -> tuple[int, str]:
+    async with aiohttp.ClientSession() as http, http.get(url) as response:
+        return response.status, await response.text()
+
+
+async def _post(url: str, form: dict[str, str] | None = None) -> tuple[int, str, str | None]:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(url, data=form or {}, allow_redirects=False) as response,
+    ):
+        return response.status, await response.text(), response.headers.get("Location")
+
+
+async def test_page_lists_items_and_total_escaped(
+    client: stripe.StripeClient, emulator: EmulatorHandle
+) -> None:
+    product = client.v1.products.create(
+        params={
+            "name": "<script>alert(1)</script> & Co",
+            "default_price_data": {"currency": "usd", "unit_amount": 1250},
+        }
+    )
+    assert isinstance(product.default_price, str)
+    session = client.v1.checkout.sessions.create(
+        params={
+            "mode": "payment",
+            "success_url": "https://shop.example/ok",
+            "line_items": [{"price": product.default_price, "quantity": 3}],
+        }
+    )
+    assert session.url is not None
+    status, html = await _get(session.url)
+    assert status == 200
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co" in html
+    assert "<script>" not in html
+    assert "12.50 USD" in html
+    assert "37.50 USD" in html
+    assert ">Pay</button>" in html
+    assert ">Cancel</button>" in html
+
+
+async def test_pay_button_redirects_to_success_url(
+    client: stripe.StripeClient, emulator: EmulatorHandle
+) -> None:
+    session = make_session(client)
+    status, _, location = await _post(f"{emulator.url}/checkout/{session.id}/pay")
+    assert status == 303
+    assert location == f"https://shop.example/success?session={session.id}"
+    paid = client.v1.checkout.sessions.retrieve(session.id)
+    assert (paid.status, paid.payment_status) == ("complete", "paid")
+
+    status, html = await _get(f"{emulator.url}/checkout/{session.id}")
+    assert "complete" in html
+    assert ">Pay</button>" not in html
+
+
+async def test_declined_card_stays_on_the_page(
+    client: stripe.StripeClient, emulator: EmulatorHandle
+) -> None:
+    session = make_session(client)
+    status, html, _ = await _post(f"{emulator.url}/checkout/{session.id}/pay", {"outcome": "fail"})
+    assert status == 200
+    assert "Your card was declined." in html
+    assert client.v1.checkout.sessions.retrieve(session.id).status == "open"
+
+
+async def test_cancel_button_redirects_to_cancel_url(
+    client: stripe.StripeClient, emulator: EmulatorHandle
+) -> None:
+    session = make_session(client)
+    status, _, location = await _post(f"{emulator.url}/checkout/{session.id}/cancel")
+    assert (status, location) == (303, CANCEL_URL)
+    assert client.v1.checkout.sessions.retrieve(session.id).status == "open"
+
+
+async def test_expired_session_page(client: stripe.StripeClient, emulator: EmulatorHandle) -> None:
+    session = make_session(client)
+    client.v1.checkout.sessions.expire(session.id)
+    status, html = await _get(f"{emulator.url}/checkout/{session.id}")
+    assert status == 200
+    assert "expired" in html
+    status, html, _ = await _post(f"{emulator.url}/checkout/{session.id}/pay")
+    assert status == 400
+
+
+async def test_unknown_session_page_is_404(emulator: EmulatorHandle) -> None:
+    status, html = await _get(f"{emulator.url}/checkout/cs_test_nope")
+    assert status == 404
+    assert "not valid" in html
