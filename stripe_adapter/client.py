@@ -1,0 +1,33 @@
+"""The one StripeClient a process holds, and its shutdown."""
+
+from __future__ import annotations
+
+import stripe
+
+from stripe_adapter.settings import StripeSettings
+from stripe_adapter.transport import DeadlineAwareHTTPClient
+
+
+class StripeConnection:
+    """A StripeClient over a pooled async HTTP client; build one per process, close at shutdown.
+
+    Sharing it keeps TCP/TLS connections to Stripe alive between calls.
+    """
+
+    def __init__(self, settings: StripeSettings) -> None:
+        self._http = DeadlineAwareHTTPClient(
+            timeout_seconds=settings.timeout_seconds,
+            connect_timeout_seconds=settings.connect_timeout_seconds,
+            max_connections=settings.max_connections,
+        )
+        api_base = settings.api_base.rstrip("/") if settings.api_base else None
+        self.client = stripe.StripeClient(
+            settings.api_key,
+            base_addresses={"api": api_base} if api_base else None,
+            max_network_retries=settings.max_network_retries,
+            http_client=self._http,
+        )
+
+    async def aclose(self) -> None:
+        """Closes the pooled connections; the client is unusable afterwards."""
+        await self._http.close_async()

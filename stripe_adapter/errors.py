@@ -1,0 +1,130 @@
+"""Stripe's exceptions, turned into the domain's errors.
+
+Decisions:
+- `resource_missing` names the missing object by the request's own ids: the object a retrieve
+  reads (param `id`), or the id a create references (param `customer`, `line_items[0][price]`).
+- Any other InvalidRequestError is ProviderRejected, not InvalidInput: the use cases validate
+  input before it gets here, and Stripe's `param` names Stripe's field, not one of our API's
+  fields, so it travels in metadata (`stripe_param`) for debugging instead of as a Violation.
+- 409 `idempotency_key_in_use` (a concurrent request with the same key is still running, and the
+  SDK's own retries did not outlast it) is RequestConflict; the caller retries and then gets the
+  first request's result. Other 409s (e.g. lock timeouts) and 5xx are ProviderUnavailable.
+- Authentication and permission errors become ProviderMisconfigured with a fixed message: Stripe's
+  message quotes part of the API key.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import stripe
+
+from domain.errors import (
+    DomainError,
+    ExternalProductIdTaken,
+    NotFound,
+    ProviderContext,
+    ProviderMisconfigured,
+    ProviderRejected,
+    ProviderUnavailable,
+    RequestConflict,
+    RequestIdReused,
+)
+
+_PARAM_WORDS = re.compile(r"[A-Za-z_]+")
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorContext:
+    """What the failing call was about, so errors can name the objects involved.
+
+    `references` maps a Stripe param's last name (`id` for the object a retrieve reads,
+    `customer`, `price`, …) to the (kind, id) it carried. `taken` is (external id, product id)
+    for a product create, where `resource_already_exists` means the external id is taken.
+    """
+
+    operation: str
+    request_id: str = ""
+    references: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    taken: tuple[str, str] | None = None
+
+
+def provider_context(exc: stripe.StripeError) -> ProviderContext:
+    return ProviderContext(request_id=exc.request_id, error_code=error_code(exc))
+
+
+def error_code(exc: stripe.StripeError) -> str | None:
+    """Stripe's error code; the SDK sets `exc.code` only for some classes (not APIError or
+    RateLimitError), but the parsed error body always has it."""
+    if exc.code:
+        return exc.code
+    code = getattr(exc.error, "code", None)
+    return code if isinstance(code, str) else None
+
+
+def to_domain_error(
+    exc: stripe.StripeError, context: ErrorContext, retry_after_seconds: float
+) -> DomainError:
+    """The domain error for a Stripe failure that this adapter does not retry (any more)."""
+    provider = provider_context(exc)
+    if isinstance(exc, stripe.IdempotencyError):
+        return RequestIdReused(context.operation, context.request_id, provider=provider)
+    if isinstance(exc, stripe.InvalidRequestError):
+        return _invalid_request(exc, context, provider)
+    if isinstance(exc, stripe.AuthenticationError | stripe.PermissionError):
+        return ProviderMisconfigured(
+            "Stripe refused the service's credentials "
+            f"(HTTP {exc.http_status}); the service's Stripe configuration must be fixed",
+            provider=provider,
+        )
+    if exc.http_status == 409 and error_code(exc) == "idempotency_key_in_use":
+        return RequestConflict(
+            "the same request is still being processed by Stripe; retry shortly",
+            provider=provider,
+        )
+    if isinstance(exc, stripe.CardError) or _is_client_error(exc):
+        return ProviderRejected(
+            f"Stripe refused the request: {exc.user_message}", provider=provider
+        )
+    return ProviderUnavailable(
+        f"Stripe could not serve the request ({_describe(exc)})",
+        retry_after_seconds=retry_after_seconds,
+        provider=provider,
+    )
+
+
+def _invalid_request(
+    exc: stripe.InvalidRequestError, context: ErrorContext, provider: ProviderContext
+) -> DomainError:
+    if exc.code == "resource_missing":
+        kind, object_id = _missing_object(exc.param, context)
+        return NotFound(kind, object_id, provider=provider)
+    if exc.code == "resource_already_exists" and context.taken is not None:
+        external_id, product_id = context.taken
+        return ExternalProductIdTaken(external_id, product_id, provider=provider)
+    metadata = {"stripe_param": exc.param} if exc.param else {}
+    return ProviderRejected(
+        f"Stripe refused the request: {exc.user_message}", metadata=metadata, provider=provider
+    )
+
+
+def _missing_object(param: str | None, context: ErrorContext) -> tuple[str, str]:
+    """(kind, id) of the missing object, from the param Stripe blamed; the call's target else."""
+    words = _PARAM_WORDS.findall(param or "")
+    if words and words[-1] in context.references:
+        return context.references[words[-1]]
+    if "id" in context.references:
+        return context.references["id"]
+    return "object", param or "unknown"
+
+
+def _is_client_error(exc: stripe.StripeError) -> bool:
+    return exc.http_status is not None and 400 <= exc.http_status < 500
+
+
+def _describe(exc: stripe.StripeError) -> str:
+    if isinstance(exc, stripe.APIConnectionError):
+        return "network error"
+    return f"HTTP {exc.http_status}" if exc.http_status else type(exc).__name__

@@ -1,0 +1,138 @@
+"""Running one Stripe call: deadline first, then 429 retries, then error translation.
+
+The SDK retries connection errors, 409 and 5xx itself (reusing one idempotency key), but not
+429. Here a 429 is retried after Retry-After, or an exponential back-off with jitter, only while
+the caller's deadline leaves room for the wait plus another attempt, and never more than
+`max_rate_limit_retries` times (with or without a deadline: a bound on how hard we hammer a
+rate-limited account). A write's RequestOptions, and so its idempotency key, are the same for
+every attempt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import stripe
+
+from domain.errors import DeadlineExceeded, ProviderUnavailable, RateLimited
+from stripe_adapter.deadline import DeadlinePassed, deadline_scope, remaining
+from stripe_adapter.errors import ErrorContext, provider_context, to_domain_error
+from stripe_adapter.settings import StripeSettings
+
+T = TypeVar("T")
+Send = Callable[[stripe.RequestOptions], Awaitable[T]]
+
+_MIN_ATTEMPT_SECONDS = 0.05  # what a retry needs at least, on top of the wait, to be worth it
+
+
+class StripeCaller:
+    """Runs SDK calls under a deadline and translates every failure into a domain error."""
+
+    def __init__(self, settings: StripeSettings, rng: random.Random | None = None) -> None:
+        self._settings = settings
+        self._rng = rng or random.Random()
+
+    async def run(
+        self,
+        send: Send[T],
+        *,
+        deadline: float | None,
+        context: ErrorContext,
+        idempotency_key: str | None = None,
+    ) -> T:
+        _ensure_time_left(deadline)
+        options: stripe.RequestOptions = {}
+        if idempotency_key is not None:
+            options["idempotency_key"] = idempotency_key
+        retries = 0
+        while True:
+            started = time.monotonic()
+            try:
+                return await _attempt(send, options, deadline)
+            except stripe.RateLimitError as exc:
+                wait = self._rate_limit_wait(exc, retries)
+                if not self._can_retry(wait, retries, deadline, time.monotonic() - started):
+                    raise RateLimited(
+                        "Stripe rate-limited the request; the deadline or retry budget "
+                        "allows no more waiting",
+                        retry_after_seconds=wait,
+                        provider=provider_context(exc),
+                    ) from exc
+                retries += 1
+                await asyncio.sleep(wait)
+            except (stripe.AuthenticationError, stripe.PermissionError) as exc:
+                # Suppress the chained SDK error: its message quotes part of the API key.
+                raise to_domain_error(exc, context, self._unavailable_after) from None
+            except stripe.StripeError as exc:
+                raise to_domain_error(exc, context, self._unavailable_after) from exc
+            except DeadlinePassed as exc:
+                raise _deadline_error(exc, self._unavailable_after) from exc
+            except TimeoutError as exc:
+                raise _deadline_error(DeadlinePassed(), self._unavailable_after) from exc
+
+    @property
+    def _unavailable_after(self) -> float:
+        return self._settings.unavailable_retry_after_seconds
+
+    def _rate_limit_wait(self, exc: stripe.RateLimitError, retries: int) -> float:
+        retry_after = _retry_after_header(exc)
+        if retry_after is not None:
+            return retry_after
+        delay = min(
+            self._settings.rate_limit_base_delay_seconds * 2.0**retries,
+            self._settings.rate_limit_max_delay_seconds,
+        )
+        return delay * self._rng.uniform(0.5, 1.0)  # jitter spreads out competing retries
+
+    def _can_retry(
+        self, wait: float, retries: int, deadline: float | None, attempt_seconds: float
+    ) -> bool:
+        if retries >= self._settings.max_rate_limit_retries:
+            return False
+        left = remaining(deadline)
+        return left is None or wait + max(attempt_seconds, _MIN_ATTEMPT_SECONDS) < left
+
+
+async def _attempt(send: Send[T], options: stripe.RequestOptions, deadline: float | None) -> T:
+    with deadline_scope(deadline):
+        left = remaining(deadline)
+        if left is None:
+            return await send(options)
+        # Hard stop at the deadline, whatever phase (connect, read, SDK back-off) is running.
+        async with asyncio.timeout(left):
+            return await send(options)
+
+
+def _ensure_time_left(deadline: float | None) -> None:
+    left = remaining(deadline)
+    if left is not None and left <= 0:
+        raise DeadlineExceeded("the call's deadline passed before any Stripe request was made")
+
+
+def _deadline_error(exc: DeadlinePassed, retry_after: float) -> Exception:
+    if exc.during_retry_wait:
+        # Stripe failed transiently, and the SDK's back-off before retrying would outlive the
+        # deadline: report the provider's failure now rather than idle until the deadline.
+        return ProviderUnavailable(
+            "Stripe failed transiently and the deadline leaves no time to retry",
+            retry_after_seconds=retry_after,
+        )
+    return DeadlineExceeded(
+        "the call's deadline passed while waiting for Stripe; a write may or may not have been "
+        "applied, and retrying it with the same request_id is safe"
+    )
+
+
+def _retry_after_header(exc: stripe.RateLimitError) -> float | None:
+    """Stripe's Retry-After in seconds, when present and numeric (headers may be any case)."""
+    for name, value in (exc.headers or {}).items():
+        if name.lower() == "retry-after":
+            try:
+                return max(0.0, float(value))
+            except ValueError:
+                return None
+    return None

@@ -1,0 +1,27 @@
+"""How the service talks to Stripe: credentials, where, and how patiently."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class StripeSettings:
+    """Configuration of the one Stripe client a process holds.
+
+    `api_base` points the SDK at another host (the emulator in tests); None means Stripe itself.
+    `timeout_seconds` bounds each HTTP attempt; a caller's deadline shortens it further.
+    `max_network_retries` is the SDK's own retry budget for connection errors, 409 and 5xx.
+    The `rate_limit_*` fields drive this adapter's 429 retries, which the SDK does not do.
+    """
+
+    api_key: str = field(repr=False)  # never printed: repr() of settings ends up in logs
+    api_base: str | None = None
+    timeout_seconds: float = 10.0
+    connect_timeout_seconds: float = 3.0
+    max_network_retries: int = 2
+    max_rate_limit_retries: int = 3
+    rate_limit_base_delay_seconds: float = 0.25
+    rate_limit_max_delay_seconds: float = 5.0
+    max_connections: int = 50
+    unavailable_retry_after_seconds: float = 1.0

@@ -1,0 +1,126 @@
+"""Stripe objects (as plain dicts, from `StripeObject.to_dict()`) → domain entities.
+
+Fields are read defensively (`.get` with a default): a missing or null field must not turn a
+successful Stripe call into a crash after the side effect happened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from domain.checkout import CheckoutSession
+from domain.customer import Customer
+from domain.money import Money
+from domain.payment_status import PaymentRefKind, PaymentSnapshot
+from domain.product import EXTERNAL_ID_METADATA_KEY, Product
+
+Json = Mapping[str, Any]
+
+
+def customer(data: Json) -> Customer:
+    return Customer(
+        id=data["id"],
+        email=_text(data, "email"),
+        name=_text(data, "name"),
+        metadata=metadata(data),
+        created_at=timestamp(data.get("created")),
+    )
+
+
+def product(data: Json) -> Product:
+    """The external id lives in metadata; it is taken out of `metadata` and given its own field."""
+    meta = metadata(data)
+    external_id = meta.pop(EXTERNAL_ID_METADATA_KEY, "")
+    price_id, price = _default_price(data.get("default_price"))
+    return Product(
+        id=data["id"],
+        name=_text(data, "name"),
+        description=_text(data, "description"),
+        external_product_id=external_id,
+        price_id=price_id,
+        price=price,
+        active=bool(data.get("active", True)),
+        metadata=meta,
+        created_at=timestamp(data.get("created")),
+    )
+
+
+def external_product_id(data: Json) -> str:
+    return metadata(data).get(EXTERNAL_ID_METADATA_KEY, "")
+
+
+def checkout_session(data: Json) -> CheckoutSession:
+    return CheckoutSession(
+        id=data["id"],
+        url=_text(data, "url"),
+        expires_at=timestamp(data.get("expires_at")),
+        total=_money(data.get("amount_total"), data.get("currency")) or Money(0, ""),
+    )
+
+
+def session_snapshot(data: Json) -> PaymentSnapshot:
+    return PaymentSnapshot(
+        id=data["id"],
+        kind=PaymentRefKind.CHECKOUT_SESSION,
+        provider_status=_text(data, "status"),
+        provider_payment_status=_text(data, "payment_status"),
+        checkout_session_id=data["id"],
+        payment_intent_id=expandable_id(data.get("payment_intent")),
+        customer_id=expandable_id(data.get("customer")),
+        total=_money(data.get("amount_total"), data.get("currency")),
+    )
+
+
+def intent_snapshot(data: Json) -> PaymentSnapshot:
+    """An intent does not name its checkout session; finding it would cost a list call."""
+    return PaymentSnapshot(
+        id=data["id"],
+        kind=PaymentRefKind.PAYMENT_INTENT,
+        provider_status=_text(data, "status"),
+        provider_payment_status="",
+        checkout_session_id=None,
+        payment_intent_id=data["id"],
+        customer_id=expandable_id(data.get("customer")),
+        total=_money(data.get("amount"), data.get("currency")),
+    )
+
+
+def timestamp(epoch_seconds: object) -> datetime:
+    """Stripe's epoch seconds as an aware UTC datetime (the epoch itself when absent)."""
+    seconds = epoch_seconds if isinstance(epoch_seconds, int) else 0
+    return datetime.fromtimestamp(seconds, tz=UTC)
+
+
+def expandable_id(value: object) -> str | None:
+    """The id of a field Stripe gives as an id, an expanded object, or null."""
+    if isinstance(value, str):
+        return value or None
+    if isinstance(value, Mapping):
+        object_id = value.get("id")
+        return object_id if isinstance(object_id, str) else None
+    return None
+
+
+def metadata(data: Json) -> dict[str, str]:
+    raw = data.get("metadata") or {}
+    return {str(key): str(value) for key, value in raw.items()}
+
+
+def _default_price(value: object) -> tuple[str | None, Money | None]:
+    """(price id, price): an unexpanded id has no amount; a tiered price has no unit_amount."""
+    if isinstance(value, Mapping):
+        return expandable_id(value), _money(value.get("unit_amount"), value.get("currency"))
+    return expandable_id(value), None
+
+
+def _money(amount: object, currency: object) -> Money | None:
+    if isinstance(amount, int) and isinstance(currency, str) and currency:
+        return Money(amount=amount, currency=currency)
+    return None
+
+
+def _text(data: Json, key: str) -> str:
+    value = data.get(key)
+    return value if isinstance(value, str) else ""

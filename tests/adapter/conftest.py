@@ -1,0 +1,87 @@
+"""Gateway → stripe SDK → HTTP on loopback → the Stripe emulator in a background thread."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+
+from domain.call import WriteOptions
+from domain.money import Money
+from domain.product import NewProduct
+from stripe_adapter.gateway import StripePaymentGateway
+from stripe_adapter.settings import StripeSettings
+from stripe_emulator.testing import EmulatorHandle, running_emulator
+
+
+@pytest.fixture(scope="session")
+def emulator_server() -> Iterator[EmulatorHandle]:
+    with running_emulator() as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def emulator(emulator_server: EmulatorHandle) -> EmulatorHandle:
+    """The shared emulator, emptied: no objects, faults, idempotency keys or counters."""
+    emulator_server.reset()
+    return emulator_server
+
+
+def settings_for(emulator: EmulatorHandle, **overrides: Any) -> StripeSettings:
+    values: dict[str, Any] = {
+        "api_key": emulator.api_key,
+        "api_base": emulator.url,
+        "timeout_seconds": 5.0,
+        "max_network_retries": 2,
+    }
+    values.update(overrides)
+    return StripeSettings(**values)
+
+
+@pytest.fixture
+async def gateway(emulator: EmulatorHandle) -> AsyncIterator[StripePaymentGateway]:
+    gateway = StripePaymentGateway.from_settings(settings_for(emulator))
+    yield gateway
+    await gateway.aclose()
+
+
+def write(
+    key: str | None = None,
+    *,
+    deadline_in: float | None = None,
+    operation: str = "CreateCustomer",
+    request_id: str = "",
+) -> WriteOptions:
+    deadline = None if deadline_in is None else time.monotonic() + deadline_in
+    return WriteOptions(
+        idempotency_key=key, deadline=deadline, operation=operation, request_id=request_id
+    )
+
+
+def in_seconds(seconds: float) -> float:
+    return time.monotonic() + seconds
+
+
+def new_product(external_id: str = "sku-1", **overrides: Any) -> NewProduct:
+    values: dict[str, Any] = {
+        "name": "Widget",
+        "description": "A fine widget",
+        "price": Money(1500, "usd"),
+        "external_product_id": external_id,
+        "metadata": {"team": "payments"},
+    }
+    values.update(overrides)
+    return NewProduct(**values)
+
+
+def object_count(emulator: EmulatorHandle, kind: str) -> int:
+    counts: dict[str, int] = emulator.stats()["objects"]
+    return counts.get(kind, 0)
+
+
+def api_requests(emulator: EmulatorHandle) -> dict[str, int]:
+    """Counts of `/v1` requests the emulator received, by "METHOD route"."""
+    requests: dict[str, int] = emulator.stats()["requests"]
+    return {route: n for route, n in requests.items() if " /v1/" in route}

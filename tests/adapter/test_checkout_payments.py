@@ -1,0 +1,128 @@
+"""Checkout sessions and payment snapshots, before and after the customer pays."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+
+from domain.checkout import NewCheckout
+from domain.customer import Customer, NewCustomer
+from domain.errors import NotFound
+from domain.money import Money
+from domain.payment_status import PaymentRefKind, PaymentStatus, normalize
+from domain.product import Product
+from stripe_adapter.gateway import StripePaymentGateway
+from stripe_emulator.testing import EmulatorHandle
+from tests.adapter.conftest import in_seconds, new_product, write
+
+
+@pytest.fixture
+async def customer(gateway: StripePaymentGateway) -> Customer:
+    return await gateway.create_customer(NewCustomer(email="ann@example.com"), write())
+
+
+@pytest.fixture
+async def product(gateway: StripePaymentGateway) -> Product:
+    return await gateway.create_product(new_product("sku-1"), write())
+
+
+def checkout_for(product: Product, customer_id: str, quantity: int = 2) -> NewCheckout:
+    assert product.price_id is not None
+    return NewCheckout(
+        price_id=product.price_id,
+        product_id=product.id,
+        customer_id=customer_id,
+        quantity=quantity,
+        success_url="https://shop.example/ok",
+        cancel_url="https://shop.example/cancel",
+        metadata={"order": "o-1"},
+    )
+
+
+async def test_create_checkout_opens_a_session(
+    gateway: StripePaymentGateway, customer: Customer, product: Product
+) -> None:
+    session = await gateway.create_checkout(
+        checkout_for(product, customer.id), write(deadline_in=5)
+    )
+
+    assert session.id.startswith("cs_")
+    assert session.url
+    assert session.expires_at > datetime.now(UTC)
+    assert session.total == Money(3000, "usd")
+
+
+async def test_checkout_for_unknown_customer_is_customer_not_found(
+    gateway: StripePaymentGateway, product: Product
+) -> None:
+    with pytest.raises(NotFound) as caught:
+        await gateway.create_checkout(checkout_for(product, "cus_missing"), write())
+
+    assert (caught.value.kind, caught.value.object_id) == ("customer", "cus_missing")
+
+
+async def test_checkout_for_unknown_price_is_price_not_found(
+    gateway: StripePaymentGateway, customer: Customer, product: Product
+) -> None:
+    unknown_price = replace(checkout_for(product, customer.id), price_id="price_missing")
+
+    with pytest.raises(NotFound) as caught:
+        await gateway.create_checkout(unknown_price, write())
+
+    assert (caught.value.kind, caught.value.object_id) == ("price", "price_missing")
+
+
+async def test_open_session_snapshot(
+    gateway: StripePaymentGateway, customer: Customer, product: Product
+) -> None:
+    session = await gateway.create_checkout(checkout_for(product, customer.id), write())
+
+    snapshot = await gateway.get_checkout_session(session.id, in_seconds(5))
+
+    assert snapshot.kind is PaymentRefKind.CHECKOUT_SESSION
+    assert (snapshot.provider_status, snapshot.provider_payment_status) == ("open", "unpaid")
+    assert snapshot.checkout_session_id == session.id
+    assert snapshot.customer_id == customer.id
+    assert snapshot.total == Money(3000, "usd")
+    assert normalize(snapshot).status is PaymentStatus.OPEN
+
+
+async def test_paid_session_and_its_intent_have_succeeded(
+    gateway: StripePaymentGateway, emulator: EmulatorHandle, customer: Customer, product: Product
+) -> None:
+    session = await gateway.create_checkout(checkout_for(product, customer.id), write())
+    emulator.pay(session.id)
+
+    by_session = await gateway.get_checkout_session(session.id, None)
+    assert by_session.payment_intent_id is not None
+    by_intent = await gateway.get_payment_intent(by_session.payment_intent_id, None)
+
+    assert (by_session.provider_status, by_session.provider_payment_status) == (
+        "complete",
+        "paid",
+    )
+    assert normalize(by_session).status is PaymentStatus.SUCCEEDED
+    assert by_intent.kind is PaymentRefKind.PAYMENT_INTENT
+    assert (by_intent.provider_status, by_intent.provider_payment_status) == ("succeeded", "")
+    assert by_intent.customer_id == customer.id
+    assert by_intent.total == Money(3000, "usd")
+    assert normalize(by_intent).status is PaymentStatus.SUCCEEDED
+
+
+async def test_unknown_session_is_checkout_session_not_found(
+    gateway: StripePaymentGateway,
+) -> None:
+    with pytest.raises(NotFound) as caught:
+        await gateway.get_checkout_session("cs_test_missing", None)
+
+    assert (caught.value.kind, caught.value.object_id) == ("checkout_session", "cs_test_missing")
+    assert caught.value.reason == "CHECKOUT_SESSION_NOT_FOUND"
+
+
+async def test_unknown_intent_is_payment_intent_not_found(gateway: StripePaymentGateway) -> None:
+    with pytest.raises(NotFound) as caught:
+        await gateway.get_payment_intent("pi_missing", None)
+
+    assert (caught.value.kind, caught.value.object_id) == ("payment_intent", "pi_missing")
