@@ -1,0 +1,67 @@
+"""`python -m service`: serve until SIGTERM/SIGINT, then drain and exit 0.
+
+A misconfiguration prints one line to stderr and exits 2, without a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+
+from service.config import ConfigError, Settings, load_settings
+from service.server import BindError
+
+EXIT_CONFIG_ERROR = 2
+
+log = logging.getLogger("service")
+
+
+class OneLineFormatter(logging.Formatter):
+    """One line per record, even with a traceback, so log shippers keep records whole."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return super().format(record).replace("\n", "\\n")
+
+
+def configure_logging() -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(OneLineFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    logging.basicConfig(level=os.environ.get("PAYMENTS_LOG_LEVEL", "INFO"), handlers=[handler])
+
+
+async def serve(settings: Settings) -> None:
+    # Imported here so that a configuration error is reported before heavy imports run.
+    from service.composition import build_service
+
+    service = build_service(settings)
+    await service.start()
+    print(f"payments service listening on {service.address}", flush=True)
+    stop_requested = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop_requested.set)
+    await stop_requested.wait()
+    log.info("stop requested; draining")
+    await service.stop()
+
+
+def main() -> int:
+    try:
+        settings = load_settings(os.environ)
+    except ConfigError as error:
+        print(f"payments: configuration error: {error}", file=sys.stderr)
+        return EXIT_CONFIG_ERROR
+    configure_logging()
+    try:
+        asyncio.run(serve(settings))
+    except BindError as error:
+        print(f"payments: {error}", file=sys.stderr)
+        return EXIT_CONFIG_ERROR
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

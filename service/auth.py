@@ -1,0 +1,71 @@
+"""API-key authentication, transport-neutral: gRPC metadata and HTTP headers both reduce to
+"which key was presented", and the answer is the caller's identity (a fingerprint, never the key).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterable, Sequence
+
+from domain.errors import DomainError
+
+API_KEY_HEADER = "x-api-key"
+AUTHORIZATION_HEADER = "authorization"
+MISSING_KEY_MESSAGE = "missing API key: send it in the x-api-key metadata"
+INVALID_KEY_MESSAGE = "invalid API key"
+
+
+class Unauthenticated(DomainError):
+    """No API key, or one the service does not know. Carries nothing about the key itself."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def fingerprint(api_key: str) -> str:
+    """A stable, non-reversible name for a key: safe in logs, used to scope idempotency."""
+    return hashlib.sha256(api_key.encode()).hexdigest()[:16]
+
+
+class ApiKeyAuthenticator:
+    """Accepts any of several configured keys at once, so keys can be rotated without downtime."""
+
+    def __init__(self, api_keys: Sequence[str]) -> None:
+        if not api_keys:
+            raise ValueError("at least one API key is required")
+        # Comparing digests makes every comparison the same length, so timing reveals neither
+        # the keys' contents nor their lengths.
+        self._digests = tuple(hashlib.sha256(key.encode()).digest() for key in api_keys)
+
+    def authenticate(self, presented_key: str | None) -> str:
+        """The caller id (key fingerprint) for a valid key; raises Unauthenticated otherwise."""
+        if not presented_key:
+            raise Unauthenticated(MISSING_KEY_MESSAGE, "API_KEY_MISSING")
+        presented = hashlib.sha256(presented_key.encode()).digest()
+        matched = False
+        for digest in self._digests:
+            # No early exit: every configured key is compared, whichever one matches.
+            matched |= hmac.compare_digest(presented, digest)
+        if not matched:
+            raise Unauthenticated(INVALID_KEY_MESSAGE, "API_KEY_INVALID")
+        return fingerprint(presented_key)
+
+
+def key_from_metadata(pairs: Iterable[tuple[str, str | bytes]]) -> str | None:
+    """The key from `x-api-key: <key>` or else `authorization: Bearer <key>`; None if neither.
+
+    Header names are compared case-insensitively, so HTTP headers can be passed as they come.
+    """
+    bearer: str | None = None
+    for name, value in pairs:
+        text = value.decode("latin-1") if isinstance(value, bytes) else value
+        lowered = name.lower()
+        if lowered == API_KEY_HEADER:
+            return text.strip() or None
+        if lowered == AUTHORIZATION_HEADER and bearer is None:
+            scheme, _, credentials = text.strip().partition(" ")
+            if scheme.lower() == "bearer" and credentials.strip():
+                bearer = credentials.strip()
+    return bearer

@@ -1,0 +1,133 @@
+"""Protobuf ↔ domain: requests become commands, entities become messages. No logic beyond that."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from google.protobuf import timestamp_pb2
+
+from domain.checkout import CheckoutSession
+from domain.customer import Customer
+from domain.payment_status import PaymentReport, PaymentStatus
+from domain.product import Product
+from domain.use_cases import (
+    CreateCheckoutCommand,
+    CreateCustomerCommand,
+    CreateProductCommand,
+    ProductLookup,
+)
+from payments.v1 import payments_pb2
+
+_PAYMENT_STATUSES: dict[PaymentStatus, payments_pb2.PaymentStatus.ValueType] = {
+    PaymentStatus.UNSPECIFIED: payments_pb2.PAYMENT_STATUS_UNSPECIFIED,
+    PaymentStatus.OPEN: payments_pb2.PAYMENT_STATUS_OPEN,
+    PaymentStatus.PROCESSING: payments_pb2.PAYMENT_STATUS_PROCESSING,
+    PaymentStatus.REQUIRES_ACTION: payments_pb2.PAYMENT_STATUS_REQUIRES_ACTION,
+    PaymentStatus.SUCCEEDED: payments_pb2.PAYMENT_STATUS_SUCCEEDED,
+    PaymentStatus.EXPIRED: payments_pb2.PAYMENT_STATUS_EXPIRED,
+    PaymentStatus.CANCELED: payments_pb2.PAYMENT_STATUS_CANCELED,
+}
+
+
+def timestamp(moment: datetime) -> timestamp_pb2.Timestamp:
+    """A Timestamp; a naive datetime is taken as UTC (the provider's clock)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    stamp = timestamp_pb2.Timestamp()
+    stamp.FromDatetime(moment)
+    return stamp
+
+
+def payment_status(status: PaymentStatus) -> payments_pb2.PaymentStatus.ValueType:
+    return _PAYMENT_STATUSES[status]
+
+
+def create_customer_command(
+    request: payments_pb2.CreateCustomerRequest,
+) -> CreateCustomerCommand:
+    return CreateCustomerCommand(
+        email=request.email, name=request.name, metadata=dict(request.metadata)
+    )
+
+
+def create_product_command(request: payments_pb2.CreateProductRequest) -> CreateProductCommand:
+    return CreateProductCommand(
+        name=request.name,
+        description=request.description,
+        unit_amount=request.unit_amount,
+        currency=request.currency,
+        external_product_id=request.external_product_id,
+        metadata=dict(request.metadata),
+    )
+
+
+def product_lookup(request: payments_pb2.GetProductRequest) -> ProductLookup:
+    if request.WhichOneof("lookup") == "product_id":
+        return ProductLookup(product_id=request.product_id)
+    return ProductLookup(external_product_id=request.external_product_id)
+
+
+def create_checkout_command(
+    request: payments_pb2.CreateCheckoutRequest,
+) -> CreateCheckoutCommand:
+    return CreateCheckoutCommand(
+        product_id=request.product_id,
+        customer_id=request.customer_id,
+        quantity=request.quantity,
+        success_url=request.success_url,
+        cancel_url=request.cancel_url,
+        metadata=dict(request.metadata),
+    )
+
+
+def customer_message(customer: Customer) -> payments_pb2.Customer:
+    return payments_pb2.Customer(
+        id=customer.id,
+        email=customer.email,
+        name=customer.name,
+        metadata=dict(customer.metadata),
+        create_time=timestamp(customer.created_at),
+    )
+
+
+def product_message(product: Product) -> payments_pb2.Product:
+    message = payments_pb2.Product(
+        id=product.id,
+        name=product.name,
+        description=product.description,
+        external_product_id=product.external_product_id,
+        price_id=product.price_id or "",
+        metadata=dict(product.metadata),
+        create_time=timestamp(product.created_at),
+    )
+    if product.price is not None:
+        message.unit_amount = product.price.amount
+        message.currency = product.price.currency
+    return message
+
+
+def checkout_response(session: CheckoutSession) -> payments_pb2.CreateCheckoutResponse:
+    return payments_pb2.CreateCheckoutResponse(
+        checkout_session_id=session.id,
+        url=session.url,
+        expire_time=timestamp(session.expires_at),
+        amount_total=session.total.amount,
+        currency=session.total.currency,
+    )
+
+
+def payment_status_response(report: PaymentReport) -> payments_pb2.GetPaymentStatusResponse:
+    snapshot = report.snapshot
+    response = payments_pb2.GetPaymentStatusResponse(
+        id=snapshot.id,
+        status=payment_status(report.status),
+        stripe_status=snapshot.provider_status,
+        stripe_payment_status=snapshot.provider_payment_status,
+        checkout_session_id=snapshot.checkout_session_id or "",
+        payment_intent_id=snapshot.payment_intent_id or "",
+        customer_id=snapshot.customer_id or "",
+    )
+    if snapshot.total is not None:
+        response.amount_total = snapshot.total.amount
+        response.currency = snapshot.total.currency
+    return response

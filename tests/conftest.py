@@ -1,0 +1,130 @@
+"""Shared fixtures: the Stripe emulator, the service on 127.0.0.1:0 built through the composition
+root, a channel and a stub. Real channel, real server, real emulator; loopback only."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+import grpc
+import pytest
+from google.rpc import error_details_pb2  # type: ignore[import-untyped]
+from grpc_status import rpc_status  # type: ignore[import-untyped]
+
+from payments.v1 import payments_pb2_grpc
+from service.composition import Service, running_service
+from service.config import Settings, load_settings
+from stripe_emulator.testing import EmulatorHandle, running_emulator
+
+if TYPE_CHECKING:  # the async stub type exists in the .pyi only
+    Stub: TypeAlias = payments_pb2_grpc.PaymentServiceAsyncStub
+else:
+    Stub = payments_pb2_grpc.PaymentServiceStub
+
+API_KEY = "test-key-primary-0123456789abcdef"
+SECOND_API_KEY = "test-key-rotated-fedcba9876543210"
+
+
+@pytest.fixture(scope="session")
+def emulator_server() -> Iterator[EmulatorHandle]:
+    with running_emulator() as handle:
+        yield handle
+
+
+@pytest.fixture
+def emulator(emulator_server: EmulatorHandle) -> EmulatorHandle:
+    """The session's emulator, emptied (objects, faults, counters) for this test."""
+    emulator_server.reset()
+    return emulator_server
+
+
+@pytest.fixture
+def api_keys() -> tuple[str, str]:
+    """Two keys valid at once, as during a rotation."""
+    return (API_KEY, SECOND_API_KEY)
+
+
+def service_env(emulator: EmulatorHandle, api_keys: tuple[str, ...]) -> dict[str, str]:
+    """The environment a deployment would set, pointed at the emulator."""
+    return {
+        "PAYMENTS_LISTEN_ADDR": "127.0.0.1:0",
+        "PAYMENTS_API_KEYS": ",".join(api_keys),
+        "STRIPE_SECRET_KEY": emulator.api_key,
+        "STRIPE_API_BASE": emulator.url,
+        "STRIPE_TIMEOUT_SECONDS": "5",
+        "STRIPE_MAX_NETWORK_RETRIES": "2",
+        "PAYMENTS_GRACE_SECONDS": "1",
+    }
+
+
+@pytest.fixture
+def settings(emulator: EmulatorHandle, api_keys: tuple[str, str]) -> Settings:
+    return load_settings(service_env(emulator, api_keys))
+
+
+@pytest.fixture
+async def service(settings: Settings) -> AsyncIterator[Service]:
+    async with running_service(settings) as running:
+        yield running
+
+
+@pytest.fixture
+async def channel(service: Service) -> AsyncIterator[grpc.aio.Channel]:
+    async with grpc.aio.insecure_channel(service.address) as opened:
+        yield opened
+
+
+@pytest.fixture
+def stub(channel: grpc.aio.Channel) -> Stub:
+    return payments_pb2_grpc.PaymentServiceStub(channel)
+
+
+@pytest.fixture
+def auth(api_keys: tuple[str, str]) -> tuple[tuple[str, str], ...]:
+    """Call metadata with the first API key."""
+    return (("x-api-key", api_keys[0]),)
+
+
+# Helpers shared by the test modules.
+
+
+def rich_details(error: grpc.aio.AioRpcError) -> dict[str, Any]:
+    """The google.rpc.Status details of a failed call, by kind: error_info, bad_request, retry."""
+    status = rpc_status.from_call(error)
+    assert status is not None, f"no google.rpc.Status details on {error.code()}"
+    found: dict[str, Any] = {}
+    kinds = {
+        "error_info": error_details_pb2.ErrorInfo,
+        "bad_request": error_details_pb2.BadRequest,
+        "retry_info": error_details_pb2.RetryInfo,
+    }
+    for detail in status.details:
+        for name, kind in kinds.items():
+            if detail.Is(kind.DESCRIPTOR):
+                message = kind()
+                detail.Unpack(message)
+                found[name] = message
+    assert "error_info" in found, "every non-OK status carries an ErrorInfo"
+    assert found["error_info"].domain == "payments.internal"
+    return found
+
+
+def v1_requests(stats: dict[str, Any]) -> int:
+    """How many Stripe API (/v1) requests the emulator received."""
+    return sum(n for route, n in stats["requests"].items() if " /v1/" in route)
+
+
+def objects(stats: dict[str, Any], kind: str) -> int:
+    count: int = stats["objects"].get(kind, 0)
+    return count
+
+
+async def wait_until(condition: Callable[[], bool], within: float = 5.0) -> None:
+    """Polls an observable condition (not a fixed sleep); fails the test after `within` seconds."""
+    give_up = time.monotonic() + within
+    while not condition():
+        if time.monotonic() > give_up:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.01)

@@ -1,0 +1,91 @@
+"""Settings from the environment: defaults, and one clear ConfigError per misconfiguration."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.config import (
+    DEFAULT_CANCEL_URL,
+    DEFAULT_LISTEN_ADDR,
+    DEFAULT_SUCCESS_URL,
+    ConfigError,
+    load_settings,
+)
+
+KEY = "k" * 20
+VALID = {"PAYMENTS_API_KEYS": f"{KEY}, {'j' * 20}", "STRIPE_SECRET_KEY": "sk_test_abc123"}
+
+
+def test_defaults() -> None:
+    settings = load_settings(VALID)
+    assert settings.api_keys == (KEY, "j" * 20)
+    assert settings.listen_addr == DEFAULT_LISTEN_ADDR
+    assert (settings.success_url, settings.cancel_url) == (DEFAULT_SUCCESS_URL, DEFAULT_CANCEL_URL)
+    assert settings.grace_seconds == 10
+    assert settings.stripe_api_base is None
+    assert settings.http_addr is None
+
+
+def test_everything_set() -> None:
+    settings = load_settings(
+        {
+            **VALID,
+            "STRIPE_SECRET_KEY": "rk_test_xyz",
+            "PAYMENTS_LISTEN_ADDR": "0.0.0.0:0",
+            "STRIPE_API_BASE": "http://127.0.0.1:12111",
+            "PAYMENTS_SUCCESS_URL": "https://shop.example/ok",
+            "PAYMENTS_CANCEL_URL": "http://shop.example/cancel",
+            "PAYMENTS_HTTP_ADDR": "127.0.0.1:8080",
+            "PAYMENTS_GRACE_SECONDS": "2.5",
+            "STRIPE_TIMEOUT_SECONDS": "3",
+            "STRIPE_MAX_NETWORK_RETRIES": "0",
+        }
+    )
+    assert settings.listen_addr == "0.0.0.0:0"
+    assert settings.stripe_api_base == "http://127.0.0.1:12111"
+    assert settings.http_addr == "127.0.0.1:8080"
+    assert (settings.grace_seconds, settings.stripe_timeout_seconds) == (2.5, 3.0)
+    assert settings.stripe_max_network_retries == 0
+
+
+def test_repr_hides_secrets() -> None:
+    text = repr(load_settings(VALID))
+    assert KEY not in text
+    assert "sk_test_abc123" not in text
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"PAYMENTS_API_KEYS": ""}, "PAYMENTS_API_KEYS is not set"),
+        ({"PAYMENTS_API_KEYS": " , "}, "PAYMENTS_API_KEYS is not set"),
+        ({"PAYMENTS_API_KEYS": "short"}, "key #1 is shorter than 16"),
+        ({"PAYMENTS_API_KEYS": f"{KEY},bad key with spaces"}, "key #2 must be printable ASCII"),
+        ({"STRIPE_SECRET_KEY": ""}, "STRIPE_SECRET_KEY is not set"),
+        ({"STRIPE_SECRET_KEY": "sk_live_secretvalue"}, "live-mode key"),
+        ({"STRIPE_SECRET_KEY": "rk_live_secretvalue"}, "live-mode key"),
+        ({"STRIPE_SECRET_KEY": "pk_test_secretvalue"}, "not a Stripe test-mode key"),
+        ({"STRIPE_SECRET_KEY": "sk_test_"}, "not a Stripe test-mode key"),
+        ({"STRIPE_API_BASE": "ftp://x"}, "STRIPE_API_BASE must be an http(s) URL"),
+        ({"STRIPE_API_BASE": "localhost:12111"}, "STRIPE_API_BASE must be an http(s) URL"),
+        ({"PAYMENTS_SUCCESS_URL": "/relative"}, "PAYMENTS_SUCCESS_URL must be an http(s) URL"),
+        ({"PAYMENTS_CANCEL_URL": "javascript:x"}, "PAYMENTS_CANCEL_URL must be an http(s) URL"),
+        ({"PAYMENTS_LISTEN_ADDR": "50051"}, "PAYMENTS_LISTEN_ADDR must be host:port"),
+        ({"PAYMENTS_LISTEN_ADDR": "h:70000"}, "PAYMENTS_LISTEN_ADDR must be host:port"),
+        ({"PAYMENTS_HTTP_ADDR": "h:x"}, "PAYMENTS_HTTP_ADDR must be host:port"),
+        ({"PAYMENTS_GRACE_SECONDS": "-1"}, "PAYMENTS_GRACE_SECONDS must be a non-negative"),
+        ({"PAYMENTS_GRACE_SECONDS": "soon"}, "PAYMENTS_GRACE_SECONDS must be a non-negative"),
+        ({"STRIPE_TIMEOUT_SECONDS": "0"}, "STRIPE_TIMEOUT_SECONDS must be a positive"),
+        ({"STRIPE_TIMEOUT_SECONDS": "inf"}, "STRIPE_TIMEOUT_SECONDS must be a positive"),
+        ({"STRIPE_MAX_NETWORK_RETRIES": "-1"}, "STRIPE_MAX_NETWORK_RETRIES must be a whole"),
+        ({"STRIPE_MAX_NETWORK_RETRIES": "11"}, "STRIPE_MAX_NETWORK_RETRIES must be a whole"),
+    ],
+)
+def test_misconfiguration(override: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_settings({**VALID, **override})
+    text = str(raised.value)
+    assert message in text
+    assert "\n" not in text
+    assert "secretvalue" not in text
+    assert KEY not in text
