@@ -1,0 +1,90 @@
+"""A live stack on loopback: the Stripe emulator, the real service (gRPC) and its HTTP/JSON door,
+all on the test's event loop, wired by the service's own composition root."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import pytest
+
+from service.composition import Service, running_service
+from service.config import Settings
+from service.http import HttpListener, serve_http
+from stripe_emulator.testing import AsyncEmulatorHandle, serve
+
+API_KEY = "http-test-key-0123456789abcdef"
+
+
+@dataclass(frozen=True)
+class Stack:
+    emulator: AsyncEmulatorHandle
+    service: Service
+    http: HttpListener
+    client: aiohttp.ClientSession
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"x-api-key": API_KEY}
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> tuple[int, Any]:
+        """(HTTP status, decoded JSON body); the body must be JSON whatever the status."""
+        all_headers = {**self.auth, **(headers or {})}
+        async with self.client.request(
+            method, self.http.url + path, json=json, headers=all_headers, **kwargs
+        ) as response:
+            assert response.content_type == "application/json", await response.text()
+            return response.status, await response.json()
+
+
+def settings_for(emulator: AsyncEmulatorHandle, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "api_keys": (API_KEY,),
+        "stripe_secret_key": emulator.api_key,
+        "stripe_api_base": emulator.url,
+        "listen_addr": "127.0.0.1:0",
+        "stripe_timeout_seconds": 5.0,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[AsyncEmulatorHandle]:
+    async with serve() as handle:
+        yield handle
+
+
+@pytest.fixture
+async def stack(emulator: AsyncEmulatorHandle) -> AsyncIterator[Stack]:
+    async with (
+        running_service(settings_for(emulator), grace_seconds=0) as service,
+        serve_http("127.0.0.1:0", service.servicer, service.authenticator) as http,
+        aiohttp.ClientSession() as client,
+    ):
+        yield Stack(emulator, service, http, client)
+
+
+def error_info(body: dict[str, Any]) -> dict[str, Any]:
+    """The ErrorInfo of a google.rpc.Status in JSON form."""
+    infos = [d for d in body["details"] if d["@type"].endswith("/google.rpc.ErrorInfo")]
+    assert len(infos) == 1, body
+    info: dict[str, Any] = infos[0]
+    return info
+
+
+def field_violations(body: dict[str, Any]) -> dict[str, str]:
+    """field → description from the BadRequest of a google.rpc.Status in JSON form."""
+    bad = [d for d in body["details"] if d["@type"].endswith("/google.rpc.BadRequest")]
+    assert len(bad) == 1, body
+    return {v["field"]: v["description"] for v in bad[0]["fieldViolations"]}
