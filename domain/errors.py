@@ -69,17 +69,26 @@ class InvalidInput(DomainError):
 
 
 class NotFound(DomainError):
-    """The object named does not exist (in this Stripe account and mode)."""
+    """The object named does not exist (in this Stripe account and mode).
+
+    `id_field` names the identifier it was looked up by, when that is not the object's own id
+    (a product looked up by its `external_product_id`, say).
+    """
 
     def __init__(
-        self, kind: str, object_id: str, *, provider: ProviderContext | None = None
+        self,
+        kind: str,
+        object_id: str,
+        *,
+        id_field: str | None = None,
+        provider: ProviderContext | None = None,
     ) -> None:
         label = kind.replace("_", " ")
-        super().__init__(
-            f"{label} {object_id!r} does not exist",
-            metadata={f"{kind}_id": object_id},
-            provider=provider,
+        field = id_field or f"{kind}_id"
+        named = (
+            f"{label} {object_id!r}" if id_field is None else f"{label} with {field} {object_id!r}"
         )
+        super().__init__(f"{named} does not exist", metadata={field: object_id}, provider=provider)
         self.kind = kind
         self.object_id = object_id
         self.reason = f"{kind.upper()}_NOT_FOUND"

@@ -178,10 +178,6 @@ class StripePaymentGateway:
 
 
 def _no_external_id(external_product_id: str, provider: ProviderContext) -> NotFound:
-    error = NotFound("product", external_product_id, provider=provider)
-    # NotFound's stock message would present the external id as a product id.
-    error.message = f"no product with external_product_id {external_product_id!r}"
-    error.args = (error.message,)
-    error.metadata.pop("product_id", None)
-    error.metadata["external_product_id"] = external_product_id
-    return error
+    return NotFound(
+        "product", external_product_id, id_field=EXTERNAL_ID_METADATA_KEY, provider=provider
+    )

@@ -162,7 +162,7 @@ async def test_get_product_by_unknown_external_id_is_not_found(
         await gateway.get_product_by_external_id("sku-2", None)
 
     assert (caught.value.kind, caught.value.object_id) == ("product", "sku-2")
-    assert "no product with external_product_id 'sku-2'" in str(caught.value)
+    assert "product with external_product_id 'sku-2' does not exist" in str(caught.value)
     assert caught.value.metadata["external_product_id"] == "sku-2"
 
 

@@ -95,7 +95,7 @@ class FakeGateway:
         for product in self.products.values():
             if product.external_product_id == external_product_id:
                 return product
-        raise NotFound("product", external_product_id)
+        raise NotFound("product", external_product_id, id_field="external_product_id")
 
     async def create_checkout(self, new: NewCheckout, options: WriteOptions) -> CheckoutSession:
         self.calls.append("create_checkout")
