@@ -25,15 +25,17 @@ _sym_db = _symbol_database.Default()
 from buf.validate import validate_pb2 as buf_dot_validate_dot_validate__pb2
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from protoc_gen_swagger.options import annotations_pb2 as protoc__gen__swagger_dot_options_dot_annotations__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1apayments/v1/payments.proto\x12\x0bpayments.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xcc\x01\n\x08\x43ustomer\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x35\n\x08metadata\x18\x04 \x03(\x0b\x32#.payments.v1.Customer.MetadataEntry\x12/\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xa6\x02\n\x07Product\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x1b\n\x13\x65xternal_product_id\x18\x04 \x01(\t\x12\x10\n\x08price_id\x18\x05 \x01(\t\x12\x13\n\x0bunit_amount\x18\x06 \x01(\x03\x12\x10\n\x08\x63urrency\x18\x07 \x01(\t\x12\x34\n\x08metadata\x18\x08 \x03(\x0b\x32\".payments.v1.Product.MetadataEntry\x12/\n\x0b\x63reate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x82\x02\n\x15\x43reateCustomerRequest\x12\x1c\n\x05\x65mail\x18\x01 \x01(\tB\r\xbaH\nr\x05\x18\x80\x04`\x01\xc8\x01\x01\x12\x16\n\x04name\x18\x02 \x01(\tB\x08\xbaH\x05r\x03\x18\x80\x02\x12[\n\x08metadata\x18\x03 \x03(\x0b\x32\x30.payments.v1.CreateCustomerRequest.MetadataEntryB\x17\xbaH\x14\x9a\x01\x11\x10\x32\"\x06r\x04\x10\x01\x18(*\x05r\x03\x18\xf4\x03\x12%\n\nrequest_id\x18\x04 \x01(\tB\x11\xbaH\x0er\x0c\x18$2\x08^[!-~]*$\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"A\n\x16\x43reateCustomerResponse\x12\'\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x15.payments.v1.Customer\"\x9a\x03\n\x14\x43reateProductRequest\x12\x19\n\x04name\x18\x01 \x01(\tB\x0b\xbaH\x08r\x03\x18\xfa\x01\xc8\x01\x01\x12\x1d\n\x0b\x64\x65scription\x18\x02 \x01(\tB\x08\xbaH\x05r\x03\x18\x88\'\x12!\n\x0bunit_amount\x18\x03 \x01(\x03\x42\x0c\xbaH\t\"\x07\x18\xff\xc1\xd7/ \x00\x12)\n\x08\x63urrency\x18\x04 \x01(\tB\x17\xbaH\x14r\x0f\x32\r^[A-Za-z]{3}$\xc8\x01\x01\x12\x31\n\x13\x65xternal_product_id\x18\x05 \x01(\tB\x14\xbaH\x11r\x0c\x18\x64\x32\x08^[!-~]+$\xc8\x01\x01\x12o\n\x08metadata\x18\x06 \x03(\x0b\x32/.payments.v1.CreateProductRequest.MetadataEntryB,\xbaH)\x9a\x01&\x10\x31\"\x1br\x19\x10\x01\x18(Z\x13\x65xternal_product_id*\x05r\x03\x18\xf4\x03\x12%\n\nrequest_id\x18\x07 \x01(\tB\x11\xbaH\x0er\x0c\x18$2\x08^[!-~]*$\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\">\n\x15\x43reateProductResponse\x12%\n\x07product\x18\x01 \x01(\x0b\x32\x14.payments.v1.Product\"}\n\x11GetProductRequest\x12%\n\nproduct_id\x18\x01 \x01(\tB\x0f\xbaH\x0cr\n\x18\xff\x01:\x05prod_H\x00\x12\x30\n\x13\x65xternal_product_id\x18\x02 \x01(\tB\x11\xbaH\x0er\x0c\x18\x64\x32\x08^[!-~]+$H\x00\x42\x0f\n\x06lookup\x12\x05\xbaH\x02\x08\x01\";\n\x12GetProductResponse\x12%\n\x07product\x18\x01 \x01(\x0b\x32\x14.payments.v1.Product\"\xb8\x03\n\x15\x43reateCheckoutRequest\x12&\n\nproduct_id\x18\x01 \x01(\tB\x12\xbaH\x0fr\n\x18\xff\x01:\x05prod_\xc8\x01\x01\x12&\n\x0b\x63ustomer_id\x18\x02 \x01(\tB\x11\xbaH\x0er\t\x18\xff\x01:\x04\x63us_\xc8\x01\x01\x12\x1f\n\x08quantity\x18\x03 \x01(\x03\x42\r\xbaH\n\"\x05\x18\xe7\x07(\x01\xd8\x01\x01\x12<\n\x0bsuccess_url\x18\x04 \x01(\tB\'\xbaH$r\x1f\x18\x80\x10\x32\x1a^https?://[^\\s/?#]+[^\\s]*$\xd8\x01\x01\x12;\n\ncancel_url\x18\x05 \x01(\tB\'\xbaH$r\x1f\x18\x80\x10\x32\x1a^https?://[^\\s/?#]+[^\\s]*$\xd8\x01\x01\x12[\n\x08metadata\x18\x06 \x03(\x0b\x32\x30.payments.v1.CreateCheckoutRequest.MetadataEntryB\x17\xbaH\x14\x9a\x01\x11\x10\x32\"\x06r\x04\x10\x01\x18(*\x05r\x03\x18\xf4\x03\x12%\n\nrequest_id\x18\x07 \x01(\tB\x11\xbaH\x0er\x0c\x18$2\x08^[!-~]*$\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x9b\x01\n\x16\x43reateCheckoutResponse\x12\x1b\n\x13\x63heckout_session_id\x18\x01 \x01(\t\x12\x0b\n\x03url\x18\x02 \x01(\t\x12/\n\x0b\x65xpire_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0c\x61mount_total\x18\x04 \x01(\x03\x12\x10\n\x08\x63urrency\x18\x05 \x01(\t\"K\n\x17GetPaymentStatusRequest\x12\x30\n\x02id\x18\x01 \x01(\tB$\xbaH!r\x1c\x18\xff\x01\x32\x17^(cs|pi)_[A-Za-z0-9_]+$\xc8\x01\x01\"\xfd\x01\n\x18GetPaymentStatusResponse\x12\n\n\x02id\x18\x01 \x01(\t\x12*\n\x06status\x18\x02 \x01(\x0e\x32\x1a.payments.v1.PaymentStatus\x12\x15\n\rstripe_status\x18\x03 \x01(\t\x12\x1d\n\x15stripe_payment_status\x18\x04 \x01(\t\x12\x1b\n\x13\x63heckout_session_id\x18\x05 \x01(\t\x12\x19\n\x11payment_intent_id\x18\x06 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x07 \x01(\t\x12\x14\n\x0c\x61mount_total\x18\x08 \x01(\x03\x12\x10\n\x08\x63urrency\x18\t \x01(\t*\xe2\x01\n\rPaymentStatus\x12\x1e\n\x1aPAYMENT_STATUS_UNSPECIFIED\x10\x00\x12\x17\n\x13PAYMENT_STATUS_OPEN\x10\x01\x12\x1d\n\x19PAYMENT_STATUS_PROCESSING\x10\x02\x12\"\n\x1ePAYMENT_STATUS_REQUIRES_ACTION\x10\x03\x12\x1c\n\x18PAYMENT_STATUS_SUCCEEDED\x10\x04\x12\x1a\n\x16PAYMENT_STATUS_EXPIRED\x10\x05\x12\x1b\n\x17PAYMENT_STATUS_CANCELED\x10\x06\x32\xf2\x04\n\x0ePaymentService\x12s\n\x0e\x43reateCustomer\x12\".payments.v1.CreateCustomerRequest\x1a#.payments.v1.CreateCustomerResponse\"\x18\x82\xd3\xe4\x93\x02\x12\"\r/v1/customers:\x01*\x12o\n\rCreateProduct\x12!.payments.v1.CreateProductRequest\x1a\".payments.v1.CreateProductResponse\"\x17\x82\xd3\xe4\x93\x02\x11\"\x0c/v1/products:\x01*\x12\x80\x01\n\nGetProduct\x12\x1e.payments.v1.GetProductRequest\x1a\x1f.payments.v1.GetProductResponse\"1\x82\xd3\xe4\x93\x02+\x12\x19/v1/products/{product_id}Z\x0e\x12\x0c/v1/products\x12{\n\x0e\x43reateCheckout\x12\".payments.v1.CreateCheckoutRequest\x1a#.payments.v1.CreateCheckoutResponse\" \x82\xd3\xe4\x93\x02\x1a\"\x15/v1/payments/checkout:\x01*\x12z\n\x10GetPaymentStatus\x12$.payments.v1.GetPaymentStatusRequest\x1a%.payments.v1.GetPaymentStatusResponse\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/payments/{id}b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1apayments/v1/payments.proto\x12\x0bpayments.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a,protoc-gen-swagger/options/annotations.proto\"\xcc\x01\n\x08\x43ustomer\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x35\n\x08metadata\x18\x04 \x03(\x0b\x32#.payments.v1.Customer.MetadataEntry\x12/\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xa6\x02\n\x07Product\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x1b\n\x13\x65xternal_product_id\x18\x04 \x01(\t\x12\x10\n\x08price_id\x18\x05 \x01(\t\x12\x13\n\x0bunit_amount\x18\x06 \x01(\x03\x12\x10\n\x08\x63urrency\x18\x07 \x01(\t\x12\x34\n\x08metadata\x18\x08 \x03(\x0b\x32\".payments.v1.Product.MetadataEntry\x12/\n\x0b\x63reate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x99\x03\n\x15\x43reateCustomerRequest\x12\x1c\n\x05\x65mail\x18\x01 \x01(\tB\r\xbaH\nr\x05\x18\x80\x04`\x01\xc8\x01\x01\x12\x16\n\x04name\x18\x02 \x01(\tB\x08\xbaH\x05r\x03\x18\x80\x02\x12[\n\x08metadata\x18\x03 \x03(\x0b\x32\x30.payments.v1.CreateCustomerRequest.MetadataEntryB\x17\xbaH\x14\x9a\x01\x11\x10\x32\"\x06r\x04\x10\x01\x18(*\x05r\x03\x18\xf4\x03\x12%\n\nrequest_id\x18\x04 \x01(\tB\x11\xbaH\x0er\x0c\x18$2\x08^[!-~]*$\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01:\x94\x01\x92\x41\x90\x01\x32\x8d\x01\x12\x8a\x01{\"email\": \"jane.doe@example.com\", \"name\": \"Jane Doe\", \"metadata\": {\"crm_id\": \"4711\"}, \"requestId\": \"6f1c2a9e-3b7d-4c1e-9a52-0d8e4f6b7c21\"}\"\xf3\x01\n\x16\x43reateCustomerResponse\x12\'\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x15.payments.v1.Customer:\xaf\x01\x92\x41\xab\x01\x32\xa8\x01\x12\xa5\x01{\"customer\": {\"id\": \"cus_QxY2ab3cD4eF5g\", \"email\": \"jane.doe@example.com\", \"name\": \"Jane Doe\", \"metadata\": {\"crm_id\": \"4711\"}, \"createTime\": \"2026-01-15T10:30:00Z\"}}\"\xe6\x04\n\x14\x43reateProductRequest\x12\x19\n\x04name\x18\x01 \x01(\tB\x0b\xbaH\x08r\x03\x18\xfa\x01\xc8\x01\x01\x12\x1d\n\x0b\x64\x65scription\x18\x02 \x01(\tB\x08\xbaH\x05r\x03\x18\x88\'\x12!\n\x0bunit_amount\x18\x03 \x01(\x03\x42\x0c\xbaH\t\"\x07\x18\xff\xc1\xd7/ \x00\x12)\n\x08\x63urrency\x18\x04 \x01(\tB\x17\xbaH\x14r\x0f\x32\r^[A-Za-z]{3}$\xc8\x01\x01\x12\x31\n\x13\x65xternal_product_id\x18\x05 \x01(\tB\x14\xbaH\x11r\x0c\x18\x64\x32\x08^[!-~]+$\xc8\x01\x01\x12o\n\x08metadata\x18\x06 \x03(\x0b\x32/.payments.v1.CreateProductRequest.MetadataEntryB,\xbaH)\x9a\x01&\x10\x31\"\x1br\x19\x10\x01\x18(Z\x13\x65xternal_product_id*\x05r\x03\x18\xf4\x03\x12%\n\nrequest_id\x18\x07 \x01(\tB\x11\xbaH\x0er\x0c\x18$2\x08^[!-~]*$\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01:\xc9\x01\x92\x41\xc5\x01\x32\xc2\x01\x12\xbf\x01{\"name\": \"T-shirt\", \"description\": \"Organic cotton, size M\", \"unitAmount\": \"2500\", \"currency\": \"usd\", \"externalProductId\": \"SKU-TSHIRT-M\", \"requestId\": \"0b6a5f0e-8d2c-4f7a-b1e3-9c4d2e7f8a10\"}\"\xca\x02\n\x15\x43reateProductResponse\x12%\n\x07product\x18\x01 \x01(\x0b\x32\x14.payments.v1.Product:\x89\x02\x92\x41\x85\x02\x32\x82\x02\x12\xff\x01{\"product\": {\"id\": \"prod_R2sT3uV4wX5yZ6\", \"name\": \"T-shirt\", \"description\": \"Organic cotton, size M\", \"externalProductId\": \"SKU-TSHIRT-M\", \"priceId\": \"price_1QyZ2aB3cD4eF5gH\", \"unitAmount\": \"2500\", \"currency\": \"usd\", \"createTime\": \"2026-01-15T10:31:00Z\"}}\"}\n\x11GetProductRequest\x12%\n\nproduct_id\x18\x01 \x01(\tB\x0f\xbaH\x0cr\n\x18\xff\x01:\x05prod_H\x00\x12\x30\n\x13\x65xternal_product_id\x18\x02 \x01(\tB\x11\xbaH\x0er\x0c\x18\x64\x32\x08^[!-~]+$H\x00\x42\x0f\n\x06lookup\x12\x05\xbaH\x02\x08\x01\"\xc7\x02\n\x12GetProductResponse\x12%\n\x07product\x18\x01 \x01(\x0b\x32\x14.payments.v1.Product:\x89\x02\x92\x41\x85\x02\x32\x82\x02\x12\xff\x01{\"product\": {\"id\": \"prod_R2sT3uV4wX5yZ6\", \"name\": \"T-shirt\", \"description\": \"Organic cotton, size M\", \"externalProductId\": \"SKU-TSHIRT-M\", \"priceId\": \"price_1QyZ2aB3cD4eF5gH\", \"unitAmount\": \"2500\", \"currency\": \"usd\", \"createTime\": \"2026-01-15T10:31:00Z\"}}\"\xce\x05\n\x15\x43reateCheckoutRequest\x12&\n\nproduct_id\x18\x01 \x01(\tB\x12\xbaH\x0fr\n\x18\xff\x01:\x05prod_\xc8\x01\x01\x12&\n\x0b\x63ustomer_id\x18\x02 \x01(\tB\x11\xbaH\x0er\t\x18\xff\x01:\x04\x63us_\xc8\x01\x01\x12\x1f\n\x08quantity\x18\x03 \x01(\x03\x42\r\xbaH\n\"\x05\x18\xe7\x07(\x01\xd8\x01\x01\x12<\n\x0bsuccess_url\x18\x04 \x01(\tB\'\xbaH$r\x1f\x18\x80\x10\x32\x1a^https?://[^\\s/?#]+[^\\s]*$\xd8\x01\x01\x12;\n\ncancel_url\x18\x05 \x01(\tB\'\xbaH$r\x1f\x18\x80\x10\x32\x1a^https?://[^\\s/?#]+[^\\s]*$\xd8\x01\x01\x12[\n\x08metadata\x18\x06 \x03(\x0b\x32\x30.payments.v1.CreateCheckoutRequest.MetadataEntryB\x17\xbaH\x14\x9a\x01\x11\x10\x32\"\x06r\x04\x10\x01\x18(*\x05r\x03\x18\xf4\x03\x12%\n\nrequest_id\x18\x07 \x01(\tB\x11\xbaH\x0er\x0c\x18$2\x08^[!-~]*$\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01:\x93\x02\x92\x41\x8f\x02\x32\x8c\x02\x12\x89\x02{\"productId\": \"prod_R2sT3uV4wX5yZ6\", \"customerId\": \"cus_QxY2ab3cD4eF5g\", \"quantity\": \"2\", \"successUrl\": \"https://shop.example.com/paid?session={CHECKOUT_SESSION_ID}\", \"cancelUrl\": \"https://shop.example.com/cart\", \"requestId\": \"9a7e1d3c-2b4f-4e6a-8c0d-1f2e3a4b5c6d\"}\"\xee\x02\n\x16\x43reateCheckoutResponse\x12\x1b\n\x13\x63heckout_session_id\x18\x01 \x01(\t\x12\x0b\n\x03url\x18\x02 \x01(\t\x12/\n\x0b\x65xpire_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0c\x61mount_total\x18\x04 \x01(\x03\x12\x10\n\x08\x63urrency\x18\x05 \x01(\t:\xd0\x01\x92\x41\xcc\x01\x32\xc9\x01\x12\xc6\x01{\"checkoutSessionId\": \"cs_test_a1B2c3D4e5F6g7H8\", \"url\": \"https://checkout.stripe.com/c/pay/cs_test_a1B2c3D4e5F6g7H8\", \"expireTime\": \"2026-01-16T10:32:00Z\", \"amountTotal\": \"5000\", \"currency\": \"usd\"}\"K\n\x17GetPaymentStatusRequest\x12\x30\n\x02id\x18\x01 \x01(\tB$\xbaH!r\x1c\x18\xff\x01\x32\x17^(cs|pi)_[A-Za-z0-9_]+$\xc8\x01\x01\"\xb6\x04\n\x18GetPaymentStatusResponse\x12\n\n\x02id\x18\x01 \x01(\t\x12*\n\x06status\x18\x02 \x01(\x0e\x32\x1a.payments.v1.PaymentStatus\x12\x15\n\rstripe_status\x18\x03 \x01(\t\x12\x1d\n\x15stripe_payment_status\x18\x04 \x01(\t\x12\x1b\n\x13\x63heckout_session_id\x18\x05 \x01(\t\x12\x19\n\x11payment_intent_id\x18\x06 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x07 \x01(\t\x12\x14\n\x0c\x61mount_total\x18\x08 \x01(\x03\x12\x10\n\x08\x63urrency\x18\t \x01(\t:\xb6\x02\x92\x41\xb2\x02\x32\xaf\x02\x12\xac\x02{\"id\": \"cs_test_a1B2c3D4e5F6g7H8\", \"status\": \"PAYMENT_STATUS_SUCCEEDED\", \"stripeStatus\": \"complete\", \"stripePaymentStatus\": \"paid\", \"checkoutSessionId\": \"cs_test_a1B2c3D4e5F6g7H8\", \"paymentIntentId\": \"pi_3QyZ2aB3cD4eF5gH\", \"customerId\": \"cus_QxY2ab3cD4eF5g\", \"amountTotal\": \"5000\", \"currency\": \"usd\"}*\xe2\x01\n\rPaymentStatus\x12\x1e\n\x1aPAYMENT_STATUS_UNSPECIFIED\x10\x00\x12\x17\n\x13PAYMENT_STATUS_OPEN\x10\x01\x12\x1d\n\x19PAYMENT_STATUS_PROCESSING\x10\x02\x12\"\n\x1ePAYMENT_STATUS_REQUIRES_ACTION\x10\x03\x12\x1c\n\x18PAYMENT_STATUS_SUCCEEDED\x10\x04\x12\x1a\n\x16PAYMENT_STATUS_EXPIRED\x10\x05\x12\x1b\n\x17PAYMENT_STATUS_CANCELED\x10\x06\x32\xf2\x04\n\x0ePaymentService\x12s\n\x0e\x43reateCustomer\x12\".payments.v1.CreateCustomerRequest\x1a#.payments.v1.CreateCustomerResponse\"\x18\x82\xd3\xe4\x93\x02\x12\"\r/v1/customers:\x01*\x12o\n\rCreateProduct\x12!.payments.v1.CreateProductRequest\x1a\".payments.v1.CreateProductResponse\"\x17\x82\xd3\xe4\x93\x02\x11\"\x0c/v1/products:\x01*\x12\x80\x01\n\nGetProduct\x12\x1e.payments.v1.GetProductRequest\x1a\x1f.payments.v1.GetProductResponse\"1\x82\xd3\xe4\x93\x02+\x12\x19/v1/products/{product_id}Z\x0e\x12\x0c/v1/products\x12{\n\x0e\x43reateCheckout\x12\".payments.v1.CreateCheckoutRequest\x1a#.payments.v1.CreateCheckoutResponse\" \x82\xd3\xe4\x93\x02\x1a\"\x15/v1/payments/checkout:\x01*\x12z\n\x10GetPaymentStatus\x12$.payments.v1.GetPaymentStatusRequest\x1a%.payments.v1.GetPaymentStatusResponse\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/payments/{id}B\x9f\x06\x92\x41\x9b\x06\x12\x9d\x02\n\x0cPayments API\x12\x88\x02Puts Stripe (test mode) behind one typed contract: create customers and products, send a customer to a Stripe-hosted Checkout page, and learn whether they paid. gRPC service payments.v1.PaymentService; these HTTP/JSON routes come from its google.api.http bindings.2\x02v1*\x02\x02\x01\x32\x10\x61pplication/json:\x10\x61pplication/jsonR\x8a\x02\n\x07\x64\x65\x66\x61ult\x12\xfe\x01\n\xd8\x01\x41n error: a google.rpc.Status whose `details` carry a google.rpc.ErrorInfo (a stable `reason`, domain `payments.internal`), a google.rpc.BadRequest for invalid input and a google.rpc.RetryInfo where a retry can help.\x12!\n\x1f\x1a\x1d#/definitions/googleRpcStatusZ\x9f\x01\nU\n\nApiKeyAuth\x12G\x08\x02\x12\x36\x41n API key of the service (gRPC metadata `x-api-key`).\x1a\tx-api-key \x02\nF\n\nBearerAuth\x12\x38\x08\x02\x12#The same API key as `Bearer <key>`.\x1a\rauthorization \x02\x62\x10\n\x0e\n\nApiKeyAuth\x12\x00\x62\x10\n\x0e\n\nBearerAuth\x12\x00\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'payments.v1.payments_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
-  DESCRIPTOR._loaded_options = None
+  _globals['DESCRIPTOR']._loaded_options = None
+  _globals['DESCRIPTOR']._serialized_options = b'\222A\233\006\022\235\002\n\014Payments API\022\210\002Puts Stripe (test mode) behind one typed contract: create customers and products, send a customer to a Stripe-hosted Checkout page, and learn whether they paid. gRPC service payments.v1.PaymentService; these HTTP/JSON routes come from its google.api.http bindings.2\002v1*\002\002\0012\020application/json:\020application/jsonR\212\002\n\007default\022\376\001\n\330\001An error: a google.rpc.Status whose `details` carry a google.rpc.ErrorInfo (a stable `reason`, domain `payments.internal`), a google.rpc.BadRequest for invalid input and a google.rpc.RetryInfo where a retry can help.\022!\n\037\032\035#/definitions/googleRpcStatusZ\237\001\nU\n\nApiKeyAuth\022G\010\002\0226An API key of the service (gRPC metadata `x-api-key`).\032\tx-api-key \002\nF\n\nBearerAuth\0228\010\002\022#The same API key as `Bearer <key>`.\032\rauthorization \002b\020\n\016\n\nApiKeyAuth\022\000b\020\n\016\n\nBearerAuth\022\000'
   _globals['_CUSTOMER_METADATAENTRY']._loaded_options = None
   _globals['_CUSTOMER_METADATAENTRY']._serialized_options = b'8\001'
   _globals['_PRODUCT_METADATAENTRY']._loaded_options = None
@@ -48,6 +50,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CREATECUSTOMERREQUEST'].fields_by_name['metadata']._serialized_options = b'\272H\024\232\001\021\0202\"\006r\004\020\001\030(*\005r\003\030\364\003'
   _globals['_CREATECUSTOMERREQUEST'].fields_by_name['request_id']._loaded_options = None
   _globals['_CREATECUSTOMERREQUEST'].fields_by_name['request_id']._serialized_options = b'\272H\016r\014\030$2\010^[!-~]*$'
+  _globals['_CREATECUSTOMERREQUEST']._loaded_options = None
+  _globals['_CREATECUSTOMERREQUEST']._serialized_options = b'\222A\220\0012\215\001\022\212\001{\"email\": \"jane.doe@example.com\", \"name\": \"Jane Doe\", \"metadata\": {\"crm_id\": \"4711\"}, \"requestId\": \"6f1c2a9e-3b7d-4c1e-9a52-0d8e4f6b7c21\"}'
+  _globals['_CREATECUSTOMERRESPONSE']._loaded_options = None
+  _globals['_CREATECUSTOMERRESPONSE']._serialized_options = b'\222A\253\0012\250\001\022\245\001{\"customer\": {\"id\": \"cus_QxY2ab3cD4eF5g\", \"email\": \"jane.doe@example.com\", \"name\": \"Jane Doe\", \"metadata\": {\"crm_id\": \"4711\"}, \"createTime\": \"2026-01-15T10:30:00Z\"}}'
   _globals['_CREATEPRODUCTREQUEST_METADATAENTRY']._loaded_options = None
   _globals['_CREATEPRODUCTREQUEST_METADATAENTRY']._serialized_options = b'8\001'
   _globals['_CREATEPRODUCTREQUEST'].fields_by_name['name']._loaded_options = None
@@ -64,12 +70,18 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CREATEPRODUCTREQUEST'].fields_by_name['metadata']._serialized_options = b'\272H)\232\001&\0201\"\033r\031\020\001\030(Z\023external_product_id*\005r\003\030\364\003'
   _globals['_CREATEPRODUCTREQUEST'].fields_by_name['request_id']._loaded_options = None
   _globals['_CREATEPRODUCTREQUEST'].fields_by_name['request_id']._serialized_options = b'\272H\016r\014\030$2\010^[!-~]*$'
+  _globals['_CREATEPRODUCTREQUEST']._loaded_options = None
+  _globals['_CREATEPRODUCTREQUEST']._serialized_options = b'\222A\305\0012\302\001\022\277\001{\"name\": \"T-shirt\", \"description\": \"Organic cotton, size M\", \"unitAmount\": \"2500\", \"currency\": \"usd\", \"externalProductId\": \"SKU-TSHIRT-M\", \"requestId\": \"0b6a5f0e-8d2c-4f7a-b1e3-9c4d2e7f8a10\"}'
+  _globals['_CREATEPRODUCTRESPONSE']._loaded_options = None
+  _globals['_CREATEPRODUCTRESPONSE']._serialized_options = b'\222A\205\0022\202\002\022\377\001{\"product\": {\"id\": \"prod_R2sT3uV4wX5yZ6\", \"name\": \"T-shirt\", \"description\": \"Organic cotton, size M\", \"externalProductId\": \"SKU-TSHIRT-M\", \"priceId\": \"price_1QyZ2aB3cD4eF5gH\", \"unitAmount\": \"2500\", \"currency\": \"usd\", \"createTime\": \"2026-01-15T10:31:00Z\"}}'
   _globals['_GETPRODUCTREQUEST'].oneofs_by_name['lookup']._loaded_options = None
   _globals['_GETPRODUCTREQUEST'].oneofs_by_name['lookup']._serialized_options = b'\272H\002\010\001'
   _globals['_GETPRODUCTREQUEST'].fields_by_name['product_id']._loaded_options = None
   _globals['_GETPRODUCTREQUEST'].fields_by_name['product_id']._serialized_options = b'\272H\014r\n\030\377\001:\005prod_'
   _globals['_GETPRODUCTREQUEST'].fields_by_name['external_product_id']._loaded_options = None
   _globals['_GETPRODUCTREQUEST'].fields_by_name['external_product_id']._serialized_options = b'\272H\016r\014\030d2\010^[!-~]+$'
+  _globals['_GETPRODUCTRESPONSE']._loaded_options = None
+  _globals['_GETPRODUCTRESPONSE']._serialized_options = b'\222A\205\0022\202\002\022\377\001{\"product\": {\"id\": \"prod_R2sT3uV4wX5yZ6\", \"name\": \"T-shirt\", \"description\": \"Organic cotton, size M\", \"externalProductId\": \"SKU-TSHIRT-M\", \"priceId\": \"price_1QyZ2aB3cD4eF5gH\", \"unitAmount\": \"2500\", \"currency\": \"usd\", \"createTime\": \"2026-01-15T10:31:00Z\"}}'
   _globals['_CREATECHECKOUTREQUEST_METADATAENTRY']._loaded_options = None
   _globals['_CREATECHECKOUTREQUEST_METADATAENTRY']._serialized_options = b'8\001'
   _globals['_CREATECHECKOUTREQUEST'].fields_by_name['product_id']._loaded_options = None
@@ -86,8 +98,14 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CREATECHECKOUTREQUEST'].fields_by_name['metadata']._serialized_options = b'\272H\024\232\001\021\0202\"\006r\004\020\001\030(*\005r\003\030\364\003'
   _globals['_CREATECHECKOUTREQUEST'].fields_by_name['request_id']._loaded_options = None
   _globals['_CREATECHECKOUTREQUEST'].fields_by_name['request_id']._serialized_options = b'\272H\016r\014\030$2\010^[!-~]*$'
+  _globals['_CREATECHECKOUTREQUEST']._loaded_options = None
+  _globals['_CREATECHECKOUTREQUEST']._serialized_options = b'\222A\217\0022\214\002\022\211\002{\"productId\": \"prod_R2sT3uV4wX5yZ6\", \"customerId\": \"cus_QxY2ab3cD4eF5g\", \"quantity\": \"2\", \"successUrl\": \"https://shop.example.com/paid?session={CHECKOUT_SESSION_ID}\", \"cancelUrl\": \"https://shop.example.com/cart\", \"requestId\": \"9a7e1d3c-2b4f-4e6a-8c0d-1f2e3a4b5c6d\"}'
+  _globals['_CREATECHECKOUTRESPONSE']._loaded_options = None
+  _globals['_CREATECHECKOUTRESPONSE']._serialized_options = b'\222A\314\0012\311\001\022\306\001{\"checkoutSessionId\": \"cs_test_a1B2c3D4e5F6g7H8\", \"url\": \"https://checkout.stripe.com/c/pay/cs_test_a1B2c3D4e5F6g7H8\", \"expireTime\": \"2026-01-16T10:32:00Z\", \"amountTotal\": \"5000\", \"currency\": \"usd\"}'
   _globals['_GETPAYMENTSTATUSREQUEST'].fields_by_name['id']._loaded_options = None
   _globals['_GETPAYMENTSTATUSREQUEST'].fields_by_name['id']._serialized_options = b'\272H!r\034\030\377\0012\027^(cs|pi)_[A-Za-z0-9_]+$\310\001\001'
+  _globals['_GETPAYMENTSTATUSRESPONSE']._loaded_options = None
+  _globals['_GETPAYMENTSTATUSRESPONSE']._serialized_options = b'\222A\262\0022\257\002\022\254\002{\"id\": \"cs_test_a1B2c3D4e5F6g7H8\", \"status\": \"PAYMENT_STATUS_SUCCEEDED\", \"stripeStatus\": \"complete\", \"stripePaymentStatus\": \"paid\", \"checkoutSessionId\": \"cs_test_a1B2c3D4e5F6g7H8\", \"paymentIntentId\": \"pi_3QyZ2aB3cD4eF5gH\", \"customerId\": \"cus_QxY2ab3cD4eF5g\", \"amountTotal\": \"5000\", \"currency\": \"usd\"}'
   _globals['_PAYMENTSERVICE'].methods_by_name['CreateCustomer']._loaded_options = None
   _globals['_PAYMENTSERVICE'].methods_by_name['CreateCustomer']._serialized_options = b'\202\323\344\223\002\022\"\r/v1/customers:\001*'
   _globals['_PAYMENTSERVICE'].methods_by_name['CreateProduct']._loaded_options = None
@@ -98,42 +116,42 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PAYMENTSERVICE'].methods_by_name['CreateCheckout']._serialized_options = b'\202\323\344\223\002\032\"\025/v1/payments/checkout:\001*'
   _globals['_PAYMENTSERVICE'].methods_by_name['GetPaymentStatus']._loaded_options = None
   _globals['_PAYMENTSERVICE'].methods_by_name['GetPaymentStatus']._serialized_options = b'\202\323\344\223\002\023\022\021/v1/payments/{id}'
-  _globals['_PAYMENTSTATUS']._serialized_start=2567
-  _globals['_PAYMENTSTATUS']._serialized_end=2793
-  _globals['_CUSTOMER']._serialized_start=136
-  _globals['_CUSTOMER']._serialized_end=340
-  _globals['_CUSTOMER_METADATAENTRY']._serialized_start=293
-  _globals['_CUSTOMER_METADATAENTRY']._serialized_end=340
-  _globals['_PRODUCT']._serialized_start=343
-  _globals['_PRODUCT']._serialized_end=637
-  _globals['_PRODUCT_METADATAENTRY']._serialized_start=293
-  _globals['_PRODUCT_METADATAENTRY']._serialized_end=340
-  _globals['_CREATECUSTOMERREQUEST']._serialized_start=640
-  _globals['_CREATECUSTOMERREQUEST']._serialized_end=898
-  _globals['_CREATECUSTOMERREQUEST_METADATAENTRY']._serialized_start=293
-  _globals['_CREATECUSTOMERREQUEST_METADATAENTRY']._serialized_end=340
-  _globals['_CREATECUSTOMERRESPONSE']._serialized_start=900
-  _globals['_CREATECUSTOMERRESPONSE']._serialized_end=965
-  _globals['_CREATEPRODUCTREQUEST']._serialized_start=968
-  _globals['_CREATEPRODUCTREQUEST']._serialized_end=1378
-  _globals['_CREATEPRODUCTREQUEST_METADATAENTRY']._serialized_start=293
-  _globals['_CREATEPRODUCTREQUEST_METADATAENTRY']._serialized_end=340
-  _globals['_CREATEPRODUCTRESPONSE']._serialized_start=1380
-  _globals['_CREATEPRODUCTRESPONSE']._serialized_end=1442
-  _globals['_GETPRODUCTREQUEST']._serialized_start=1444
-  _globals['_GETPRODUCTREQUEST']._serialized_end=1569
-  _globals['_GETPRODUCTRESPONSE']._serialized_start=1571
-  _globals['_GETPRODUCTRESPONSE']._serialized_end=1630
-  _globals['_CREATECHECKOUTREQUEST']._serialized_start=1633
-  _globals['_CREATECHECKOUTREQUEST']._serialized_end=2073
-  _globals['_CREATECHECKOUTREQUEST_METADATAENTRY']._serialized_start=293
-  _globals['_CREATECHECKOUTREQUEST_METADATAENTRY']._serialized_end=340
-  _globals['_CREATECHECKOUTRESPONSE']._serialized_start=2076
-  _globals['_CREATECHECKOUTRESPONSE']._serialized_end=2231
-  _globals['_GETPAYMENTSTATUSREQUEST']._serialized_start=2233
-  _globals['_GETPAYMENTSTATUSREQUEST']._serialized_end=2308
-  _globals['_GETPAYMENTSTATUSRESPONSE']._serialized_start=2311
-  _globals['_GETPAYMENTSTATUSRESPONSE']._serialized_end=2564
-  _globals['_PAYMENTSERVICE']._serialized_start=2796
-  _globals['_PAYMENTSERVICE']._serialized_end=3422
+  _globals['_PAYMENTSTATUS']._serialized_start=4487
+  _globals['_PAYMENTSTATUS']._serialized_end=4713
+  _globals['_CUSTOMER']._serialized_start=182
+  _globals['_CUSTOMER']._serialized_end=386
+  _globals['_CUSTOMER_METADATAENTRY']._serialized_start=339
+  _globals['_CUSTOMER_METADATAENTRY']._serialized_end=386
+  _globals['_PRODUCT']._serialized_start=389
+  _globals['_PRODUCT']._serialized_end=683
+  _globals['_PRODUCT_METADATAENTRY']._serialized_start=339
+  _globals['_PRODUCT_METADATAENTRY']._serialized_end=386
+  _globals['_CREATECUSTOMERREQUEST']._serialized_start=686
+  _globals['_CREATECUSTOMERREQUEST']._serialized_end=1095
+  _globals['_CREATECUSTOMERREQUEST_METADATAENTRY']._serialized_start=339
+  _globals['_CREATECUSTOMERREQUEST_METADATAENTRY']._serialized_end=386
+  _globals['_CREATECUSTOMERRESPONSE']._serialized_start=1098
+  _globals['_CREATECUSTOMERRESPONSE']._serialized_end=1341
+  _globals['_CREATEPRODUCTREQUEST']._serialized_start=1344
+  _globals['_CREATEPRODUCTREQUEST']._serialized_end=1958
+  _globals['_CREATEPRODUCTREQUEST_METADATAENTRY']._serialized_start=339
+  _globals['_CREATEPRODUCTREQUEST_METADATAENTRY']._serialized_end=386
+  _globals['_CREATEPRODUCTRESPONSE']._serialized_start=1961
+  _globals['_CREATEPRODUCTRESPONSE']._serialized_end=2291
+  _globals['_GETPRODUCTREQUEST']._serialized_start=2293
+  _globals['_GETPRODUCTREQUEST']._serialized_end=2418
+  _globals['_GETPRODUCTRESPONSE']._serialized_start=2421
+  _globals['_GETPRODUCTRESPONSE']._serialized_end=2748
+  _globals['_CREATECHECKOUTREQUEST']._serialized_start=2751
+  _globals['_CREATECHECKOUTREQUEST']._serialized_end=3469
+  _globals['_CREATECHECKOUTREQUEST_METADATAENTRY']._serialized_start=339
+  _globals['_CREATECHECKOUTREQUEST_METADATAENTRY']._serialized_end=386
+  _globals['_CREATECHECKOUTRESPONSE']._serialized_start=3472
+  _globals['_CREATECHECKOUTRESPONSE']._serialized_end=3838
+  _globals['_GETPAYMENTSTATUSREQUEST']._serialized_start=3840
+  _globals['_GETPAYMENTSTATUSREQUEST']._serialized_end=3915
+  _globals['_GETPAYMENTSTATUSRESPONSE']._serialized_start=3918
+  _globals['_GETPAYMENTSTATUSRESPONSE']._serialized_end=4484
+  _globals['_PAYMENTSERVICE']._serialized_start=4716
+  _globals['_PAYMENTSERVICE']._serialized_end=5342
 # @@protoc_insertion_point(module_scope)

@@ -1,0 +1,97 @@
+# Build, checks and CI of the payments service. Every target works on a fresh clone as root:
+# it installs what it needs, and is quick when everything is already there. `make help` lists them.
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+export UV_PYTHON_DOWNLOADS := never
+# pip refuses to install into Debian's system Python (PEP 668) unless told to; we only add uv.
+export PIP_BREAK_SYSTEM_PACKAGES := 1
+UV_VERSION := 0.13.9
+# uv on PATH, else the one pip put into python3 (its script dir may not be on PATH).
+UV = $(shell command -v uv 2>/dev/null || echo python3 -m uv)
+RUN = $(UV) run --frozen
+VENV_STAMP := .venv/.make-synced
+
+PROTO_APT := golang-grpc-gateway golang-github-grpc-ecosystem-grpc-gateway-dev
+BENCH_APT := wrk nghttp2-client
+
+.PHONY: help venv tools bench-tools third-party generate check-generated lint typecheck \
+	breaking openapi-validate test ci run demo bench clean distclean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-17s %s\n", $$1, $$2}'
+
+venv: $(VENV_STAMP) ## uv (pip-installed if missing) and .venv from uv.lock
+
+$(VENV_STAMP): pyproject.toml uv.lock
+	@if ! command -v uv >/dev/null && ! python3 -m uv --version >/dev/null 2>&1; then \
+	  python3 -m pip --version >/dev/null 2>&1 || tools/apt_install.sh python3-pip; \
+	  python3 -m pip install --quiet uv==$(UV_VERSION); \
+	fi
+	$(UV) sync --frozen
+	@touch $@
+
+tools: venv bench-tools ## Debian packages: protoc-gen-swagger and its option protos (+ bench tools)
+	@tools/apt_install.sh $(PROTO_APT)
+
+bench-tools: ## Debian packages: wrk, h2load (nghttp2-client)
+	@tools/apt_install.sh $(BENCH_APT)
+
+third-party: venv ## Other projects' .proto sources into build/third_party (never committed)
+	@tools/apt_install.sh $(PROTO_APT)
+	@tools/third_party_protos.sh build/third_party
+
+generate: venv tools ## generated/, docs/openapi/payments.swagger.json and uv.lock, from proto/
+	tools/generate.sh
+
+check-generated: generate ## Fail when committed generated files differ from make generate
+	@changes=$$(git status --porcelain --untracked-files=all -- generated docs/openapi uv.lock); \
+	if [ -n "$$changes" ]; then \
+	  echo "ERROR: generated files are stale: run 'make generate' and commit the result:" >&2; \
+	  echo "$$changes" >&2; exit 1; \
+	fi; echo "generated files are up to date"
+
+lint: third-party ## buf lint (proto/ only), ruff check, ruff format --check
+	.venv/bin/buf lint
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+
+# mypy takes its files from pyproject; the folders that have no Python yet are skipped, since
+# mypy fails on them.
+typecheck: venv ## mypy --strict over pyproject's [tool.mypy] files that exist
+	@files=$$($(RUN) python -c 'import pathlib, tomllib; \
+	  c = tomllib.load(open("pyproject.toml", "rb"))["tool"]["mypy"]["files"]; \
+	  print(" ".join(f for f in c if next(pathlib.Path(f).glob("**/*.py"), None)))'); \
+	echo "mypy $$files"; $(RUN) mypy $$files
+
+breaking: third-party ## buf breaking: proto/ against HEAD~1's (BREAKING_AGAINST=<rev> to change)
+	tools/breaking.sh
+
+openapi-validate: venv ## openapi-spec-validator on docs/openapi/*.json
+	$(RUN) openapi-spec-validator docs/openapi/*.json
+
+test: venv ## pytest
+	$(RUN) pytest -q
+
+ci: ## Everything CI runs (.ci/run)
+	@for t in venv tools check-generated lint typecheck breaking openapi-validate test; do \
+	  start=$$(date +%s); echo "=== make $$t"; $(MAKE) $$t; echo "=== make $$t: $$(( $$(date +%s) - start ))s"; \
+	done
+
+run: venv ## Serve gRPC on :50051 and HTTP/JSON on :8080 against the emulator until Ctrl-C
+	$(RUN) python -m tools.run
+
+demo: venv ## Start the emulator and the service, run the whole payment flow, stop
+	$(RUN) python -m tools.demo
+
+bench: venv bench-tools ## Benchmarks; results go to docs/benchmarks.md
+	$(RUN) python bench/run_all.py
+
+clean: ## Remove build outputs and caches (keeps .venv)
+	rm -rf build dist .mypy_cache .ruff_cache .pytest_cache
+	find . -path ./.venv -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+
+distclean: clean ## Also remove .venv
+	rm -rf .venv
