@@ -1,0 +1,77 @@
+"""The emulator and the service as child processes, for `make demo` and `make run`.
+
+Against the emulator unless STRIPE_SECRET_KEY holds a Stripe test key, in which case the service
+talks to real Stripe test mode and no emulator starts.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+
+from tools.processes import start
+
+EMULATOR_STRIPE_KEY = "sk_test_emulator_local"
+
+
+@dataclass(frozen=True)
+class Stack:
+    grpc_address: str
+    http_address: str | None
+    emulator_url: str | None
+
+
+@contextmanager
+def running_stack(
+    *,
+    api_key: str,
+    grpc_addr: str,
+    http_addr: str | None,
+    say: Callable[[str], None],
+) -> Iterator[Stack]:
+    """Starts what is needed, yields where it listens, stops everything on leaving."""
+    with ExitStack() as stack:
+        env = {"PAYMENTS_API_KEYS": api_key, "PAYMENTS_LISTEN_ADDR": grpc_addr}
+        if http_addr:
+            env["PAYMENTS_HTTP_ADDR"] = http_addr
+        emulator_url = None
+        stripe_key = os.environ.get("STRIPE_SECRET_KEY", "")
+        if stripe_key.startswith(("sk_test_", "rk_test_")):
+            say("Using real Stripe test mode (STRIPE_SECRET_KEY is set)")
+            env["STRIPE_SECRET_KEY"] = stripe_key
+        else:
+            say("Starting the Stripe emulator")
+            emulator = stack.enter_context(
+                start(
+                    [
+                        sys.executable,
+                        "-m",
+                        "stripe_emulator",
+                        "--port",
+                        "0",
+                        "--log-level",
+                        "WARNING",
+                    ],
+                    ready="stripe-emulator listening on ",
+                )
+            )
+            emulator_url = emulator.address
+            env |= {"STRIPE_SECRET_KEY": EMULATOR_STRIPE_KEY, "STRIPE_API_BASE": emulator_url}
+        say("Starting the payment service")
+        service = stack.enter_context(
+            start(
+                [sys.executable, "-m", "service"],
+                ready="listening on grpc://",
+                also=("listening on http://",) if http_addr else (),
+                env=env,
+            )
+        )
+        yield Stack(
+            grpc_address=service.address,
+            http_address=service.extra.get("listening on http://"),
+            emulator_url=emulator_url,
+        )
+        say("Stopping")
