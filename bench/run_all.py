@@ -1,0 +1,40 @@
+"""Every benchmark, one after the other (`make bench`); exits 1 if any missed a target.
+
+    uv run python bench/run_all.py [--no-doc]
+
+Each script rewrites only its own sections of docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Sequence
+
+import emulator_throughput
+import service_benchmarks
+
+BENCHMARKS: dict[str, Callable[[Sequence[str] | None], int]] = {
+    "bench/emulator_throughput.py": lambda argv: emulator_throughput.main(list(argv or [])),
+    "bench/service_benchmarks.py": service_benchmarks.main,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    passthrough = [arg for arg in (sys.argv[1:] if argv is None else argv) if arg == "--no-doc"]
+    failed = []
+    for name, run in BENCHMARKS.items():
+        print(f"=== {name}", flush=True)
+        started = time.monotonic()
+        code = run(passthrough)
+        print(f"=== {name}: {'ok' if code == 0 else 'FAILED'} in {time.monotonic() - started:.0f}s")
+        if code != 0:
+            failed.append(name)
+    if failed:
+        print(f"missed targets or failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
