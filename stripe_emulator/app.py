@@ -18,9 +18,16 @@ from aiohttp import web
 from stripe_emulator import api, checkout_page, emulator_routes, errors
 from stripe_emulator.auth import api_key_of
 from stripe_emulator.handler_utils import PARAMS, read_params
-from stripe_emulator.idempotency import StoredResponse
+from stripe_emulator.idempotency import Claim, StoredResponse
 from stripe_emulator.ids import new_id
-from stripe_emulator.state import STATE, EmulatorState, RecordedRequest
+from stripe_emulator.state import (
+    STATE,
+    EmulatorState,
+    RecordedRequest,
+    StateHolder,
+    pin_state,
+    state_of,
+)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -40,7 +47,7 @@ class DroppedResponse(web.Response):
 
 def create_app(*, record_requests: bool = False) -> web.Application:
     app = web.Application(middlewares=[observe, v1_gate])
-    app[STATE] = EmulatorState(record_requests=record_requests)
+    app[STATE] = StateHolder(record_requests=record_requests)
     api.add_routes(app)
     emulator_routes.add_routes(app)
     checkout_page.add_routes(app)
@@ -52,6 +59,10 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
     started = time.perf_counter()
     request_id = new_id("req")
     request[REQUEST_ID] = request_id
+    # First thing: the request works on today's state even if a reset comes mid-way.
+    state = pin_state(request)
+    in_flight = 1 if request.path.startswith("/v1/") else 0
+    state.in_flight += in_flight
     try:
         response = await handler(request)
     except errors.StripeError as exc:
@@ -62,6 +73,8 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
         # A bug in the emulator: still answer in Stripe's envelope, and say so in the log.
         log.exception("unhandled error on %s %s", request.method, request.path)
         response = error_response(request, UNEXPECTED)
+    finally:
+        state.in_flight -= in_flight
     response.headers.setdefault("Request-Id", request_id)
     _account(request, response, started)
     return response
@@ -98,7 +111,7 @@ def _from_http_exception(request: web.Request, exc: web.HTTPException) -> errors
 
 
 def _account(request: web.Request, response: web.StreamResponse, started: float) -> None:
-    state = request.app[STATE]
+    state = state_of(request)  # a request that outlived a reset is counted in the old state
     resource = request.match_info.route.resource
     route = resource.canonical if resource is not None else "<unmatched>"
     state.request_counts[f"{request.method} {route}"] += 1
@@ -132,7 +145,7 @@ async def v1_gate(request: web.Request, handler: Handler) -> web.StreamResponse:
     if not request.path.startswith("/v1/"):
         return await handler(request)
     api_key = api_key_of(request)
-    state = request.app[STATE]
+    state = state_of(request)
     fault = state.faults.take(request.method, request.path)
     if fault is not None and fault.drop == "before":
         return _drop(request)
@@ -175,20 +188,20 @@ async def _idempotent(
             f"Idempotency key length must be at most {MAX_IDEMPOTENCY_KEY_LENGTH} characters.",
         )
     fingerprint = (request.method, request.path, await read_params(request))
-    stored = state.idempotency.begin(api_key, key, fingerprint)
-    if stored is not None:
-        return _replay(stored)
+    claim = state.idempotency.begin(api_key, key, fingerprint)
+    if not isinstance(claim, Claim):
+        return _replay(claim)
     request_id: str = request[REQUEST_ID]
     try:
         response = await handler(request)
     except errors.StripeError as exc:
         saved = error_response(request, exc) if exc.saved else None
-        state.idempotency.finish(api_key, key, _stored(saved, request_id))
+        state.idempotency.finish(claim, _stored(saved, request_id))
         raise
     except BaseException:
-        state.idempotency.finish(api_key, key, None)
+        state.idempotency.finish(claim, None)
         raise
-    state.idempotency.finish(api_key, key, _stored(response, request_id))
+    state.idempotency.finish(claim, _stored(response, request_id))
     return response
 
 

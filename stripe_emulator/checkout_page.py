@@ -10,28 +10,17 @@ from html import escape
 from aiohttp import web
 
 from stripe_emulator import errors
+from stripe_emulator.currencies import format_amount
 from stripe_emulator.emulator_routes import read_body
 from stripe_emulator.payments import pay_session, refresh_expiry, success_redirect
 from stripe_emulator.state import state_of
 from stripe_emulator.store import JSON, Store
-
-# Currencies without minor units (Stripe's list of zero-decimal currencies).
-ZERO_DECIMAL = frozenset(
-    {"bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv",
-     "xaf", "xof", "xpf"}
-)  # fmt: skip
 
 
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/checkout/{session}", show)
     app.router.add_post("/checkout/{session}/pay", pay)
     app.router.add_post("/checkout/{session}/cancel", cancel)
-
-
-def format_amount(amount: int, currency: str) -> str:
-    if currency.lower() in ZERO_DECIMAL:
-        return f"{amount:,} {currency.upper()}"
-    return f"{amount / 100:,.2f} {currency.upper()}"
 
 
 class _UnknownSession(Exception):

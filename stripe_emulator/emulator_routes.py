@@ -15,7 +15,7 @@ from stripe_emulator.expand import expand
 from stripe_emulator.forms import FormError, decode_form
 from stripe_emulator.handler_utils import json_response
 from stripe_emulator.payments import expire_session, pay_session
-from stripe_emulator.state import state_of
+from stripe_emulator.state import STATE, state_of
 from stripe_emulator.store import JSON
 
 
@@ -91,6 +91,5 @@ async def stats(request: web.Request) -> web.Response:
 
 
 async def reset(request: web.Request) -> web.Response:
-    state = state_of(request)
-    state.reset()
-    return json_response(state.stats())
+    """A new, empty generation; requests still running finish on the old one."""
+    return json_response(request.app[STATE].reset().stats())

@@ -23,19 +23,23 @@ class StoredResponse:
     request_id: str
 
 
-@dataclass
-class _Entry:
+@dataclass(eq=False)  # compared by identity: a claim is one request's hold on a key
+class Claim:
+    """The in-flight request's hold on (API key, idempotency key); then its stored result."""
+
+    api_key: str
+    key: str
     fingerprint: tuple[str, str, Any]
-    response: StoredResponse | None = None  # None while the first request is in flight
+    response: StoredResponse | None = None  # None while the request is in flight
 
 
 class IdempotencyStore:
     def __init__(self) -> None:
-        self._entries: dict[tuple[str, str], _Entry] = {}
+        self._entries: dict[tuple[str, str], Claim] = {}
 
     def begin(
         self, api_key: str, key: str, fingerprint: tuple[str, str, Any]
-    ) -> StoredResponse | None:
+    ) -> Claim | StoredResponse:
         """Claim ``key`` for a new request, or return the response to replay.
 
         Raises the error Stripe answers for a mismatch or an in-flight duplicate. Runs
@@ -43,8 +47,9 @@ class IdempotencyStore:
         """
         entry = self._entries.get((api_key, key))
         if entry is None:
-            self._entries[(api_key, key)] = _Entry(fingerprint)
-            return None
+            claim = Claim(api_key, key, fingerprint)
+            self._entries[(api_key, key)] = claim
+            return claim
         if entry.fingerprint != fingerprint:
             raise errors.StripeError(
                 400,
@@ -65,12 +70,18 @@ class IdempotencyStore:
             )
         return entry.response
 
-    def finish(self, api_key: str, key: str, response: StoredResponse | None) -> None:
-        """Store the result, or release the key when the result must not be saved."""
+    def finish(self, claim: Claim, response: StoredResponse | None) -> None:
+        """Store the result, or release the key when the result must not be saved.
+
+        A claim the store no longer holds is ignored: the store was cleared while the request
+        ran (and the key may have been claimed anew since), so there is nothing to update.
+        """
+        if self._entries.get((claim.api_key, claim.key)) is not claim:
+            return
         if response is None:
-            self._entries.pop((api_key, key), None)
+            del self._entries[(claim.api_key, claim.key)]
         else:
-            self._entries[(api_key, key)].response = response
+            claim.response = response
 
     def clear(self) -> None:
         self._entries.clear()

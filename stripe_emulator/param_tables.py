@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from stripe_emulator.params import EXPAND, Arr, Bool, Int, Metadata, Obj, Str
 
-# Stripe caps amounts at eight digits (99,999,999 in the smallest unit).
-MAX_AMOUNT = 99_999_999
 TAX_BEHAVIORS = ("exclusive", "inclusive", "unspecified")
 LOCALES = (
     "auto", "bg", "cs", "da", "de", "el", "en", "en-GB", "es", "es-419", "et", "fi", "fil",
@@ -60,7 +58,7 @@ PRICE_DATA_FOR_PRODUCT = Obj(
     {
         "currency": Str(),
         "tax_behavior": Str(enum=TAX_BEHAVIORS),
-        "unit_amount": Int(minimum=0, maximum=MAX_AMOUNT),
+        "unit_amount": Int(minimum=0),  # its maximum depends on the currency: api/validation.py
     },
     required=("currency",),
 )
@@ -111,7 +109,7 @@ CREATE_PRICE = Obj(
             required=("name",),
         ),
         "tax_behavior": Str(enum=TAX_BEHAVIORS),
-        "unit_amount": Int(minimum=0, maximum=MAX_AMOUNT),
+        "unit_amount": Int(minimum=0),  # its maximum depends on the currency: api/validation.py
     },
     required=("currency",),
 )

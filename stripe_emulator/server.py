@@ -25,7 +25,8 @@ class EmulatorServer:
 
     @property
     def state(self) -> EmulatorState:
-        return self.app[STATE]
+        """The current generation (``/_emulator/reset`` replaces it)."""
+        return self.app[STATE].current
 
     @property
     def url(self) -> str:
@@ -35,11 +36,11 @@ class EmulatorServer:
         await self._runner.setup()
         protocol_factory = self._runner.server
         assert protocol_factory is not None
-        state = self.state
+        holder = self.app[STATE]
 
         def counting_factory() -> RequestHandler:
             # One protocol instance per accepted connection.
-            state.connections += 1
+            holder.current.connections += 1
             return protocol_factory()
 
         self._server = await asyncio.get_running_loop().create_server(

@@ -27,35 +27,67 @@ class RecordedRequest:
 
 
 class EmulatorState:
-    def __init__(self, *, record_requests: bool = False) -> None:
+    """One generation of the emulator's state: everything ``/_emulator/reset`` throws away.
+
+    A request works on the generation that was current when it arrived (see ``state_of``),
+    so a reset while it is still running neither pulls state from under it nor receives its
+    late writes: it finishes against the discarded generation, as if it had completed just
+    before the reset.
+    """
+
+    def __init__(
+        self, *, recorded: list[RecordedRequest] | None = None, generation: int = 0
+    ) -> None:
+        self.generation = generation
         self.store = Store()
         self.faults = FaultTable()
         self.idempotency = IdempotencyStore()
         self.request_counts: Counter[str] = Counter()
         self.connections = 0
-        self.recorded: list[RecordedRequest] | None = [] if record_requests else None
+        self.in_flight = 0  # /v1 requests of this generation not yet answered
+        self.recorded = recorded  # shared by all generations
 
     def now(self) -> int:
         return int(time.time())
-
-    def reset(self) -> None:
-        """Empty state, no faults, zeroed counters (the recording, if any, is kept)."""
-        self.store.clear()
-        self.faults.clear()
-        self.idempotency.clear()
-        self.request_counts.clear()
-        self.connections = 0
 
     def stats(self) -> dict[str, Any]:
         return {
             "objects": self.store.counts(),
             "requests": dict(self.request_counts),
             "connections": self.connections,
+            "in_flight": self.in_flight,
         }
 
 
-STATE = web.AppKey("stripe_emulator_state", EmulatorState)
+class StateHolder:
+    """The current generation; a reset starts a new, empty one."""
+
+    def __init__(self, *, record_requests: bool = False) -> None:
+        self.current = EmulatorState(recorded=[] if record_requests else None)
+
+    def reset(self) -> EmulatorState:
+        """Empty state, no faults, zeroed counters (the recording, if any, is kept).
+
+        The old generation is replaced, not cleared: requests still running on it keep a
+        consistent (if discarded) state to finish against.
+        """
+        old = self.current
+        self.current = EmulatorState(recorded=old.recorded, generation=old.generation + 1)
+        return self.current
+
+
+STATE = web.AppKey("stripe_emulator_state", StateHolder)
+_REQUEST_STATE = web.RequestKey("stripe_emulator_request_state", EmulatorState)
+
+
+def pin_state(request: web.Request) -> EmulatorState:
+    """Bind ``request`` to the current generation for the rest of its life."""
+    state = request.app[STATE].current
+    request[_REQUEST_STATE] = state
+    return state
 
 
 def state_of(request: web.Request) -> EmulatorState:
-    return request.app[STATE]
+    """The generation this request started on (pinned on first use)."""
+    state = request.get(_REQUEST_STATE)
+    return state if state is not None else pin_state(request)

@@ -1,9 +1,8 @@
 """Run the emulator from tests: in a background thread (sync) or on the current loop (async).
 
 with running_emulator() as emu:
-    client = emu.stripe_client()
-    session = client.v1.checkout.sessions.create(params={...})
-    emu.pay(session.id)
+    # point any HTTP client (e.g. the stripe SDK) at emu.url with emu.api_key
+    emu.pay(session_id)
 
 async with serve() as emu:          # inside a running event loop
     await emu.pay(session_id, outcome="fail")
@@ -21,7 +20,6 @@ from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import aiohttp
-import stripe
 
 from stripe_emulator.server import EmulatorServer
 from stripe_emulator.state import RecordedRequest
@@ -48,16 +46,6 @@ class _Handle:
     def recorded_requests(self) -> list[RecordedRequest]:
         """``/v1`` requests as decoded (only with ``record_requests=True``)."""
         return list(self._server.state.recorded or [])
-
-    def stripe_client(
-        self, *, max_network_retries: int = 0, api_key: str | None = None, **kwargs: Any
-    ) -> stripe.StripeClient:
-        return stripe.StripeClient(
-            api_key or self.api_key,
-            base_addresses={"api": self.url},
-            max_network_retries=max_network_retries,
-            **kwargs,
-        )
 
 
 class EmulatorHandle(_Handle):

@@ -20,6 +20,7 @@ async def create(request: web.Request) -> web.Response:
     params["currency"] = validation.currency(params["currency"], "currency")
     if "unit_amount" not in params:
         raise errors.parameter_missing("unit_amount")
+    validation.unit_amount(params["unit_amount"], params["currency"], "unit_amount")
     state = state_of(request)
     product = _product_for(state, params)
     price = state.store.add(build_price(params, product["id"], state.now()))

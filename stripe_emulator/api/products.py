@@ -36,6 +36,9 @@ async def create(request: web.Request) -> web.Response:
         )
         if "unit_amount" not in price_data:
             raise errors.parameter_missing("default_price_data[unit_amount]")
+        validation.unit_amount(
+            price_data["unit_amount"], price_data["currency"], "default_price_data[unit_amount]"
+        )
     state = state_of(request)
     product = new_product(state, params)
     if price_data is not None:

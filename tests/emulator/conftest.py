@@ -13,6 +13,7 @@ import stripe
 
 from stripe_emulator.testing import EmulatorHandle, running_emulator
 from tests.emulator import spec_reference
+from tests.emulator.helpers import stripe_client
 
 
 @pytest.fixture(scope="session")
@@ -36,4 +37,4 @@ def emulator(emulator_session: EmulatorHandle) -> Iterator[EmulatorHandle]:
 
 @pytest.fixture
 def client(emulator: EmulatorHandle) -> stripe.StripeClient:
-    return emulator.stripe_client()
+    return stripe_client(emulator)

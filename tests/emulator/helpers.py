@@ -1,4 +1,4 @@
-"""Shared test data builders that go through the SDK."""
+"""Shared test helpers: a ``StripeClient`` aimed at the emulator, data built through the SDK."""
 
 from __future__ import annotations
 
@@ -6,8 +6,30 @@ from typing import Any, cast
 
 import stripe
 
+from stripe_emulator.testing import AsyncEmulatorHandle, EmulatorHandle
+
 SUCCESS_URL = "https://shop.example/success?session={CHECKOUT_SESSION_ID}"
 CANCEL_URL = "https://shop.example/cart"
+
+
+def stripe_client(
+    emulator: EmulatorHandle | AsyncEmulatorHandle,
+    *,
+    max_network_retries: int = 0,
+    api_key: str | None = None,
+    **kwargs: Any,
+) -> stripe.StripeClient:
+    """A ``StripeClient`` aimed at the emulator (its key unless ``api_key`` is given).
+
+    It lives with the tests, not in ``stripe_emulator``: only ``stripe_adapter`` may import
+    ``stripe`` outside the tests.
+    """
+    return stripe.StripeClient(
+        api_key or emulator.api_key,
+        base_addresses={"api": emulator.url},
+        max_network_retries=max_network_retries,
+        **kwargs,
+    )
 
 
 def loose(params: dict[str, Any]) -> Any:

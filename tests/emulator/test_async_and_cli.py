@@ -11,14 +11,14 @@ from pathlib import Path
 import stripe
 
 from stripe_emulator.testing import serve
-from tests.emulator.helpers import SUCCESS_URL
+from tests.emulator.helpers import SUCCESS_URL, stripe_client
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 async def test_serve_on_the_running_loop_with_async_sdk() -> None:
     async with serve() as emu:
-        client = emu.stripe_client(http_client=stripe.HTTPXClient(), max_network_retries=1)
+        client = stripe_client(emu, http_client=stripe.HTTPXClient(), max_network_retries=1)
         customer = await client.v1.customers.create_async(params={"email": "a@example.com"})
         product = await client.v1.products.create_async(
             params={"name": "Book", "default_price_data": {"currency": "gbp", "unit_amount": 999}}

@@ -10,7 +10,7 @@ import pytest
 import stripe
 
 from stripe_emulator.testing import EmulatorHandle
-from tests.emulator.helpers import loose
+from tests.emulator.helpers import loose, stripe_client
 
 
 def test_create_and_retrieve_customer(client: stripe.StripeClient) -> None:
@@ -75,7 +75,7 @@ def test_empty_string_for_a_required_value_is_rejected(client: stripe.StripeClie
 
 @pytest.mark.parametrize("key", ["garbage", "sk_test_", "sk_live_abcdef123456", "pk_test_abc123"])
 def test_bad_api_keys_are_401(emulator: EmulatorHandle, key: str) -> None:
-    client = emulator.stripe_client(api_key=key)
+    client = stripe_client(emulator, api_key=key)
     with pytest.raises(stripe.AuthenticationError) as raised:
         client.v1.customers.create()
     assert raised.value.http_status == 401
@@ -85,7 +85,7 @@ def test_bad_api_keys_are_401(emulator: EmulatorHandle, key: str) -> None:
 
 
 def test_restricted_test_keys_are_accepted(emulator: EmulatorHandle) -> None:
-    client = emulator.stripe_client(api_key="rk_test_restricted123")
+    client = stripe_client(emulator, api_key="rk_test_restricted123")
     assert client.v1.customers.create().id.startswith("cus_")
 
 

@@ -8,11 +8,12 @@ import pytest
 import stripe
 
 from stripe_emulator.testing import EmulatorError, EmulatorHandle
+from tests.emulator.helpers import stripe_client
 
 
 def test_429_fault_raises_rate_limit_error(emulator: EmulatorHandle) -> None:
     emulator.add_fault(path="/v1/customers", method="POST", status=429, retry_after=1)
-    client = emulator.stripe_client()
+    client = stripe_client(emulator)
     with pytest.raises(stripe.RateLimitError) as raised:
         client.v1.customers.create()
     assert raised.value.http_status == 429
@@ -27,7 +28,7 @@ def test_429_fault_raises_rate_limit_error(emulator: EmulatorHandle) -> None:
 def test_500_fault_raises_api_error(emulator: EmulatorHandle) -> None:
     emulator.add_fault(path="/v1/customers", status=500)
     with pytest.raises(stripe.APIError) as raised:
-        emulator.stripe_client().v1.customers.create()
+        stripe_client(emulator).v1.customers.create()
     assert raised.value.http_status == 500
     assert raised.value.error is not None
     assert raised.value.error.type == "api_error"
@@ -36,7 +37,7 @@ def test_500_fault_raises_api_error(emulator: EmulatorHandle) -> None:
 
 def test_sdk_retries_through_503s(emulator: EmulatorHandle) -> None:
     emulator.add_fault(path="/v1/customers", method="POST", status=503, times=2)
-    customer = emulator.stripe_client(max_network_retries=2).v1.customers.create()
+    customer = stripe_client(emulator, max_network_retries=2).v1.customers.create()
     assert customer.id.startswith("cus_")
     stats = emulator.stats()
     assert stats["requests"]["POST /v1/customers"] == 3
@@ -44,7 +45,7 @@ def test_sdk_retries_through_503s(emulator: EmulatorHandle) -> None:
 
 
 def test_wildcard_path_and_method_filter(emulator: EmulatorHandle) -> None:
-    client = emulator.stripe_client()
+    client = stripe_client(emulator)
     product = client.v1.products.create(params={"name": "x"})
     emulator.add_fault(path="/v1/products/*", method="GET", status=502)
     client.v1.products.create(params={"name": "POSTs are not matched"})
@@ -55,7 +56,7 @@ def test_wildcard_path_and_method_filter(emulator: EmulatorHandle) -> None:
 
 def test_drop_before_is_retried_by_the_sdk(emulator: EmulatorHandle) -> None:
     emulator.add_fault(path="/v1/customers", drop="before")
-    customer = emulator.stripe_client(max_network_retries=2).v1.customers.create()
+    customer = stripe_client(emulator, max_network_retries=2).v1.customers.create()
     assert customer.id.startswith("cus_")
     stats = emulator.stats()
     assert stats["objects"]["customer"] == 1
@@ -65,14 +66,14 @@ def test_drop_before_is_retried_by_the_sdk(emulator: EmulatorHandle) -> None:
 def test_drop_before_without_retries_is_a_connection_error(emulator: EmulatorHandle) -> None:
     emulator.add_fault(path="/v1/customers", drop="before")
     with pytest.raises(stripe.APIConnectionError):
-        emulator.stripe_client().v1.customers.create()
+        stripe_client(emulator).v1.customers.create()
     assert emulator.stats()["objects"]["customer"] == 0
 
 
 def test_lost_response_is_recovered_by_idempotent_retry(emulator: EmulatorHandle) -> None:
     """drop=after: the customer is created but the answer is lost; the retry replays it."""
     emulator.add_fault(path="/v1/customers", drop="after")
-    client = emulator.stripe_client(max_network_retries=2)
+    client = stripe_client(emulator, max_network_retries=2)
     customer = client.v1.customers.create(
         params={"email": "once@example.com"}, options={"idempotency_key": "create-once"}
     )
@@ -89,13 +90,13 @@ def test_lost_response_without_a_key_creates_twice(emulator: EmulatorHandle) -> 
     """Why keys matter: the SDK's own generated key is per call, so this duplicates."""
     emulator.add_fault(path="/v1/customers", drop="after")
     with pytest.raises(stripe.APIConnectionError):
-        emulator.stripe_client().v1.customers.create()
-    emulator.stripe_client().v1.customers.create()
+        stripe_client(emulator).v1.customers.create()
+    stripe_client(emulator).v1.customers.create()
     assert emulator.stats()["objects"]["customer"] == 2
 
 
 def test_latency_is_added_and_cleared(emulator: EmulatorHandle) -> None:
-    client = emulator.stripe_client()
+    client = stripe_client(emulator)
     emulator.add_fault(latency_ms=250, jitter_ms=20)
     started = time.perf_counter()
     client.v1.customers.create()
@@ -111,7 +112,7 @@ def test_clear_faults(emulator: EmulatorHandle) -> None:
     emulator.add_fault(latency_ms=100)
     cleared = emulator.clear_faults()
     assert cleared == {"faults": [], "latency_ms": 0, "jitter_ms": 0}
-    emulator.stripe_client().v1.customers.create()
+    stripe_client(emulator).v1.customers.create()
 
 
 @pytest.mark.parametrize(

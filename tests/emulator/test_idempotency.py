@@ -8,6 +8,7 @@ import pytest
 import stripe
 
 from stripe_emulator.testing import EmulatorHandle
+from tests.emulator.helpers import stripe_client
 
 
 def test_replay_returns_the_stored_response(client: stripe.StripeClient) -> None:
@@ -40,10 +41,10 @@ def test_same_key_other_endpoint_is_idempotency_error(client: stripe.StripeClien
 
 
 def test_keys_are_scoped_per_api_key(emulator: EmulatorHandle) -> None:
-    first = emulator.stripe_client(api_key="sk_test_alice").v1.customers.create(
+    first = stripe_client(emulator, api_key="sk_test_alice").v1.customers.create(
         options={"idempotency_key": "shared"}
     )
-    second = emulator.stripe_client(api_key="sk_test_bob").v1.customers.create(
+    second = stripe_client(emulator, api_key="sk_test_bob").v1.customers.create(
         options={"idempotency_key": "shared"}
     )
     assert first.id != second.id
@@ -70,7 +71,7 @@ def test_validation_errors_are_not_stored(client: stripe.StripeClient) -> None:
 
 def test_injected_faults_are_not_stored(emulator: EmulatorHandle) -> None:
     emulator.add_fault(path="/v1/customers", status=500)
-    client = emulator.stripe_client()
+    client = stripe_client(emulator)
     with pytest.raises(stripe.APIError):
         client.v1.customers.create(options={"idempotency_key": "k6"})
     customer = client.v1.customers.create(options={"idempotency_key": "k6"})
@@ -81,7 +82,7 @@ def test_injected_faults_are_not_stored(emulator: EmulatorHandle) -> None:
 async def test_concurrent_duplicate_gets_409_and_creates_once(emulator: EmulatorHandle) -> None:
     # Latency keeps the first request in flight while the duplicate arrives.
     emulator.add_fault(latency_ms=300)
-    client = emulator.stripe_client(http_client=stripe.HTTPXClient())
+    client = stripe_client(emulator, http_client=stripe.HTTPXClient())
 
     async def create() -> stripe.Customer:
         return await client.v1.customers.create_async(options={"idempotency_key": "race"})

@@ -6,7 +6,7 @@ import pytest
 import stripe
 
 from stripe_emulator.testing import EmulatorHandle
-from tests.emulator.helpers import make_session
+from tests.emulator.helpers import make_session, stripe_client
 
 
 def test_stats_count_objects_requests_and_connections(
@@ -44,7 +44,7 @@ def test_reset_empties_state_faults_and_counters(
     assert after["requests"] == {}
     assert emulator.clear_faults()["faults"] == []  # reset already removed them
     # The old object is gone and no fault fires any more.
-    new_client = emulator.stripe_client()
+    new_client = stripe_client(emulator)
     assert new_client.v1.customers.create().id != customer.id
     with pytest.raises(stripe.InvalidRequestError) as raised:
         new_client.v1.customers.retrieve(customer.id)
