@@ -2,8 +2,9 @@
 
 Modules, one concern each: `config` (environment → Settings), `auth` (API keys), `validation`
 (protovalidate), `status` (errors → google.rpc.Status), `mapping` (protobuf ↔ domain),
-`call_context` (the current CallContext), `servicer`, `interceptors`, `server`, `composition`
-(the one composition root) and `__main__` (`python -m service`).
+`call_context` (the current CallContext), `draining` (calls in flight, refusals during a stop),
+`servicer`, `interceptors`, `server`, `http` (the HTTP/JSON door), `composition` (the one
+composition root and lifecycle, `running_service`) and `__main__` (`python -m service`).
 
 Reuse contract (the HTTP/JSON gateway builds on these; all transport-neutral):
 

@@ -34,18 +34,21 @@ def configure_logging() -> None:
 
 async def serve(settings: Settings) -> None:
     # Imported here so that a configuration error is reported before heavy imports run.
-    from service.composition import build_service
+    from service.composition import running_service
 
-    service = build_service(settings)
-    await service.start()
-    print(f"payments service listening on {service.address}", flush=True)
+    # Handlers first: a signal during start-up then stops the service gracefully too, instead
+    # of killing the process with the default action.
     stop_requested = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop_requested.set)
-    await stop_requested.wait()
-    log.info("stop requested; draining")
-    await service.stop()
+    async with running_service(settings) as service:
+        # Parents (tools/stack.py, tests) wait for these lines: they mean "ready, and here".
+        print(f"payments service listening on grpc://{service.address}", flush=True)
+        if service.http_address is not None:
+            print(f"payments service listening on http://{service.http_address}", flush=True)
+        await stop_requested.wait()
+        log.info("stop requested; draining")
 
 
 def main() -> int:

@@ -3,9 +3,14 @@
 Order, outermost first (see `server_interceptors`):
   RequestLogInterceptor     one line per call: method, code, ms, caller fingerprint
   ErrorMappingInterceptor   any exception → a status with rich details (never UNKNOWN)
+  DrainInterceptor          counts calls in flight; refuses new ones once the server drains
   AuthInterceptor           API key → caller id; rejects before validation or any use case
   ValidationInterceptor     protovalidate on every request message
   CallContextInterceptor    the CallContext the servicer reads (caller, request_id, deadline)
+
+The drain check is the first one a call meets: it refuses before the key is checked or any work
+is done. Only logging and error mapping sit outside it, so a refusal is logged and carries rich
+details like every other error.
 
 Only unary-unary methods of our own services are wrapped; the health and reflection services pass
 through untouched, so `grpcurl list` and health probes work without a key.
@@ -19,12 +24,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 import grpc
-from grpc_status import rpc_status  # type: ignore[import-untyped]
+from grpc_status import rpc_status
 
 from domain.errors import DomainError
 from service import validation
 from service.auth import ApiKeyAuthenticator, key_from_metadata
 from service.call_context import build_call, current_call, current_caller
+from service.draining import Drain
 from service.status import new_reference, to_rpc_status
 
 log = logging.getLogger("service.rpc")
@@ -121,6 +127,20 @@ class ErrorMappingInterceptor(_UnaryInterceptor):
         return mapped
 
 
+class DrainInterceptor(_UnaryInterceptor):
+    def __init__(self, drain: Drain) -> None:
+        self._drain = drain
+
+    def wrap(self, details: grpc.HandlerCallDetails, behaviour: Behaviour) -> Behaviour:
+        async def admitted(request: Any, context: Context) -> Any:
+            # grpc.aio's own stop() would CANCEL a new call on an open connection; refusing it
+            # here instead tells the caller, with details, that another instance can serve it.
+            with self._drain.admit():  # raises ShuttingDown once the drain has begun
+                return await behaviour(request, context)
+
+        return admitted
+
+
 class AuthInterceptor(_UnaryInterceptor):
     def __init__(self, authenticator: ApiKeyAuthenticator) -> None:
         self._authenticator = authenticator
@@ -157,11 +177,14 @@ class CallContextInterceptor(_UnaryInterceptor):
         return with_call
 
 
-def server_interceptors(authenticator: ApiKeyAuthenticator) -> Sequence[grpc.aio.ServerInterceptor]:
+def server_interceptors(
+    authenticator: ApiKeyAuthenticator, drain: Drain
+) -> Sequence[grpc.aio.ServerInterceptor]:
     """The interceptors in the order grpc.aio applies them: the first is the outermost."""
     return (
         RequestLogInterceptor(),
         ErrorMappingInterceptor(),
+        DrainInterceptor(drain),
         AuthInterceptor(authenticator),
         ValidationInterceptor(),
         CallContextInterceptor(),

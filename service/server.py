@@ -6,15 +6,16 @@ import logging
 from collections.abc import Awaitable, Callable
 
 import grpc
-from grpc_health.v1 import (  # type: ignore[import-untyped]
+from grpc_health.v1 import (
     health,
     health_pb2,
     health_pb2_grpc,
 )
-from grpc_reflection.v1alpha import reflection  # type: ignore[import-untyped]
+from grpc_reflection.v1alpha import reflection
 
 from payments.v1 import payments_pb2, payments_pb2_grpc
 from service.auth import ApiKeyAuthenticator
+from service.draining import Drain
 from service.interceptors import server_interceptors
 
 log = logging.getLogger("service.server")
@@ -34,11 +35,13 @@ class PaymentsServer:
         self,
         server: grpc.aio.Server,
         health_servicer: health.aio.HealthServicer,
+        drain: Drain,
         host: str,
         port: int,
     ) -> None:
         self._server = server
         self._health = health_servicer
+        self._drain = drain
         self.host = host
         self.port = port
         self._on_stopped: list[Callable[[], Awaitable[None]]] = []
@@ -57,13 +60,33 @@ class PaymentsServer:
             await self._health.set(service, health_pb2.HealthCheckResponse.SERVING)
         log.info("serving on %s", self.address)
 
-    async def stop(self, grace_seconds: float | None) -> None:
-        """Drains: NOT_SERVING, refuse new calls, let calls in flight finish within the grace
-        period (then cancel them), then run the on_stopped callbacks."""
+    async def refuse_new_calls(self, grace_seconds: float) -> None:
+        """The first step of a stop, and the start of its grace period: new PaymentService calls
+        are refused (UNAVAILABLE, SHUTTING_DOWN) and health says NOT_SERVING. Health and
+        reflection keep answering until `stop` closes the port. Only the first call counts."""
+        if not self._drain.begin(grace_seconds):
+            return
         # Sets NOT_SERVING for every service and ignores later changes.
         await self._health.enter_graceful_shutdown()
-        log.info("draining (grace %ss)", grace_seconds)
-        await self._server.stop(grace_seconds)
+        log.info(
+            "draining: refusing new calls, %d in flight (grace %ss)",
+            self._drain.in_flight,
+            grace_seconds,
+        )
+
+    async def stop(self, grace_seconds: float) -> None:
+        """Drains: refuses new calls (unless `refuse_new_calls` already did), lets the calls in
+        flight finish within what is left of the grace period, closes the port (cancelling any
+        call still running), then runs the on_stopped callbacks."""
+        await self.refuse_new_calls(grace_seconds)
+        if not await self._drain.wait_idle():
+            log.warning(
+                "grace period over with %d calls in flight; cancelling them",
+                self._drain.in_flight,
+            )
+        # Nothing of ours is in flight any more (or the grace is spent): grpc.aio's stop now only
+        # closes the port and connections, bounded by whatever grace is left.
+        await self._server.stop(self._drain.remaining_seconds())
         for callback in self._on_stopped:
             await callback()
         self._on_stopped.clear()
@@ -77,8 +100,9 @@ def build_server(
     servicer: payments_pb2_grpc.PaymentServiceServicer,
     authenticator: ApiKeyAuthenticator,
     listen_addr: str,
+    drain: Drain,
 ) -> PaymentsServer:
-    server = grpc.aio.server(interceptors=server_interceptors(authenticator))
+    server = grpc.aio.server(interceptors=server_interceptors(authenticator, drain))
     payments_pb2_grpc.add_PaymentServiceServicer_to_server(servicer, server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -92,4 +116,4 @@ def build_server(
     if port == 0:
         raise BindError(f"cannot listen on {listen_addr}: the address is in use or not local")
     host = listen_addr.rpartition(":")[0]
-    return PaymentsServer(server, health_servicer, host, port)
+    return PaymentsServer(server, health_servicer, drain, host, port)

@@ -13,10 +13,11 @@ from typing import NamedTuple
 import grpc
 from google.protobuf import any_pb2, duration_pb2
 from google.protobuf.message import Message
-from google.rpc import error_details_pb2, status_pb2  # type: ignore[import-untyped]
+from google.rpc import error_details_pb2, status_pb2
 
 from domain import errors
 from service.auth import Unauthenticated
+from service.draining import ShuttingDown
 
 ERROR_DOMAIN = "payments.internal"
 """ErrorInfo.domain of every error; the proto's service comment names the same value."""
@@ -38,6 +39,7 @@ _CODES: tuple[tuple[type[errors.DomainError], grpc.StatusCode], ...] = (
     (errors.RequestConflict, grpc.StatusCode.ABORTED),
     (errors.RateLimited, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (errors.ProviderUnavailable, grpc.StatusCode.UNAVAILABLE),
+    (ShuttingDown, grpc.StatusCode.UNAVAILABLE),
     (errors.ProviderMisconfigured, grpc.StatusCode.INTERNAL),
     (errors.DeadlineExceeded, grpc.StatusCode.DEADLINE_EXCEEDED),
 )

@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 import grpc
 import pytest
-from google.rpc import error_details_pb2  # type: ignore[import-untyped]
-from grpc_status import rpc_status  # type: ignore[import-untyped]
+from google.protobuf.message import Message
+from google.rpc import error_details_pb2
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_status import rpc_status
 
 from payments.v1 import payments_pb2_grpc
 from service.composition import Service, running_service
@@ -95,7 +97,7 @@ def rich_details(error: grpc.aio.AioRpcError) -> dict[str, Any]:
     status = rpc_status.from_call(error)
     assert status is not None, f"no google.rpc.Status details on {error.code()}"
     found: dict[str, Any] = {}
-    kinds = {
+    kinds: dict[str, type[Message]] = {
         "error_info": error_details_pb2.ErrorInfo,
         "bad_request": error_details_pb2.BadRequest,
         "retry_info": error_details_pb2.RetryInfo,
@@ -128,3 +130,17 @@ async def wait_until(condition: Callable[[], bool], within: float = 5.0) -> None
         if time.monotonic() > give_up:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(0.01)
+
+
+async def wait_until_not_serving(channel: grpc.aio.Channel, within: float = 5.0) -> None:
+    """Polls health until both the server ("") and PaymentService say NOT_SERVING. Health keeps
+    answering while the service drains, so a refused health check fails the test too."""
+    health = health_pb2_grpc.HealthStub(channel)
+    not_serving = health_pb2.HealthCheckResponse.NOT_SERVING
+    give_up = time.monotonic() + within
+    for name in ("", "payments.v1.PaymentService"):
+        request = health_pb2.HealthCheckRequest(service=name)
+        while (await health.Check(request, timeout=within)).status != not_serving:
+            if time.monotonic() > give_up:
+                raise AssertionError(f"health of {name!r} never turned NOT_SERVING")
+            await asyncio.sleep(0.01)

@@ -24,13 +24,14 @@ from aiohttp import web
 from google.protobuf import json_format
 from google.protobuf.descriptor import ServiceDescriptor
 from google.protobuf.message import Message
-from google.rpc import error_details_pb2, status_pb2  # type: ignore[import-untyped]
+from google.rpc import error_details_pb2, status_pb2
 
 from domain.call import CallContext
 from domain.errors import DeadlineExceeded, DomainError, InvalidInput, Violation
 from payments.v1 import payments_pb2
 from service.auth import key_from_metadata
 from service.call_context import run_with_call
+from service.draining import Drain
 from service.http.bindings import HttpBinding, derive_bindings
 from service.http.status_json import http_status_of, make_status, status_body
 from service.http.transcode import REASON_INVALID_JSON, build_request, decode_json_body
@@ -86,8 +87,10 @@ class _State:
         openapi_paths: Sequence[Path],
         default_timeout: float,
         max_body_bytes: int,
+        drain: Drain,
     ) -> None:
         self.authenticator = authenticator
+        self.drain = drain
         self.openapi_paths = tuple(openapi_paths)
         self.default_timeout = default_timeout
         self.max_body_bytes = max_body_bytes
@@ -118,12 +121,19 @@ def create_app(
     openapi_paths: Sequence[Path] = OPENAPI_CANDIDATES,
     default_timeout: float = DEFAULT_TIMEOUT_SECONDS,
     max_body_bytes: int = MAX_BODY_BYTES,
+    drain: Drain | None = None,
 ) -> web.Application:
-    """The aiohttp application: one route per HTTP binding of `service` (PaymentService)."""
+    """The aiohttp application: one route per HTTP binding of `service` (PaymentService).
+
+    `drain` is the service's, shared with gRPC, so that a stop waits for HTTP calls too and
+    refuses new ones the same way (503, SHUTTING_DOWN); without one, calls are never refused.
+    """
     service = service or payments_pb2.DESCRIPTOR.services_by_name["PaymentService"]
     handlers = _handlers_of(servicer, service)
     app = web.Application(middlewares=[_errors_and_access_log], client_max_size=max_body_bytes)
-    app[_STATE] = _State(authenticator, openapi_paths, default_timeout, max_body_bytes)
+    app[_STATE] = _State(
+        authenticator, openapi_paths, default_timeout, max_body_bytes, drain or Drain()
+    )
     for binding in derive_bindings(service):
         route = _Route(binding, handlers[binding.method.name])
         resource = app.router.add_resource(binding.route_path, name=None)
@@ -148,7 +158,10 @@ def routes_of(app: web.Application) -> list[tuple[str, str]]:
 def _make_handler(route: _Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def handle(request: web.Request) -> web.StreamResponse:
         request[_RPC] = route.binding.method.name
-        return await _serve(request, route)
+        # Before anything else, as over gRPC: a request that reaches the app while the service
+        # drains (on a connection opened before the listener closed) gets ShuttingDown → 503.
+        with request.app[_STATE].drain.admit():
+            return await _serve(request, route)
 
     return handle
 
@@ -443,7 +456,7 @@ async def serve_http(
 ) -> AsyncIterator[HttpListener]:
     """Serves the HTTP/JSON door on `addr` (host:port; port 0 picks one) until the block ends.
 
-    `options` go to create_app (openapi_paths, default_timeout, max_body_bytes).
+    `options` go to create_app (openapi_paths, default_timeout, max_body_bytes, drain).
     """
     app = create_app(servicer, authenticator, **options)
     runner = web.AppRunner(

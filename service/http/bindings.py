@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
-from google.api import annotations_pb2, http_pb2  # type: ignore[import-untyped]
+from google.api import annotations_pb2, http_pb2
 from google.protobuf.descriptor import (
     Descriptor,
     FieldDescriptor,
@@ -22,6 +23,10 @@ _VERBS = ("get", "put", "post", "delete", "patch")
 
 # `{field.path}` or `{field.path=segments}` inside a path template.
 _VARIABLE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)(?:=([^}]*))?\}")
+
+# The google.api.http extension. googleapis-common-protos' .pyi types it as a plain
+# FieldDescriptor, which Message.Extensions does not accept; the value read is an HttpRule.
+HTTP_RULE: Any = annotations_pb2.http
 
 
 class BindingError(ValueError):
@@ -135,9 +140,9 @@ def _check_body(message: Descriptor, body: str, where: str) -> None:
 
 def _bindings_of(method: MethodDescriptor, counter: list[int]) -> list[HttpBinding]:
     options = method.GetOptions()
-    if not options.HasExtension(annotations_pb2.http):
+    if not options.HasExtension(HTTP_RULE):
         return []
-    top: http_pb2.HttpRule = options.Extensions[annotations_pb2.http]
+    top: http_pb2.HttpRule = options.Extensions[HTTP_RULE]
     rules = [top, *top.additional_bindings]
     bindings = []
     for rule in rules:

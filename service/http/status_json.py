@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 import grpc
 from google.protobuf import any_pb2, json_format
-from google.rpc import error_details_pb2, status_pb2  # type: ignore[import-untyped]
+from google.rpc import error_details_pb2, status_pb2
 
 # Importing error_details_pb2 registers ErrorInfo, BadRequest, RetryInfo, … in the default
 # descriptor pool, which json_format uses to print the `details` (Any) with their `@type`.

@@ -1,4 +1,5 @@
-"""`python -m service` as a real process: start-up refusals and a graceful SIGTERM."""
+"""`python -m service` as a real process: start-up refusals, the HTTP/JSON door, and a graceful
+SIGTERM."""
 
 from __future__ import annotations
 
@@ -10,20 +11,35 @@ import signal
 import subprocess
 import sys
 import urllib.request
-from typing import Any
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
+import aiohttp
 import grpc
 import pytest
-from grpc_health.v1 import health_pb2, health_pb2_grpc  # type: ignore[import-untyped]
 
 from payments.v1 import payments_pb2, payments_pb2_grpc
 from stripe_emulator.testing import EmulatorHandle
-from tests.conftest import API_KEY, service_env, wait_until
+from tests.conftest import (
+    API_KEY,
+    objects,
+    rich_details,
+    service_env,
+    wait_until,
+    wait_until_not_serving,
+)
 
-# grpc.aio's stop() cancels calls that arrive on an open connection while draining (CANCELLED);
-# once the port is closed a new connection is refused (UNAVAILABLE).
-REFUSED = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)
-LISTENING = re.compile(rb"listening on (\S+:\d+)")
+STARTUP_SECONDS = 30  # generous: imports alone take seconds on a loaded two-core machine
+LISTENING_GRPC = re.compile(rb"^payments service listening on grpc://(\S+:\d+)$")
+LISTENING_HTTP = re.compile(rb"^payments service listening on http://(\S+:\d+)$")
+
+
+@dataclass(frozen=True)
+class Running:
+    process: asyncio.subprocess.Process
+    grpc_address: str
+    http_address: str | None
 
 
 def run_service(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -61,8 +77,10 @@ def test_refuses_to_start_misconfigured(
     assert "abcdefghijklmnop" not in result.stderr  # the key itself is never echoed
 
 
-async def test_sigterm_drains_calls_in_flight(emulator: EmulatorHandle) -> None:
-    env = {**service_env(emulator, (API_KEY,)), "PAYMENTS_GRACE_SECONDS": "5"}
+@asynccontextmanager
+async def service_process(env: dict[str, str]) -> AsyncIterator[Running]:
+    """`python -m service` until the block ends (killed then, should a test leave it running);
+    yields once it has printed where it listens."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("PAYMENTS_", "STRIPE_"))}
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -73,18 +91,43 @@ async def test_sigterm_drains_calls_in_flight(emulator: EmulatorHandle) -> None:
         stderr=asyncio.subprocess.PIPE,
     )
     try:
-        assert process.stdout is not None
-        line = await asyncio.wait_for(process.stdout.readline(), timeout=15)
-        match = LISTENING.search(line)
-        assert match, line
-        address = match[1].decode()
+        grpc_address = await read_address(process, LISTENING_GRPC)
+        http_address = None
+        if "PAYMENTS_HTTP_ADDR" in env:
+            http_address = await read_address(process, LISTENING_HTTP)
+        yield Running(process, grpc_address, http_address)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+async def read_address(process: asyncio.subprocess.Process, line: re.Pattern[bytes]) -> str:
+    """The address on the next stdout line, which must match `line`."""
+    assert process.stdout is not None
+    text = await asyncio.wait_for(process.stdout.readline(), timeout=STARTUP_SECONDS)
+    match = line.match(text.strip())
+    assert match, text
+    return match[1].decode()
+
+
+async def exit_output(process: asyncio.subprocess.Process) -> tuple[str, str]:
+    """Waits for a clean exit (0) after SIGTERM; the rest of stdout, and the whole stderr."""
+    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=15)
+    assert process.returncode == 0, stderr.decode()
+    return stdout.decode(), stderr.decode()
+
+
+async def test_sigterm_drains_calls_in_flight(emulator: EmulatorHandle) -> None:
+    env = {**service_env(emulator, (API_KEY,)), "PAYMENTS_GRACE_SECONDS": "5"}
+    async with service_process(env) as running:
         emulator.add_fault(latency_ms=400)
         # Taken (and so listed no more) the moment the request reaches the emulator: the signal
-        # that the call is in flight. Dropping the answer also makes the SDK retry mid-drain.
+        # that the call is in flight. Dropping the answer also makes the SDK retry mid-drain, so
+        # the call stays in flight (another 400 ms, at least) while the test probes the drain.
         emulator.add_fault(path="/v1/customers", method="POST", drop="after", times=1)
-        async with grpc.aio.insecure_channel(address) as channel:
+        async with grpc.aio.insecure_channel(running.grpc_address) as channel:
             stub = payments_pb2_grpc.PaymentServiceStub(channel)
-            health = health_pb2_grpc.HealthStub(channel)
             metadata = (("x-api-key", API_KEY),)
             in_flight = asyncio.ensure_future(
                 stub.CreateCustomer(
@@ -94,8 +137,8 @@ async def test_sigterm_drains_calls_in_flight(emulator: EmulatorHandle) -> None:
                 )
             )
             await wait_until(lambda: not pending_faults(emulator))
-            process.send_signal(signal.SIGTERM)
-            await wait_until_not_serving(health)
+            running.process.send_signal(signal.SIGTERM)
+            await wait_until_not_serving(channel)
 
             with pytest.raises(grpc.aio.AioRpcError) as refused:
                 await stub.CreateCustomer(
@@ -103,39 +146,43 @@ async def test_sigterm_drains_calls_in_flight(emulator: EmulatorHandle) -> None:
                     metadata=metadata,
                     timeout=5,
                 )
-            assert refused.value.code() in REFUSED
+            assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
+            assert rich_details(refused.value)["error_info"].reason == "SHUTTING_DOWN"
 
             response = await in_flight
             assert response.customer.id.startswith("cus_")
-        assert await asyncio.wait_for(process.wait(), timeout=15) == 0
-        assert process.stderr is not None
-        log = (await process.stderr.read()).decode()
-        assert API_KEY not in log
-        assert emulator.api_key not in log
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+        stdout, log = await exit_output(running.process)
+    assert "listening on http://" not in stdout  # the HTTP door is off unless asked for
+    assert "refusing new calls" in log
+    assert API_KEY not in log
+    assert emulator.api_key not in log
+
+
+async def test_http_door_answers_when_asked_for(emulator: EmulatorHandle) -> None:
+    env = {**service_env(emulator, (API_KEY,)), "PAYMENTS_HTTP_ADDR": "127.0.0.1:0"}
+    async with service_process(env) as running, aiohttp.ClientSession() as client:
+        assert running.http_address is not None
+        assert not running.http_address.endswith(":0")
+        base = f"http://{running.http_address}"
+        async with client.get(f"{base}/openapi.json") as response:
+            assert response.status == 200
+            assert (await response.json())["swagger"] == "2.0"
+        async with client.post(
+            f"{base}/v1/customers",
+            json={"email": "http@example.com", "name": "Over HTTP"},
+            headers={"x-api-key": API_KEY},
+        ) as response:
+            body = await response.json()
+            assert response.status == 200, body
+        assert body["customer"]["id"].startswith("cus_")
+        assert objects(emulator.stats(), "customer") == 1
+        running.process.send_signal(signal.SIGTERM)
+        _, log = await exit_output(running.process)
+    assert "POST /v1/customers 200 rpc=CreateCustomer" in log
+    assert API_KEY not in log
 
 
 def pending_faults(emulator: EmulatorHandle) -> list[object]:
     with urllib.request.urlopen(f"{emulator.url}/_emulator/faults", timeout=5) as response:
         faults: list[object] = json.load(response)["faults"]
         return faults
-
-
-async def wait_until_not_serving(health: Any) -> None:
-    """Draining is observable as NOT_SERVING or, once the port is closed, as UNAVAILABLE."""
-    refused = None
-    for _ in range(500):
-        try:
-            response = await health.Check(health_pb2.HealthCheckRequest(), timeout=1)
-        except grpc.aio.AioRpcError as error:
-            refused = error.code()
-            break
-        if response.status == health_pb2.HealthCheckResponse.NOT_SERVING:
-            return
-        await asyncio.sleep(0.01)
-    else:
-        raise AssertionError("the service never stopped serving")
-    assert refused in REFUSED

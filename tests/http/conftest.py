@@ -1,5 +1,5 @@
 """A live stack on loopback: the Stripe emulator, the real service (gRPC) and its HTTP/JSON door,
-all on the test's event loop, wired by the service's own composition root."""
+all on the test's event loop, started by the service's own composition root (`http_addr`)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 
 from service.composition import Service, running_service
 from service.config import Settings
-from service.http import HttpListener, serve_http
+from service.http import HttpListener
 from stripe_emulator.testing import AsyncEmulatorHandle, serve
 
 API_KEY = "http-test-key-0123456789abcdef"
@@ -67,12 +67,13 @@ async def emulator() -> AsyncIterator[AsyncEmulatorHandle]:
 
 @pytest.fixture
 async def stack(emulator: AsyncEmulatorHandle) -> AsyncIterator[Stack]:
+    settings = settings_for(emulator, http_addr="127.0.0.1:0")
     async with (
-        running_service(settings_for(emulator), grace_seconds=0) as service,
-        serve_http("127.0.0.1:0", service.servicer, service.authenticator) as http,
+        running_service(settings, grace_seconds=0) as service,
         aiohttp.ClientSession() as client,
     ):
-        yield Stack(emulator, service, http, client)
+        assert service.http is not None  # the composition root's own HTTP door
+        yield Stack(emulator, service, service.http, client)
 
 
 def error_info(body: dict[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from google.api import annotations_pb2, http_pb2  # type: ignore[import-untyped]
+from google.api import annotations_pb2, http_pb2
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 from google.protobuf.descriptor import ServiceDescriptor
 from google.protobuf.message import Message
@@ -18,7 +18,7 @@ from payments.v1 import payments_pb2
 from service.auth import ApiKeyAuthenticator
 from service.http import BindingError, derive_bindings, routes_of, serve_http
 from service.http.app import create_app
-from service.http.bindings import _route_path
+from service.http.bindings import HTTP_RULE, _route_path
 from tests.http.conftest import API_KEY
 
 REPO = Path(__file__).resolve().parents[2]
@@ -109,7 +109,7 @@ def _thing_service() -> ServiceDescriptor:
         method = service.method.add(
             name=name, input_type=f".httptest.v1.{name}Request", output_type=".httptest.v1.Thing"
         )
-        http = method.options.Extensions[annotations_pb2.http]
+        http: http_pb2.HttpRule = method.options.Extensions[HTTP_RULE]
         if "get" in rule:
             http.get = str(rule["get"])
             verb, path, body = rule["extra"]
@@ -175,7 +175,7 @@ async def test_a_new_rpc_with_a_rule_is_served_without_new_routing_code() -> Non
 
 def test_a_rule_naming_a_missing_field_is_refused_at_start() -> None:
     service = _thing_service()
-    rule = service.methods_by_name["GetThing"].GetOptions().Extensions[annotations_pb2.http]
+    rule: http_pb2.HttpRule = service.methods_by_name["GetThing"].GetOptions().Extensions[HTTP_RULE]
     assert rule.get == "/v1/{name=shelves/*/things/*}"
     with pytest.raises(BindingError, match="no field 'nope'"):
         _route_path(service.methods_by_name["GetThing"].input_type, "/v1/{nope}", [0])

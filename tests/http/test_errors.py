@@ -8,6 +8,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from service.draining import Drain
 from service.http import create_app, serve_http
 from service.http.status_json import HTTP_STATUS_BY_CODE
 from tests.http.conftest import API_KEY, Stack, error_info, field_violations
@@ -371,6 +372,30 @@ async def test_an_unexpected_failure_is_500_with_a_reference_only(stack: Stack) 
     assert body["code"] == 13
     assert "secret" not in body["message"]
     assert error_info(body)["metadata"]["reference"] in body["message"]
+
+
+async def test_a_call_while_the_service_drains_is_503_shutting_down(stack: Stack) -> None:
+    # A request can reach the app after the stop began, on a connection opened before the
+    # listener closed; it is refused like a gRPC call, before the key is even looked at.
+    drain = Drain()
+    drain.begin(grace_seconds=5)
+    async with serve_http(
+        "127.0.0.1:0", stack.service.servicer, stack.service.authenticator, drain=drain
+    ) as http:
+        url = http.url + "/v1/customers"
+        async with stack.client.post(url, json={"email": "late@example.com"}) as response:
+            body = await response.json()
+        async with stack.client.get(http.url + "/openapi.json") as document:
+            assert document.status == 200  # not a call: still served while draining
+
+    assert response.status == 503
+    assert body["code"] == 14  # UNAVAILABLE
+    assert body["message"] == "the service is shutting down; retry on another instance"
+    assert error_info(body)["reason"] == "SHUTTING_DOWN"
+    retry = [d for d in body["details"] if d["@type"].endswith("/google.rpc.RetryInfo")]
+    assert retry == [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "1s"}]
+    assert drain.in_flight == 0
+    assert not (await stack.emulator.stats())["objects"].get("customer")
 
 
 def test_http_status_per_code_matches_grpc_gateway() -> None:

@@ -6,10 +6,11 @@ from typing import Any
 
 import grpc
 import pytest
-from google.rpc import error_details_pb2  # type: ignore[import-untyped]
+from google.rpc import error_details_pb2
 
 from domain import errors
 from service.auth import Unauthenticated
+from service.draining import ShuttingDown
 from service.status import ERROR_DOMAIN, to_rpc_status
 
 STRIPE = errors.ProviderContext(request_id="req_123", error_code="resource_missing")
@@ -67,6 +68,7 @@ def unpack(status: Any, kind: Any) -> Any:
         ),
         (errors.DeadlineExceeded("late"), "DEADLINE_EXCEEDED", "DEADLINE_EXCEEDED"),
         (Unauthenticated("missing", "API_KEY_MISSING"), "UNAUTHENTICATED", "API_KEY_MISSING"),
+        (ShuttingDown(), "UNAVAILABLE", "SHUTTING_DOWN"),
     ],
 )
 def test_code_and_reason(error: errors.DomainError, code: str, reason: str) -> None:
@@ -97,6 +99,13 @@ def test_metadata_carries_ids_and_stripe_context() -> None:
 def test_retry_info_from_retry_after(error: errors.RetryableError) -> None:
     retry = unpack(to_rpc_status(error).status, error_details_pb2.RetryInfo)
     assert (retry.retry_delay.seconds, retry.retry_delay.nanos) == (1, 500_000_000)
+
+
+def test_shutting_down_says_where_to_retry_and_when() -> None:
+    status = to_rpc_status(ShuttingDown()).status
+    assert status.message == "the service is shutting down; retry on another instance"
+    retry = unpack(status, error_details_pb2.RetryInfo)
+    assert (retry.retry_delay.seconds, retry.retry_delay.nanos) == (1, 0)
 
 
 def test_no_retry_info_where_retrying_cannot_help() -> None:
