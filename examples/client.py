@@ -18,8 +18,8 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import grpc
-from google.rpc import error_details_pb2  # type: ignore[import-untyped]
-from grpc_status import rpc_status  # type: ignore[import-untyped]
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
 
 from payments.v1 import payments_pb2, payments_pb2_grpc
 

@@ -143,7 +143,7 @@ def main() -> int:
 
 
 def describe_error(error: grpc.RpcError) -> str:
-    status = rpc_status.from_call(error)  # type: ignore[arg-type]  # a failed call is a Call
+    status = rpc_status.from_call(error)
     return f"{status}" if status else str(error)
 
 

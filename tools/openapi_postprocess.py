@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 # googleapis-common-protos has no py.typed marker (and its stubs mistype the extensions).
-from google.api import annotations_pb2 as http_annotations  # type: ignore[import-untyped]
+from google.api import annotations_pb2 as http_annotations
 from google.api import http_pb2
 from google.protobuf import descriptor_pb2
 
@@ -65,6 +65,9 @@ ERROR_DEFINITIONS: dict[str, Any] = {
         "additionalProperties": {},
     },
 }
+
+# googleapis-common-protos' .pyi types the extension as a plain FieldDescriptor.
+HTTP_RULE: Any = http_annotations.http
 
 
 def load_files(descriptor_set: Path, generated: Path) -> list[descriptor_pb2.FileDescriptorProto]:
@@ -139,8 +142,8 @@ def check_routes(files: list[descriptor_pb2.FileDescriptorProto], doc: dict[str,
         for f in files
         for service in f.service
         for method in service.method
-        if method.options.HasExtension(http_annotations.http)
-        for route in http_routes(method.options.Extensions[http_annotations.http])
+        if method.options.HasExtension(HTTP_RULE)
+        for route in http_routes(method.options.Extensions[HTTP_RULE])
     }
     actual = {(verb, path) for path, ops in doc["paths"].items() for verb in ops}
     if expected != actual:

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-import jsonschema  # type: ignore[import-untyped]  # no stubs among the dev deps
+import jsonschema
 
 from stripe_emulator.state import RecordedRequest
 

@@ -134,7 +134,7 @@ def test_objects_match_the_spec_types_for_the_fields_it_knows(
     client: stripe.StripeClient, emulator: EmulatorHandle
 ) -> None:
     """Values are checked against the 2023 spec's resource schemas (newer fields skipped)."""
-    import jsonschema  # type: ignore[import-untyped]  # no stubs among the dev deps
+    import jsonschema
 
     components = _nullable_as_json_schema(spec_reference.spec()["components"])
     for kind, ours in _emulated_objects(client, emulator).items():
