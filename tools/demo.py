@@ -42,7 +42,9 @@ def pay_in_emulator(emulator_url: str, session_id: str) -> None:
         response.read()
 
 
-def run_flow(stub: payments_pb2_grpc.PaymentServiceStub, emulator_url: str | None) -> None:
+def run_flow(
+    stub: payments_pb2_grpc.PaymentServiceStub, emulator_url: str | None, http_address: str | None
+) -> None:
     metadata = (("x-api-key", DEMO_API_KEY),)
     suffix = uuid.uuid4().hex[:8]
 
@@ -97,6 +99,22 @@ def run_flow(stub: payments_pb2_grpc.PaymentServiceStub, emulator_url: str | Non
     expect(status, payments_pb2.PAYMENT_STATUS_SUCCEEDED)
     by_intent = get_status(stub, status.payment_intent_id, metadata)
     expect(by_intent, payments_pb2.PAYMENT_STATUS_SUCCEEDED)
+    if http_address:
+        status_over_http(http_address, status.payment_intent_id)
+
+
+def status_over_http(http_address: str, payment_id: str) -> None:
+    """The same RPC through the HTTP/JSON door: GET /v1/payments/{id}."""
+    step(f"GET http://{http_address}/v1/payments/{payment_id}  (the HTTP/JSON door)")
+    request = urllib.request.Request(
+        f"http://{http_address}/v1/payments/{payment_id}", headers={"x-api-key": DEMO_API_KEY}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        body = json.loads(response.read())
+    show("HTTP status", response.status)
+    show("status", body["status"])
+    if body["status"] != "PAYMENT_STATUS_SUCCEEDED":
+        raise SystemExit(f"demo failed: HTTP door says {body['status']}")
 
 
 def get_status(
@@ -134,7 +152,11 @@ def main() -> int:
         show("Stripe", stack.emulator_url or "api.stripe.com (test mode)")
         with grpc.insecure_channel(stack.grpc_address) as channel:
             try:
-                run_flow(payments_pb2_grpc.PaymentServiceStub(channel), stack.emulator_url)
+                run_flow(
+                    payments_pb2_grpc.PaymentServiceStub(channel),
+                    stack.emulator_url,
+                    stack.http_address,
+                )
             except grpc.RpcError as error:
                 print(f"demo failed: {describe_error(error)}", file=sys.stderr)
                 return 1
