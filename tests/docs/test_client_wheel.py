@@ -39,7 +39,7 @@ def client_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     wheel = Path(built.stdout.strip().splitlines()[-1])
     assert wheel.name.startswith("payments_api-")
     assert wheel.suffix == ".whl"
-    # The runtime versions the service itself is tested with: found in uv's cache.
+    # The runtime versions the service itself is tested with, which `uv sync` left in uv's cache.
     constraints = root / "constraints.txt"
     constraints.write_text("".join(f"{name}=={metadata.version(name)}\n" for name in RUNTIME))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "UV_PROJECT"))}
@@ -54,6 +54,7 @@ def client_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "pip",
             "install",
             "--quiet",
+            "--offline",  # tests stay on loopback: everything comes from uv's cache
             "--python",
             str(python),
             "-c",
