@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import Awaitable, Callable
 
 import grpc
+from google.protobuf.message import DecodeError, Message
 from grpc_health.v1 import (
     health,
     health_pb2,
@@ -17,6 +19,7 @@ from payments.v1 import payments_pb2, payments_pb2_grpc
 from service.auth import ApiKeyAuthenticator
 from service.draining import Drain
 from service.interceptors import server_interceptors
+from service.validation import MalformedRequest
 
 log = logging.getLogger("service.server")
 
@@ -96,6 +99,68 @@ class PaymentsServer:
         await self._server.wait_for_termination()
 
 
+def _tolerant_parser(
+    message_type: type[Message],
+) -> Callable[[bytes], Message | MalformedRequest]:
+    """`message_type.FromString`, except that undecodable bytes give a MalformedRequest (which
+    validation refuses as INVALID_ARGUMENT) instead of an exception (which gRPC answers with
+    UNKNOWN and the parser's message)."""
+
+    def parse(data: bytes) -> Message | MalformedRequest:
+        try:
+            return message_type.FromString(data)
+        except DecodeError:
+            return MalformedRequest(message_type.DESCRIPTOR.name)
+
+    return parse
+
+
+def add_payment_service(
+    servicer: payments_pb2_grpc.PaymentServiceServicer, server: grpc.aio.Server
+) -> None:
+    """Registers PaymentService as the generated `add_PaymentServiceServicer_to_server` does,
+    but with request parsers that never raise (see `_tolerant_parser`)."""
+    service = payments_pb2.DESCRIPTOR.services_by_name["PaymentService"]
+    handlers = {
+        method.name: grpc.unary_unary_rpc_method_handler(
+            getattr(servicer, method.name),
+            request_deserializer=_tolerant_parser(getattr(payments_pb2, method.input_type.name)),
+            response_serializer=getattr(payments_pb2, method.output_type.name).SerializeToString,
+        )
+        for method in service.methods
+    }
+    server.add_generic_rpc_handlers(
+        (grpc.method_handlers_generic_handler(service.full_name, handlers),)
+    )
+    server.add_registered_method_handlers(service.full_name, handlers)
+
+
+def _probe_bind(listen_addr: str) -> None:
+    """Raises BindError when no address `listen_addr` resolves to can be bound, before gRPC's
+    core tries: it would log its own multi-line error to stderr first, and a misconfiguration
+    must be one line. gRPC serves when at least one resolved address binds, and so does this."""
+    host, _, port = listen_addr.rpartition(":")
+    try:
+        found = socket.getaddrinfo(
+            host.strip("[]") or None, int(port), type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
+    except (socket.gaierror, ValueError) as error:
+        raise BindError(f"cannot listen on {listen_addr}: {error}") from None
+    problem: OSError | None = None
+    for family, kind, proto, _, address in found:
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gRPC binds
+            try:
+                probe.bind(address)
+            except OSError as error:
+                problem = problem or error
+                continue
+            return
+    raise BindError(
+        f"cannot listen on {listen_addr}: {problem.strerror if problem else 'no address'}"
+    )
+
+
 def build_server(
     servicer: payments_pb2_grpc.PaymentServiceServicer,
     authenticator: ApiKeyAuthenticator,
@@ -103,12 +168,13 @@ def build_server(
     drain: Drain,
 ) -> PaymentsServer:
     server = grpc.aio.server(interceptors=server_interceptors(authenticator, drain))
-    payments_pb2_grpc.add_PaymentServiceServicer_to_server(servicer, server)
+    add_payment_service(servicer, server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
         (PAYMENT_SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server
     )
+    _probe_bind(listen_addr)
     try:
         port = server.add_insecure_port(listen_addr)
     except RuntimeError as error:

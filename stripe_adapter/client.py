@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+
 import stripe
 
 from stripe_adapter.settings import StripeSettings
 from stripe_adapter.transport import DeadlineAwareHTTPClient
+
+# The SDK logs every Stripe error message at INFO (and response bodies at DEBUG); after an
+# authentication failure that message quotes the end of the API key. The adapter reports every
+# failure itself, as a domain error without it, so the SDK's own records stay below WARNING.
+logging.getLogger("stripe").setLevel(logging.WARNING)
 
 
 class StripeConnection:

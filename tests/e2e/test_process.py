@@ -8,6 +8,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import urllib.request
@@ -62,6 +63,35 @@ def run_service(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
         ),
         pytest.param({"PAYMENTS_API_KEYS": ""}, "PAYMENTS_API_KEYS is not set", id="no-api-keys"),
         pytest.param({"STRIPE_SECRET_KEY": ""}, "STRIPE_SECRET_KEY is not set", id="no-stripe"),
+        pytest.param(
+            {"STRIPE_SECRET_KEY": "rk_live_abcdefghijklmnop"}, "live-mode key", id="live-rk"
+        ),
+        pytest.param(
+            {"STRIPE_SECRET_KEY": "pk_test_abcdefghijklmnop"},
+            "not a Stripe test-mode key",
+            id="publishable-key",
+        ),
+        pytest.param(
+            {"PAYMENTS_API_KEYS": "short"}, "key #1 is shorter than 16", id="short-api-key"
+        ),
+        pytest.param(
+            {"STRIPE_API_BASE": "localhost:12111"}, "STRIPE_API_BASE must be", id="bad-api-base"
+        ),
+        pytest.param(
+            {"PAYMENTS_SUCCESS_URL": "/ok"}, "PAYMENTS_SUCCESS_URL must be", id="bad-success-url"
+        ),
+        pytest.param(
+            {"PAYMENTS_CANCEL_URL": "ftp://x/c"}, "PAYMENTS_CANCEL_URL must be", id="bad-cancel-url"
+        ),
+        pytest.param(
+            {"PAYMENTS_LISTEN_ADDR": "50051"}, "PAYMENTS_LISTEN_ADDR must be", id="bad-listen"
+        ),
+        pytest.param(
+            {"PAYMENTS_HTTP_ADDR": "localhost:http"}, "PAYMENTS_HTTP_ADDR must be", id="bad-http"
+        ),
+        pytest.param(
+            {"PAYMENTS_LISTEN_ADDR": "192.0.2.1:0"}, "cannot listen on 192.0.2.1:0", id="not-local"
+        ),
     ],
 )
 def test_refuses_to_start_misconfigured(
@@ -75,6 +105,21 @@ def test_refuses_to_start_misconfigured(
     assert expected in lines[0]
     assert "Traceback" not in result.stderr
     assert "abcdefghijklmnop" not in result.stderr  # the key itself is never echoed
+    assert result.stdout == ""  # nothing claimed to listen
+
+
+def test_refuses_a_listen_address_in_use(emulator: EmulatorHandle) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        address = f"127.0.0.1:{taken.getsockname()[1]}"
+        env = {**service_env(emulator, (API_KEY,)), "PAYMENTS_LISTEN_ADDR": address}
+        result = run_service(env)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert f"cannot listen on {address}" in lines[0]
+    assert "Traceback" not in result.stderr
 
 
 @asynccontextmanager

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from domain import errors
-from service import auth, status
+from service import auth, status, validation
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "errors.md"
 NOT_FOUND_KINDS = ("customer", "product", "checkout_session", "payment_intent")
@@ -25,6 +25,7 @@ def reasons_in_code() -> set[str]:
     reasons |= {errors.NotFound(kind, "x").reason for kind in NOT_FOUND_KINDS}
     reasons |= {auth.Unauthenticated("", r).reason for r in ("API_KEY_MISSING", "API_KEY_INVALID")}
     reasons.add(status.INTERNAL_REASON)
+    reasons.add(validation.MALFORMED_REQUEST_REASON)
     return reasons
 
 
