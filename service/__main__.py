@@ -30,11 +30,12 @@ def configure_logging() -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(OneLineFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     logging.basicConfig(level=os.environ.get("PAYMENTS_LOG_LEVEL", "INFO"), handlers=[handler])
-    # The Stripe SDK and httpx log every HTTP exchange at INFO (three lines per Stripe call);
-    # the service's own request log already says what happened, so keep theirs for warnings.
-    for chatty in ("stripe", "httpx", "httpcore"):
+    # httpx logs every HTTP exchange at INFO; the service's own request log already says what
+    # happened. (The Stripe SDK's logger is held at WARNING by the adapter: its messages can
+    # quote the end of the Stripe key.)
+    for chatty in ("httpx", "httpcore"):
         logging.getLogger(chatty).setLevel(
-            os.environ.get("PAYMENTS_SDK_LOG_LEVEL", "WARNING").upper()
+            os.environ.get("PAYMENTS_HTTPX_LOG_LEVEL", "WARNING").upper()
         )
 
 
