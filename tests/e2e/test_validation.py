@@ -68,6 +68,12 @@ RULES = [
     ),
     pytest.param(
         "CreateCustomer",
+        payments_pb2.CreateCustomerRequest(email="jane@localhost"),
+        "email",
+        id="CreateCustomer-email-dotted_domain",
+    ),
+    pytest.param(
+        "CreateCustomer",
         payments_pb2.CreateCustomerRequest(email=f"{'a' * 64}@{'b' * 60}.{'c' * 390}.com"),
         "email",
         id="CreateCustomer-email-max_len",

@@ -243,7 +243,9 @@ class CreateCustomerRequest(_message.Message):
     METADATA_FIELD_NUMBER: _builtins.int
     REQUEST_ID_FIELD_NUMBER: _builtins.int
     email: _builtins.str
-    """The customer's email address."""
+    """The customer's email address, with a domain that has a dot (`jane@example.com`): Stripe
+    refuses addresses such as `jane@localhost`.
+    """
     name: _builtins.str
     """The customer's full name."""
     request_id: _builtins.str
