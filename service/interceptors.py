@@ -54,35 +54,49 @@ def needs_api_key(method: str) -> bool:
     return not method.startswith(UNAUTHENTICATED_PREFIXES)
 
 
-def _wrap(handler: Handler | None, wrap: Callable[[Behaviour], Behaviour]) -> Handler | None:
-    """Replaces a unary-unary handler's behaviour with `wrap(behaviour)`; others unchanged."""
-    if handler is None or handler.unary_unary is None:
-        return handler
-    behaviour = cast("Behaviour", handler.unary_unary)  # grpc.aio: an async function
+def _wrap(handler: Handler, behaviour: Behaviour) -> Handler:
+    """A unary-unary handler like `handler`, with `behaviour` in place of its own."""
     return grpc.unary_unary_rpc_method_handler(
-        wrap(behaviour),
+        behaviour,
         request_deserializer=handler.request_deserializer,
         response_serializer=handler.response_serializer,
     )
 
 
 class _UnaryInterceptor(grpc.aio.ServerInterceptor):
-    """Wraps the unary-unary calls of the services that need an API key."""
+    """Wraps the unary-unary calls of the services that need an API key.
+
+    The wrapped handler depends only on the method (and the handler beneath it, itself cached
+    by the inner interceptors), so it is built once per method and reused: everything that
+    varies per call (metadata, deadline) is read from the call's context inside the behaviour.
+    """
+
+    def __init__(self) -> None:
+        # method → (the handler beneath, the wrapped one); only methods the server has, since
+        # an unknown method's continuation is None and is never cached.
+        self._wrapped: dict[str, tuple[Handler, Handler]] = {}
 
     async def intercept_service(
         self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
     ) -> Handler | None:
         handler = await continuation(handler_call_details)
-        if not needs_api_key(handler_call_details.method):
+        method = handler_call_details.method
+        if handler is None or handler.unary_unary is None or not needs_api_key(method):
             return handler
-        return _wrap(handler, lambda behaviour: self.wrap(handler_call_details, behaviour))
+        cached = self._wrapped.get(method)
+        if cached is not None and cached[0] is handler:
+            return cached[1]
+        behaviour = cast("Behaviour", handler.unary_unary)  # grpc.aio: an async function
+        wrapped = _wrap(handler, self.wrap(method, behaviour))
+        self._wrapped[method] = (handler, wrapped)
+        return wrapped
 
-    def wrap(self, details: grpc.HandlerCallDetails, behaviour: Behaviour) -> Behaviour:
+    def wrap(self, method: str, behaviour: Behaviour) -> Behaviour:
         raise NotImplementedError
 
 
 class RequestLogInterceptor(_UnaryInterceptor):
-    def wrap(self, details: grpc.HandlerCallDetails, behaviour: Behaviour) -> Behaviour:
+    def wrap(self, method: str, behaviour: Behaviour) -> Behaviour:
         async def logged(request: Any, context: Context) -> Any:
             started = time.perf_counter()
             code = grpc.StatusCode.INTERNAL  # stays so only if something escapes every layer
@@ -96,7 +110,7 @@ class RequestLogInterceptor(_UnaryInterceptor):
             finally:
                 log.info(
                     "rpc %s %s %.1fms caller=%s",
-                    details.method,
+                    method,
                     code.name,
                     (time.perf_counter() - started) * 1000,
                     current_caller.get() or "-",
@@ -106,7 +120,7 @@ class RequestLogInterceptor(_UnaryInterceptor):
 
 
 class ErrorMappingInterceptor(_UnaryInterceptor):
-    def wrap(self, details: grpc.HandlerCallDetails, behaviour: Behaviour) -> Behaviour:
+    def wrap(self, method: str, behaviour: Behaviour) -> Behaviour:
         async def mapped(request: Any, context: Context) -> Any:
             try:
                 return await behaviour(request, context)
@@ -117,7 +131,7 @@ class ErrorMappingInterceptor(_UnaryInterceptor):
                 if not isinstance(error, DomainError):
                     log.error(
                         "unexpected error in %s; reference %s",
-                        details.method,
+                        method,
                         reference,
                         exc_info=error,
                     )
@@ -129,9 +143,10 @@ class ErrorMappingInterceptor(_UnaryInterceptor):
 
 class DrainInterceptor(_UnaryInterceptor):
     def __init__(self, drain: Drain) -> None:
+        super().__init__()
         self._drain = drain
 
-    def wrap(self, details: grpc.HandlerCallDetails, behaviour: Behaviour) -> Behaviour:
+    def wrap(self, method: str, behaviour: Behaviour) -> Behaviour:
         async def admitted(request: Any, context: Context) -> Any:
             # grpc.aio's own stop() would CANCEL a new call on an open connection; refusing it
             # here instead tells the caller, with details, that another instance can serve it.
@@ -143,11 +158,12 @@ class DrainInterceptor(_UnaryInterceptor):
 
 class AuthInterceptor(_UnaryInterceptor):
     def __init__(self, authenticator: ApiKeyAuthenticator) -> None:
+        super().__init__()
         self._authenticator = authenticator
 
-    def wrap(self, details: grpc.HandlerCallDetails, behaviour: Behaviour) -> Behaviour:
+    def wrap(self, method: str, behaviour: Behaviour) -> Behaviour:
         async def authenticated(request: Any, context: Context) -> Any:
-            presented = key_from_metadata(details.invocation_metadata or ())
+            presented = key_from_metadata(context.invocation_metadata() or ())
             caller_id = self._authenticator.authenticate(presented)  # raises Unauthenticated
             current_caller.set(caller_id)
             return await behaviour(request, context)
@@ -156,7 +172,7 @@ class AuthInterceptor(_UnaryInterceptor):
 
 
 class ValidationInterceptor(_UnaryInterceptor):
-    def wrap(self, details: grpc.HandlerCallDetails, behaviour: Behaviour) -> Behaviour:
+    def wrap(self, method: str, behaviour: Behaviour) -> Behaviour:
         async def validated(request: Any, context: Context) -> Any:
             validation.validate(request)  # raises RequestInvalid listing every violation
             return await behaviour(request, context)
@@ -165,7 +181,7 @@ class ValidationInterceptor(_UnaryInterceptor):
 
 
 class CallContextInterceptor(_UnaryInterceptor):
-    def wrap(self, details: grpc.HandlerCallDetails, behaviour: Behaviour) -> Behaviour:
+    def wrap(self, method: str, behaviour: Behaviour) -> Behaviour:
         async def with_call(request: Any, context: Context) -> Any:
             caller_id = current_caller.get()
             if caller_id is None:

