@@ -99,13 +99,17 @@ class RequestLogInterceptor(_UnaryInterceptor):
     def wrap(self, method: str, behaviour: Behaviour) -> Behaviour:
         async def logged(request: Any, context: Context) -> Any:
             started = time.perf_counter()
-            code = grpc.StatusCode.INTERNAL  # stays so only if something escapes every layer
+            code = grpc.StatusCode.INTERNAL  # every way out below says what it really was
             try:
                 response = await behaviour(request, context)
                 code = grpc.StatusCode.OK
                 return response
             except grpc.aio.AbortError:
                 code = context.code() or grpc.StatusCode.UNKNOWN
+                raise
+            except BaseException:
+                # Cancelled, or its status could not be sent any more: the call had ended.
+                code = _code_of_ended_call(context)
                 raise
             finally:
                 log.info(
@@ -117,6 +121,21 @@ class RequestLogInterceptor(_UnaryInterceptor):
                 )
 
         return logged
+
+
+def _code_of_ended_call(context: Context) -> grpc.StatusCode:
+    """What the caller saw of a call that failed outside the error mapping.
+
+    When the deadline passes, gRPC ends the call at once: the handler is cancelled, or the
+    status it then tries to send is refused. The caller saw DEADLINE_EXCEEDED (or, when it gave
+    up itself, CANCELLED); anything else is a failure of ours.
+    """
+    remaining = context.time_remaining()
+    if remaining is not None and remaining <= 0:
+        return grpc.StatusCode.DEADLINE_EXCEEDED
+    if context.cancelled():
+        return grpc.StatusCode.CANCELLED
+    return grpc.StatusCode.INTERNAL
 
 
 class ErrorMappingInterceptor(_UnaryInterceptor):

@@ -88,3 +88,23 @@ async def test_one_log_line_per_call_without_keys(stub: Stub) -> None:
     assert "UNAUTHENTICATED" in lines[1]
     assert "caller=-" in lines[1]
     assert all(API_KEY not in line for line in lines)
+
+
+async def test_a_call_cut_off_by_its_deadline_is_logged_as_such(
+    stub: Stub, emulator: EmulatorHandle
+) -> None:
+    emulator.add_fault(latency_ms=2000)
+    rpc_log = logging.getLogger("service.rpc")
+    collector = _RpcLogLines(wanted=1)
+    rpc_log.addHandler(collector)
+    previous_level = rpc_log.level
+    rpc_log.setLevel(logging.INFO)
+    try:
+        with pytest.raises(grpc.aio.AioRpcError) as raised:
+            await stub.CreateCustomer(REQUEST, metadata=(("x-api-key", API_KEY),), timeout=0.3)
+        await asyncio.wait_for(collector.complete.wait(), timeout=5)
+    finally:
+        rpc_log.removeHandler(collector)
+        rpc_log.setLevel(previous_level)
+    assert raised.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    assert "CreateCustomer DEADLINE_EXCEEDED" in collector.lines[0]
