@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import Iterator
 
 import grpc
 import pytest
@@ -65,24 +67,34 @@ class _RpcLogLines(logging.Handler):
         if len(self.lines) >= self._wanted:
             self._loop.call_soon_threadsafe(self.complete.set)
 
+    async def wait(self) -> list[str]:
+        await asyncio.wait_for(self.complete.wait(), timeout=5)
+        return self.lines
 
-async def test_one_log_line_per_call_without_keys(stub: Stub) -> None:
+
+@contextlib.contextmanager
+def rpc_log_lines(wanted: int) -> Iterator[_RpcLogLines]:
+    """The `service.rpc` log lines written while the block runs."""
     rpc_log = logging.getLogger("service.rpc")
-    collector = _RpcLogLines(wanted=2)
-    rpc_log.addHandler(collector)
+    collector = _RpcLogLines(wanted)
     previous_level = rpc_log.level
+    rpc_log.addHandler(collector)
     rpc_log.setLevel(logging.INFO)
     try:
+        yield collector
+    finally:
+        rpc_log.removeHandler(collector)
+        rpc_log.setLevel(previous_level)
+
+
+async def test_one_log_line_per_call_without_keys(stub: Stub) -> None:
+    with rpc_log_lines(wanted=2) as log_lines:
         await stub.CreateCustomer(REQUEST, metadata=(("x-api-key", API_KEY),), timeout=5)
         with pytest.raises(grpc.aio.AioRpcError):
             await stub.CreateCustomer(
                 REQUEST, metadata=(("x-api-key", "wrong-" + API_KEY),), timeout=5
             )
-        await asyncio.wait_for(collector.complete.wait(), timeout=5)
-    finally:
-        rpc_log.removeHandler(collector)
-        rpc_log.setLevel(previous_level)
-    lines = collector.lines
+        lines = await log_lines.wait()
     assert len(lines) == 2
     assert "/payments.v1.PaymentService/CreateCustomer OK" in lines[0]
     assert "UNAUTHENTICATED" in lines[1]
@@ -94,17 +106,9 @@ async def test_a_call_cut_off_by_its_deadline_is_logged_as_such(
     stub: Stub, emulator: EmulatorHandle
 ) -> None:
     emulator.add_fault(latency_ms=2000)
-    rpc_log = logging.getLogger("service.rpc")
-    collector = _RpcLogLines(wanted=1)
-    rpc_log.addHandler(collector)
-    previous_level = rpc_log.level
-    rpc_log.setLevel(logging.INFO)
-    try:
+    with rpc_log_lines(wanted=1) as log_lines:
         with pytest.raises(grpc.aio.AioRpcError) as raised:
             await stub.CreateCustomer(REQUEST, metadata=(("x-api-key", API_KEY),), timeout=0.3)
-        await asyncio.wait_for(collector.complete.wait(), timeout=5)
-    finally:
-        rpc_log.removeHandler(collector)
-        rpc_log.setLevel(previous_level)
+        lines = await log_lines.wait()
     assert raised.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
-    assert "CreateCustomer DEADLINE_EXCEEDED" in collector.lines[0]
+    assert "CreateCustomer DEADLINE_EXCEEDED" in lines[0]
