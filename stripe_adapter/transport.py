@@ -24,6 +24,7 @@ connection). LIFO keeps the recently used connections busy, so the rest sit idle
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
 from collections.abc import Awaitable, Mapping
 from typing import Any
@@ -111,8 +112,10 @@ class DeadlineAwareHTTPClient(stripe.HTTPClient):
         return asyncio.sleep(secs)
 
     async def close_async(self) -> None:
-        for client in self._all:
-            await client.aclose()
+        # Every client is closed even should closing one of them raise (the stack re-raises).
+        async with contextlib.AsyncExitStack() as closing:
+            for client in self._all:
+                closing.push_async_callback(client.aclose)
 
     def _attempt_timeout(self) -> tuple[float, bool]:
         left = current_remaining()

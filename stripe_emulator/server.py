@@ -52,8 +52,13 @@ class EmulatorServer:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-            self._server = None
+        server, self._server = self._server, None
+        if server is not None:
+            server.close()  # no new connections
+        # Closes the connections already accepted (idle keep-alive ones included) once their
+        # requests are answered; asyncio's server leaves those to the protocol's owner.
         await self._runner.cleanup()
+        if server is not None:
+            # Only now: from Python 3.12 on, wait_closed() waits for every accepted connection
+            # to close, which before the cleanup above would be forever with one idle client.
+            await server.wait_closed()

@@ -144,3 +144,15 @@ async def wait_until_not_serving(channel: grpc.aio.Channel, within: float = 5.0)
             if time.monotonic() > give_up:
                 raise AssertionError(f"health of {name!r} never turned NOT_SERVING")
             await asyncio.sleep(0.01)
+
+
+async def communicate(process: asyncio.subprocess.Process, within: float) -> tuple[bytes, bytes]:
+    """`process.communicate()`, given `within` seconds. Should it time out (or the test be
+    cancelled), the child is killed and reaped before the error propagates: no process, and no
+    pipe of its, outlives the test."""
+    try:
+        return await asyncio.wait_for(process.communicate(), timeout=within)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()

@@ -15,6 +15,7 @@ import pytest
 
 from service.composition import running_service
 from stripe_emulator.testing import serve
+from tests.conftest import communicate
 from tests.http.conftest import API_KEY, settings_for
 
 REPO = Path(__file__).resolve().parents[2]
@@ -108,7 +109,7 @@ async def test_the_example_runs_on_the_wheel_against_a_live_service(client_venv:
             env=env,
             cwd=client_venv.parents[2],
         )
-        out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+        out, err = await communicate(process, within=60)
         wrong_key = await asyncio.create_subprocess_exec(
             str(client_venv),
             "-I",
@@ -121,7 +122,7 @@ async def test_the_example_runs_on_the_wheel_against_a_live_service(client_venv:
             stderr=asyncio.subprocess.PIPE,
             env=env,
         )
-        _, refused = await asyncio.wait_for(wrong_key.communicate(), timeout=60)
+        _, refused = await communicate(wrong_key, within=60)
 
     assert process.returncode == 0, err.decode()
     lines = out.decode().splitlines()

@@ -18,6 +18,7 @@ import pytest
 from payments.v1 import payments_pb2, payments_pb2_grpc
 from service.composition import running_service
 from stripe_emulator.testing import serve
+from tests.conftest import communicate
 from tests.http.conftest import API_KEY, settings_for
 
 REPO = Path(__file__).resolve().parents[2]
@@ -123,7 +124,7 @@ async def test_every_documented_command_works_as_shown(live: Live) -> None:
             stderr=asyncio.subprocess.STDOUT,
             env=live.env,
         )
-        raw, _ = await asyncio.wait_for(process.communicate(), timeout=30)
+        raw, _ = await communicate(process, within=30)
         output = raw.decode()
         if process.returncode != example.exit_status:
             failures.append(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any, cast
 
 import stripe
@@ -30,6 +32,19 @@ def stripe_client(
         max_network_retries=max_network_retries,
         **kwargs,
     )
+
+
+@asynccontextmanager
+async def async_stripe_client(
+    emulator: EmulatorHandle | AsyncEmulatorHandle, **kwargs: Any
+) -> AsyncIterator[stripe.StripeClient]:
+    """A ``StripeClient`` for the SDK's ``*_async`` methods (over ``stripe.HTTPXClient``), as
+    ``stripe_client`` builds it; its pooled connections are closed when the block ends."""
+    http_client = stripe.HTTPXClient()
+    try:
+        yield stripe_client(emulator, http_client=http_client, **kwargs)
+    finally:
+        await http_client.close_async()  # type: ignore[no-untyped-call]  # SDK lacks hints
 
 
 def loose(params: dict[str, Any]) -> Any:

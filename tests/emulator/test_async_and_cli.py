@@ -11,14 +11,16 @@ from pathlib import Path
 import stripe
 
 from stripe_emulator.testing import serve
-from tests.emulator.helpers import SUCCESS_URL, stripe_client
+from tests.emulator.helpers import SUCCESS_URL, async_stripe_client
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 async def test_serve_on_the_running_loop_with_async_sdk() -> None:
-    async with serve() as emu:
-        client = stripe_client(emu, http_client=stripe.HTTPXClient(), max_network_retries=1)
+    async with (
+        serve() as emu,
+        async_stripe_client(emu, max_network_retries=1) as client,
+    ):
         customer = await client.v1.customers.create_async(params={"email": "a@example.com"})
         product = await client.v1.products.create_async(
             params={"name": "Book", "default_price_data": {"currency": "gbp", "unit_amount": 999}}
@@ -65,7 +67,12 @@ def test_command_line_prints_its_url_and_serves() -> None:
             assert json.load(response)["objects"]["customer"] == 0
     finally:
         process.terminate()
-        _, stderr = process.communicate(timeout=10)
+        try:
+            _, stderr = process.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()  # never leave the child (or its pipes) behind
+            process.communicate()
+            raise
     assert process.returncode == 0
     assert "GET /_emulator/stats 200" in stderr
     assert "req_" in stderr

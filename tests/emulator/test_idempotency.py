@@ -8,7 +8,7 @@ import pytest
 import stripe
 
 from stripe_emulator.testing import EmulatorHandle
-from tests.emulator.helpers import stripe_client
+from tests.emulator.helpers import async_stripe_client, stripe_client
 
 
 def test_replay_returns_the_stored_response(client: stripe.StripeClient) -> None:
@@ -82,12 +82,12 @@ def test_injected_faults_are_not_stored(emulator: EmulatorHandle) -> None:
 async def test_concurrent_duplicate_gets_409_and_creates_once(emulator: EmulatorHandle) -> None:
     # Latency keeps the first request in flight while the duplicate arrives.
     emulator.add_fault(latency_ms=300)
-    client = stripe_client(emulator, http_client=stripe.HTTPXClient())
+    async with async_stripe_client(emulator) as client:
 
-    async def create() -> stripe.Customer:
-        return await client.v1.customers.create_async(options={"idempotency_key": "race"})
+        async def create() -> stripe.Customer:
+            return await client.v1.customers.create_async(options={"idempotency_key": "race"})
 
-    results = await asyncio.gather(create(), create(), return_exceptions=True)
+        results = await asyncio.gather(create(), create(), return_exceptions=True)
     conflicts = [r for r in results if isinstance(r, stripe.APIError)]
     created = [r for r in results if isinstance(r, stripe.Customer)]
     assert len(created) == 1
