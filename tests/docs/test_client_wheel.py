@@ -28,8 +28,8 @@ pytestmark = pytest.mark.timeout(300)
 @pytest.fixture(scope="module")
 def client_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh venv with only the wheel and its declared dependencies; its python."""
-    uv = shutil.which("uv")
-    assert uv, "uv is needed to build the client venv (make venv installs it)"
+    uv = shutil.which("uv", path=str(Path(sys.executable).parent))
+    assert uv, "uv is a dev dependency: run `make venv`"
     root = tmp_path_factory.mktemp("client")
     built = subprocess.run(
         [sys.executable, str(REPO / "clients/python/build_wheel.py"), "--out", str(root / "dist")],
