@@ -53,9 +53,10 @@ check-generated: generate ## Fail when committed generated files differ from mak
 	  echo "$$changes" >&2; exit 1; \
 	fi; echo "generated files are up to date"
 
-lint: third-party ## buf lint and buf format (proto/ only), ruff check, ruff format --check
+lint: third-party ## buf lint and buf format (proto/ only), import contracts, ruff check, ruff format --check
 	.venv/bin/buf lint
 	.venv/bin/buf format --diff --exit-code proto
+	$(RUN) lint-imports
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 
