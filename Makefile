@@ -18,7 +18,7 @@ PROTO_APT := golang-grpc-gateway golang-github-grpc-ecosystem-grpc-gateway-dev
 BENCH_APT := wrk nghttp2-client
 
 .PHONY: help venv tools bench-tools third-party generate check-generated lint typecheck \
-	breaking openapi-validate test ci run demo bench clean distclean
+	breaking openapi-validate test ci run demo bench client-wheel clean distclean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-17s %s\n", $$1, $$2}'
@@ -90,6 +90,9 @@ demo: venv ## Start the emulator and the service, run the whole payment flow, st
 
 bench: venv bench-tools ## Benchmarks; results go to docs/benchmarks.md
 	$(RUN) python bench/run_all.py
+
+client-wheel: venv ## Build the payments-api wheel (generated stubs only) into dist/
+	$(RUN) python clients/python/build_wheel.py --out dist
 
 clean: ## Remove build outputs and caches (keeps .venv)
 	rm -rf build dist .mypy_cache .ruff_cache .pytest_cache
