@@ -61,34 +61,32 @@ def run(target: str, api_key: str, sku: str) -> int:
     with grpc.insecure_channel(target) as channel:
         stub = payments_pb2_grpc.PaymentServiceStub(channel)
 
+        # One request_id per request, reused by every retry of it: that is what makes a retry
+        # after a lost answer return the first result instead of creating a second customer.
+        new_customer = payments_pb2.CreateCustomerRequest(
+            email="jane.doe@example.com", name="Jane Doe", request_id=str(uuid.uuid4())
+        )
         customer = with_retry(
-            lambda: stub.CreateCustomer(
-                payments_pb2.CreateCustomerRequest(
-                    email="jane.doe@example.com", name="Jane Doe", request_id=str(uuid.uuid4())
-                ),
-                metadata=metadata,
-                timeout=DEADLINE_SECONDS,
-            )
+            lambda: stub.CreateCustomer(new_customer, metadata=metadata, timeout=DEADLINE_SECONDS)
         ).customer
         print(f"customer {customer.id}")
 
+        new_product = payments_pb2.CreateProductRequest(
+            name="T-shirt",
+            unit_amount=2500,
+            currency="usd",
+            external_product_id=sku,
+            request_id=str(uuid.uuid4()),
+        )
         try:
-            product = stub.CreateProduct(
-                payments_pb2.CreateProductRequest(
-                    name="T-shirt",
-                    unit_amount=2500,
-                    currency="usd",
-                    external_product_id=sku,
-                    request_id=str(uuid.uuid4()),
-                ),
-                metadata=metadata,
-                timeout=DEADLINE_SECONDS,
+            product = with_retry(
+                lambda: stub.CreateProduct(new_product, metadata=metadata, timeout=DEADLINE_SECONDS)
             ).product
         except grpc.RpcError as error:
             reason, details, _ = error_details(error)
             if reason != "EXTERNAL_PRODUCT_ID_TAKEN":
                 raise
-            # Created before (by us or a retry): use the product that has our SKU.
+            # Created before (by an earlier run): use the product that has our SKU.
             print(f"product exists: {details['product_id']}")
             product = stub.GetProduct(
                 payments_pb2.GetProductRequest(external_product_id=sku),
@@ -97,15 +95,14 @@ def run(target: str, api_key: str, sku: str) -> int:
             ).product
         print(f"product {product.id} price {product.unit_amount} {product.currency}")
 
-        checkout = stub.CreateCheckout(
-            payments_pb2.CreateCheckoutRequest(
-                product_id=product.id,
-                customer_id=customer.id,
-                quantity=2,
-                request_id=str(uuid.uuid4()),
-            ),
-            metadata=metadata,
-            timeout=DEADLINE_SECONDS,
+        new_checkout = payments_pb2.CreateCheckoutRequest(
+            product_id=product.id,
+            customer_id=customer.id,
+            quantity=2,
+            request_id=str(uuid.uuid4()),
+        )
+        checkout = with_retry(
+            lambda: stub.CreateCheckout(new_checkout, metadata=metadata, timeout=DEADLINE_SECONDS)
         )
         print(f"checkout {checkout.checkout_session_id} {checkout.url}")
 

@@ -184,6 +184,11 @@ def decode_json_body(raw: bytes) -> object:
         raise InvalidInput(
             [Violation("body", "is nested too deeply")], reason=REASON_INVALID_JSON
         ) from None
+    except ValueError as exc:
+        # Not a JSONDecodeError: Python refuses integer literals longer than its digit limit.
+        raise InvalidInput(
+            [Violation("body", f"is not acceptable JSON: {exc}")], reason=REASON_INVALID_JSON
+        ) from None
 
 
 def _canonical_body(message: Descriptor, body: object) -> dict[str, Any]:

@@ -133,6 +133,7 @@ async def test_the_same_field_under_both_names_is_400(stack: Stack) -> None:
         (b"42", "must be a JSON object, not a number"),
         (b"\xff\xfe{}", "is not UTF-8"),
         (b"[" * 100_000 + b"]" * 100_000, ""),
+        (b'{"email": "a@example.com", "name": ' + b"1" * 5000 + b"}", "is not acceptable JSON"),
     ],
 )
 async def test_malformed_bodies_are_400_invalid_json(
