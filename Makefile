@@ -18,7 +18,7 @@ PROTO_APT := golang-grpc-gateway golang-github-grpc-ecosystem-grpc-gateway-dev
 BENCH_APT := wrk nghttp2-client
 
 .PHONY: help venv tools bench-tools third-party generate check-generated lint typecheck \
-	breaking openapi-validate test ci run demo bench client-wheel clean distclean
+	breaking openapi-validate test ci run demo bench client-wheel client-venv clean distclean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-17s %s\n", $$1, $$2}'
@@ -74,7 +74,7 @@ breaking: third-party ## buf breaking: proto/ against HEAD~1's (BREAKING_AGAINST
 openapi-validate: venv ## openapi-spec-validator on docs/openapi/*.json
 	$(RUN) openapi-spec-validator docs/openapi/*.json
 
-test: venv ## pytest
+test: venv client-venv ## pytest
 	$(RUN) pytest -q
 
 ci: ## Everything CI runs (.ci/run)
@@ -93,6 +93,19 @@ bench: venv bench-tools ## Benchmarks; results go to docs/benchmarks.md
 
 client-wheel: venv ## Build the payments-api wheel (generated stubs only) into dist/
 	$(RUN) python clients/python/build_wheel.py --out dist
+
+# A caller's view for tests/docs/test_client_wheel.py: a fresh venv holding only the payments-api
+# wheel and what it declares, pinned to uv.lock's versions and resolved from the registry here, as
+# `make venv` does, so that the tests themselves stay on loopback.
+CLIENT_VENV := build/client-venv
+client-venv: venv ## A venv with only the payments-api wheel and its declared dependencies
+	rm -rf $(CLIENT_VENV) build/client-dist
+	$(RUN) python clients/python/build_wheel.py --out build/client-dist >/dev/null
+	$(UV) export --frozen --no-dev --no-hashes --no-emit-project --quiet \
+	  --output-file build/client-constraints.txt
+	$(UV) venv --quiet --python .venv/bin/python $(CLIENT_VENV)
+	$(UV) pip install --quiet --python $(CLIENT_VENV)/bin/python \
+	  --constraint build/client-constraints.txt build/client-dist/payments_api-*.whl
 
 clean: ## Remove build outputs and caches (keeps .venv)
 	rm -rf build dist .mypy_cache .ruff_cache .pytest_cache

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import subprocess
-import sys
-from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -19,51 +16,32 @@ from tests.conftest import communicate
 from tests.http.conftest import API_KEY, settings_for
 
 REPO = Path(__file__).resolve().parents[2]
-RUNTIME = ("grpcio", "protobuf", "googleapis-common-protos", "grpcio-status")
 NOT_WANTED = ("stripe", "aiohttp", "service", "domain", "stripe_adapter", "stripe_emulator")
 
 pytestmark = pytest.mark.timeout(300)
 
 
+CLIENT_VENV = REPO / "build" / "client-venv"
+
+
 @pytest.fixture(scope="module")
-def client_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh venv with only the wheel and its declared dependencies; its python."""
-    uv = shutil.which("uv", path=str(Path(sys.executable).parent))
-    assert uv, "uv is a dev dependency: run `make venv`"
-    root = tmp_path_factory.mktemp("client")
-    built = subprocess.run(
-        [sys.executable, str(REPO / "clients/python/build_wheel.py"), "--out", str(root / "dist")],
+def client_venv() -> Path:
+    """The python of `make client-venv`: a fresh venv with only the wheel and what it declares.
+
+    `make test` builds it first (resolving from the registry, as `make venv` does); here it must
+    hold the wheel of the current generated/ code, or the test would prove nothing.
+    """
+    python = CLIENT_VENV / "bin" / "python"
+    assert python.exists(), "no client venv: run `make client-venv` (make test does)"
+    installed = subprocess.run(
+        [str(python), "-I", "-c", "import payments.v1.payments_pb2 as m; print(m.__file__)"],
         check=True,
         capture_output=True,
         text=True,
-    )
-    wheel = Path(built.stdout.strip().splitlines()[-1])
-    assert wheel.name.startswith("payments_api-")
-    assert wheel.suffix == ".whl"
-    # The runtime versions the service itself is tested with, which `uv sync` left in uv's cache.
-    constraints = root / "constraints.txt"
-    constraints.write_text("".join(f"{name}=={metadata.version(name)}\n" for name in RUNTIME))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "UV_PROJECT"))}
-    venv = root / "venv"
-    subprocess.run(
-        [uv, "venv", "--quiet", "--python", sys.executable, str(venv)], check=True, env=env
-    )
-    python = venv / "bin" / "python"
-    subprocess.run(
-        [
-            uv,
-            "pip",
-            "install",
-            "--quiet",
-            "--offline",  # tests stay on loopback: everything comes from uv's cache
-            "--python",
-            str(python),
-            "-c",
-            str(constraints),
-            str(wheel),
-        ],
-        check=True,
-        env=env,
+    ).stdout.strip()
+    current = REPO / "generated" / "payments" / "v1" / "payments_pb2.py"
+    assert Path(installed).read_bytes() == current.read_bytes(), (
+        "the client venv holds an older wheel: run `make client-venv`"
     )
     return python
 
