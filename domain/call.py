@@ -14,8 +14,10 @@ from domain.errors import DeadlineExceeded
 class CallContext:
     """The caller and the call's limits.
 
-    `caller_id` identifies the calling API key without revealing it (a fingerprint), so that two
-    callers cannot collide on a request_id. `deadline` is on the `time.monotonic()` clock.
+    `caller_id` identifies the caller without revealing its key (the caller name its keys are
+    configured under, else the key's fingerprint), so that two callers cannot collide on a
+    request_id, and one caller's rotated keys share its request_ids. `deadline` is on the
+    `time.monotonic()` clock.
     """
 
     caller_id: str

@@ -9,9 +9,10 @@ composition root and lifecycle, `running_service`) and `__main__` (`python -m se
 Reuse contract (the HTTP/JSON gateway builds on these; all transport-neutral):
 
 * `auth.ApiKeyAuthenticator(keys).authenticate(presented_key: str | None) -> str` returns the
-  caller id (a key fingerprint) or raises `auth.Unauthenticated` (a DomainError, reason
-  API_KEY_MISSING or API_KEY_INVALID). `auth.key_from_metadata(pairs)` picks the key out of
-  `x-api-key` or `authorization: Bearer …` (names case-insensitive, so HTTP headers work).
+  caller id (the key's configured caller name, else its fingerprint) or raises
+  `auth.Unauthenticated` (a DomainError, reason API_KEY_MISSING or API_KEY_INVALID).
+  `auth.key_from_metadata(pairs)` picks the key out of `x-api-key` or `authorization: Bearer …`
+  (names case-insensitive, so HTTP headers work).
 * `validation.validate(message)` raises `validation.RequestInvalid` (an InvalidInput) listing
   every violated protovalidate rule.
 * `status.to_rpc_status(exc) -> MappedStatus(code: grpc.StatusCode, status: status_pb2.Status)`
@@ -19,7 +20,8 @@ Reuse contract (the HTTP/JSON gateway builds on these; all transport-neutral):
   INTERNAL ("internal error; reference <uuid>"; log the exception with the same reference by
   passing `reference=status.new_reference()`).
 * `call_context.current_call` (ContextVar) and `call_context.run_with_call(call, fn)`;
-  `call_context.build_call(caller_id, request_id, remaining_seconds)` makes the CallContext.
+  `call_context.build_call(caller_id, request_id, remaining_seconds,
+  default_deadline_seconds=…)` makes the CallContext (the default deadline when none is set).
 * `servicer.PaymentServicer`: `await servicer.CreateCustomer(request, None)` etc.; the context
   argument is never used, everything comes from `current_call`. Domain errors propagate.
 * The RPCs: `payments_pb2.DESCRIPTOR.services_by_name["PaymentService"].methods` gives each

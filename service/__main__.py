@@ -26,17 +26,15 @@ class OneLineFormatter(logging.Formatter):
         return super().format(record).replace("\n", "\\n")
 
 
-def configure_logging() -> None:
+def configure_logging(settings: Settings) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(OneLineFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    logging.basicConfig(level=os.environ.get("PAYMENTS_LOG_LEVEL", "INFO"), handlers=[handler])
+    logging.basicConfig(level=settings.log_level, handlers=[handler])
     # httpx logs every HTTP exchange at INFO; the service's own request log already says what
     # happened. (The Stripe SDK's logger is held at WARNING by the adapter: its messages can
     # quote the end of the Stripe key.)
     for chatty in ("httpx", "httpcore"):
-        logging.getLogger(chatty).setLevel(
-            os.environ.get("PAYMENTS_HTTPX_LOG_LEVEL", "WARNING").upper()
-        )
+        logging.getLogger(chatty).setLevel(settings.httpx_log_level)
 
 
 async def serve(settings: Settings) -> None:
@@ -64,7 +62,7 @@ def main() -> int:
     except ConfigError as error:
         print(f"payments: configuration error: {error}", file=sys.stderr)
         return EXIT_CONFIG_ERROR
-    configure_logging()
+    configure_logging(settings)
     try:
         asyncio.run(serve(settings))
     except BindError as error:

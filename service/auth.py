@@ -1,5 +1,6 @@
 """API-key authentication, transport-neutral: gRPC metadata and HTTP headers both reduce to
-"which key was presented", and the answer is the caller's identity (a fingerprint, never the key).
+"which key was presented", and the answer is the caller's identity: the caller name the key was
+configured under (`name=key`), else the key's fingerprint; never the key.
 """
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
 from domain.errors import DomainError
 
@@ -29,28 +31,50 @@ def fingerprint(api_key: str) -> str:
     return hashlib.sha256(api_key.encode()).hexdigest()[:16]
 
 
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    """One accepted key and the caller it identifies.
+
+    Keys configured under one `caller` name are one caller: rotating from one to the other keeps
+    the caller's identity, and so its request_id idempotency. Without a name the key's fingerprint
+    is the caller's identity (a bare key, as before names existed).
+    """
+
+    key: str = field(repr=False)
+    caller: str | None = None
+
+    @property
+    def caller_id(self) -> str:
+        return self.caller if self.caller is not None else fingerprint(self.key)
+
+
 class ApiKeyAuthenticator:
     """Accepts any of several configured keys at once, so keys can be rotated without downtime."""
 
-    def __init__(self, api_keys: Sequence[str]) -> None:
+    def __init__(self, api_keys: Sequence[ApiKey | str]) -> None:
         if not api_keys:
             raise ValueError("at least one API key is required")
+        entries = [entry if isinstance(entry, ApiKey) else ApiKey(entry) for entry in api_keys]
         # Comparing digests makes every comparison the same length, so timing reveals neither
         # the keys' contents nor their lengths.
-        self._digests = tuple(hashlib.sha256(key.encode()).digest() for key in api_keys)
+        self._entries = tuple(
+            (hashlib.sha256(entry.key.encode()).digest(), entry.caller_id) for entry in entries
+        )
 
     def authenticate(self, presented_key: str | None) -> str:
-        """The caller id (key fingerprint) for a valid key; raises Unauthenticated otherwise."""
+        """The caller id (its configured name, else the key's fingerprint) for a valid key;
+        raises Unauthenticated otherwise."""
         if not presented_key:
             raise Unauthenticated(MISSING_KEY_MESSAGE, "API_KEY_MISSING")
         presented = hashlib.sha256(presented_key.encode()).digest()
-        matched = False
-        for digest in self._digests:
+        caller_id: str | None = None
+        for digest, candidate in self._entries:
             # No early exit: every configured key is compared, whichever one matches.
-            matched |= hmac.compare_digest(presented, digest)
-        if not matched:
+            if hmac.compare_digest(presented, digest):
+                caller_id = candidate
+        if caller_id is None:
             raise Unauthenticated(INVALID_KEY_MESSAGE, "API_KEY_INVALID")
-        return fingerprint(presented_key)
+        return caller_id
 
 
 def key_from_metadata(pairs: Iterable[tuple[str, str | bytes]]) -> str | None:

@@ -19,7 +19,8 @@ current_call: ContextVar[CallContext | None] = ContextVar("current_call", defaul
 """The CallContext of the call being served; set by the transport before the servicer runs."""
 
 current_caller: ContextVar[str | None] = ContextVar("current_caller", default=None)
-"""The authenticated caller's fingerprint; set by authentication, read by logging."""
+"""The authenticated caller's id (its configured name, else its key's fingerprint); set by
+authentication, read by logging."""
 
 
 def deadline_from_remaining(remaining_seconds: float | None) -> float | None:
@@ -30,8 +31,17 @@ def deadline_from_remaining(remaining_seconds: float | None) -> float | None:
 
 
 def build_call(
-    caller_id: str, request_id: str = "", remaining_seconds: float | None = None
+    caller_id: str,
+    request_id: str = "",
+    remaining_seconds: float | None = None,
+    *,
+    default_deadline_seconds: float | None = None,
 ) -> CallContext:
+    """The CallContext of a call; both doors build theirs here. A call whose caller set no
+    deadline (`remaining_seconds` None) gets `default_deadline_seconds`, so that no call waits
+    on Stripe unbounded (PAYMENTS_DEFAULT_DEADLINE_SECONDS)."""
+    if remaining_seconds is None:
+        remaining_seconds = default_deadline_seconds
     return CallContext(
         caller_id=caller_id,
         request_id=request_id,

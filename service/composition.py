@@ -81,7 +81,9 @@ def build_service(settings: Settings) -> Service:
     authenticator = ApiKeyAuthenticator(settings.api_keys)
     servicer = PaymentServicer(build_use_cases(gateway, settings))
     drain = Drain()
-    server = build_server(servicer, authenticator, settings.listen_addr, drain)
+    server = build_server(
+        servicer, authenticator, settings.listen_addr, drain, settings.default_deadline_seconds
+    )
     server.on_stopped(gateway.aclose)
     return Service(settings, gateway, authenticator, servicer, server, drain)
 
@@ -124,6 +126,7 @@ async def _serve_http(stop: AsyncExitStack, service: Service, grace: float) -> H
         service.servicer,
         service.authenticator,
         drain=service.drain,
+        default_timeout=service.settings.default_deadline_seconds,
         # aiohttp reads a timeout of 0 as "wait forever"; a grace of 0 means "do not wait".
         shutdown_timeout=max(grace, MIN_HTTP_SHUTDOWN_SECONDS),
     )

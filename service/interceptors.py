@@ -1,12 +1,13 @@
 """grpc.aio interceptors: everything every call goes through, in one place each.
 
 Order, outermost first (see `server_interceptors`):
-  RequestLogInterceptor     one line per call: method, code, ms, caller fingerprint
+  RequestLogInterceptor     one line per call: method, code, ms, caller id (name or fingerprint)
   ErrorMappingInterceptor   any exception → a status with rich details (never UNKNOWN)
   DrainInterceptor          counts calls in flight; refuses new ones once the server drains
   AuthInterceptor           API key → caller id; rejects before validation or any use case
   ValidationInterceptor     protovalidate on every request message
-  CallContextInterceptor    the CallContext the servicer reads (caller, request_id, deadline)
+  CallContextInterceptor    the CallContext the servicer reads (caller, request_id, deadline,
+                            the default deadline when the caller set none)
 
 The drain check is the first one a call meets: it refuses before the key is checked or any work
 is done. Only logging and error mapping sit outside it, so a refusal is logged and carries rich
@@ -200,20 +201,31 @@ class ValidationInterceptor(_UnaryInterceptor):
 
 
 class CallContextInterceptor(_UnaryInterceptor):
+    def __init__(self, default_deadline_seconds: float | None = None) -> None:
+        super().__init__()
+        self._default_deadline = default_deadline_seconds
+
     def wrap(self, method: str, behaviour: Behaviour) -> Behaviour:
         async def with_call(request: Any, context: Context) -> Any:
             caller_id = current_caller.get()
             if caller_id is None:
                 raise RuntimeError("CallContextInterceptor ran before authentication")
             request_id: str = getattr(request, "request_id", "")
-            current_call.set(build_call(caller_id, request_id, context.time_remaining()))
+            current_call.set(
+                build_call(
+                    caller_id,
+                    request_id,
+                    context.time_remaining(),
+                    default_deadline_seconds=self._default_deadline,
+                )
+            )
             return await behaviour(request, context)
 
         return with_call
 
 
 def server_interceptors(
-    authenticator: ApiKeyAuthenticator, drain: Drain
+    authenticator: ApiKeyAuthenticator, drain: Drain, default_deadline_seconds: float | None = None
 ) -> Sequence[grpc.aio.ServerInterceptor]:
     """The interceptors in the order grpc.aio applies them: the first is the outermost."""
     return (
@@ -222,5 +234,5 @@ def server_interceptors(
         DrainInterceptor(drain),
         AuthInterceptor(authenticator),
         ValidationInterceptor(),
-        CallContextInterceptor(),
+        CallContextInterceptor(default_deadline_seconds),
     )

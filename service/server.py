@@ -166,8 +166,11 @@ def build_server(
     authenticator: ApiKeyAuthenticator,
     listen_addr: str,
     drain: Drain,
+    default_deadline_seconds: float | None = None,
 ) -> PaymentsServer:
-    server = grpc.aio.server(interceptors=server_interceptors(authenticator, drain))
+    server = grpc.aio.server(
+        interceptors=server_interceptors(authenticator, drain, default_deadline_seconds)
+    )
     add_payment_service(servicer, server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

@@ -1,8 +1,9 @@
 """Running one Stripe call: deadline first, then 429 retries, then error translation.
 
 The SDK retries connection errors, 409 and 5xx itself (reusing one idempotency key), but not
-429. Here a 429 is retried after Retry-After, or an exponential back-off with jitter, only while
-the caller's deadline leaves room for the wait plus another attempt, and never more than
+429. Here a 429 is retried after Retry-After (at most `rate_limit_max_delay_seconds`), or an
+exponential back-off with jitter, only while the caller's deadline leaves room for the wait plus
+another attempt, and never more than
 `max_rate_limit_retries` times (with or without a deadline: a bound on how hard we hammer a
 rate-limited account). A write's RequestOptions, and so its idempotency key, are the same for
 every attempt.
@@ -81,7 +82,9 @@ class StripeCaller:
     def _rate_limit_wait(self, exc: stripe.RateLimitError, retries: int) -> float:
         retry_after = _retry_after_header(exc)
         if retry_after is not None:
-            return retry_after
+            # Capped like the back-off: a huge Retry-After must not park a call (one without a
+            # deadline, above all) for as long as the header says.
+            return min(retry_after, self._settings.rate_limit_max_delay_seconds)
         delay = min(
             self._settings.rate_limit_base_delay_seconds * 2.0**retries,
             self._settings.rate_limit_max_delay_seconds,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import re
@@ -30,10 +31,11 @@ from domain.call import CallContext
 from domain.errors import DeadlineExceeded, DomainError, InvalidInput, Violation
 from payments.v1 import payments_pb2
 from service.auth import key_from_metadata
-from service.call_context import run_with_call
+from service.call_context import build_call, run_with_call
+from service.config import DEFAULT_DEADLINE_SECONDS
 from service.draining import Drain
 from service.http.bindings import HttpBinding, derive_bindings
-from service.http.status_json import http_status_of, make_status, status_body
+from service.http.status_json import code_of, http_status_of, make_status, status_body
 from service.http.transcode import REASON_INVALID_JSON, build_request, decode_json_body
 from service.status import internal_status, new_reference, to_rpc_status
 from service.validation import validate
@@ -42,7 +44,7 @@ logger = logging.getLogger("service.http")
 access_logger = logging.getLogger("service.http.access")
 
 MAX_BODY_BYTES = 1024 * 1024
-DEFAULT_TIMEOUT_SECONDS = 30.0
+DEFAULT_TIMEOUT_SECONDS = DEFAULT_DEADLINE_SECONDS  # the service's one default (both doors)
 MAX_TIMEOUT_SECONDS = 300.0
 OPENAPI_ROUTE = "/openapi.json"
 TIMEOUT_HEADER = "X-Request-Timeout"
@@ -169,11 +171,16 @@ def _make_handler(route: _Route) -> Callable[[web.Request], Awaitable[web.Stream
 async def _serve(request: web.Request, route: _Route) -> web.StreamResponse:
     state = request.app[_STATE]
     binding = route.binding
-    started = time.monotonic()
     try:
-        timeout = _timeout_of(request, state.default_timeout)
+        # The order of the gRPC door: (drain, done by the caller) → API key → deadline → input.
         caller_id = state.authenticator.authenticate(key_from_metadata(request.headers.items()))
         request[_CALLER] = caller_id
+        # Built before the body is read, so reading it counts against the deadline; the default
+        # deadline, when the caller sets none, is applied where gRPC's is (build_call).
+        call = build_call(
+            caller_id, "", _timeout_of(request), default_deadline_seconds=state.default_timeout
+        )
+        budget = call.remaining_seconds()
         body = await _read_body(request) if binding.body else None
         message = build_request(
             binding,
@@ -182,8 +189,7 @@ async def _serve(request: web.Request, route: _Route) -> web.StreamResponse:
             body=body,
         )
         validate(message)
-        request_id = _request_id(message)
-        call = CallContext(caller_id=caller_id, request_id=request_id, deadline=started + timeout)
+        call = dataclasses.replace(call, request_id=_request_id(message))
         try:
             async with asyncio.timeout_at(_loop_deadline(call)):
                 response = await run_with_call(
@@ -191,7 +197,7 @@ async def _serve(request: web.Request, route: _Route) -> web.StreamResponse:
                 )
         except TimeoutError:
             raise DeadlineExceeded(
-                f"the call did not finish within its deadline of {timeout:g} s"
+                f"the call did not finish within its deadline of {budget or 0:g} s"
             ) from None
     except DomainError as exc:
         return _status_response(request, to_rpc_status(exc).status)
@@ -219,9 +225,10 @@ def _request_id(message: Message) -> str:
     return str(value)
 
 
-def _timeout_of(request: web.Request, default: float) -> float:
-    """`grpc-timeout` (gRPC's form: 5S, 250m) or `X-Request-Timeout` (seconds), capped; else the
-    default. A malformed value is INVALID_ARGUMENT, not silently ignored."""
+def _timeout_of(request: web.Request) -> float | None:
+    """`grpc-timeout` (gRPC's form: 5S, 250m) or `X-Request-Timeout` (seconds), capped; else None
+    (the service's default deadline applies). A malformed value is INVALID_ARGUMENT, not silently
+    ignored."""
     raw = request.headers.get(GRPC_TIMEOUT_HEADER)
     if raw is not None:
         match = _GRPC_TIMEOUT.match(raw.strip())
@@ -244,7 +251,7 @@ def _timeout_of(request: web.Request, default: float) -> float:
                 reason="INVALID_TIMEOUT",
             )
         return min(seconds, MAX_TIMEOUT_SECONDS)
-    return default
+    return None
 
 
 class _BodyRejected(Exception):
@@ -330,10 +337,7 @@ def _status_response(
     http_status: int | None = None,
     headers: dict[str, str] | None = None,
 ) -> web.Response:
-    code = grpc.StatusCode.UNKNOWN
-    for candidate in grpc.StatusCode:
-        if candidate.value[0] == status.code:
-            code = candidate
+    code = code_of(status.code)
     request[_ERROR_REASON] = _reason_of(status)
     return web.Response(
         status=http_status or http_status_of(code),
@@ -383,7 +387,7 @@ async def _errors_and_access_log(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
     """Turns every failure into Status JSON (never a bare 500) and writes one access-log line
-    per request: method, path, status, RPC, error reason, caller fingerprint, duration; never a
+    per request: method, path, status, RPC, error reason, caller id, duration; never a
     header, so never a key."""
     started = time.monotonic()
     response: web.StreamResponse

@@ -277,6 +277,31 @@ def _json_kind(value: object) -> str:
     return type(value).__name__
 
 
+def _oneof_conflicts(
+    message: Descriptor, fields: Mapping[str, Any], prefix: str = ""
+) -> list[Violation]:
+    """One violation per oneof given more than one member (by body, path and query together),
+    named after the oneof: in the binary encoding the last member wins silently, in JSON it is an
+    error the caller should see in its own terms. Nested messages are checked too."""
+    violations: list[Violation] = []
+    for oneof in message.oneofs:
+        given = [field.name for field in oneof.fields if fields.get(field.name) is not None]
+        if len(given) > 1:
+            members = ", ".join(field.name for field in oneof.fields)
+            violations.append(Violation(prefix + oneof.name, f"set only one of {members}"))
+    for name, value in fields.items():
+        field = message.fields_by_name.get(name)
+        if (
+            field is not None
+            and isinstance(value, dict)
+            and field.type == FieldDescriptor.TYPE_MESSAGE
+            and not _is_map(field)
+            and not _is_repeated(field)
+        ):
+            violations.extend(_oneof_conflicts(_message_type(field), value, f"{prefix}{name}."))
+    return violations
+
+
 def build_request(
     binding: HttpBinding,
     *,
@@ -353,6 +378,10 @@ def build_request(
         _put(fields, names, converted if _is_repeated(field) else converted[0])
     if violations:
         raise InvalidInput(violations, reason=REASON_INVALID_QUERY)
+
+    violations = _oneof_conflicts(message, fields)
+    if violations:
+        raise InvalidInput(violations)  # VALIDATION_FAILED, as a broken proto rule is
 
     request = _new(message)
     try:

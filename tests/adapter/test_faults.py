@@ -265,3 +265,20 @@ async def test_other_invalid_request_is_provider_rejected(
 
     assert caught.value.provider.request_id
     assert caught.value.metadata["stripe_param"] == "email"
+
+
+async def test_a_huge_retry_after_is_capped_at_the_max_delay(emulator: EmulatorHandle) -> None:
+    # Without a deadline, nothing but the cap stops a Retry-After of an hour from being waited.
+    emulator.add_fault(path="/v1/customers", method="POST", status=429, times=10, retry_after=3600)
+    gateway = StripePaymentGateway.from_settings(
+        settings_for(emulator, max_rate_limit_retries=1, rate_limit_max_delay_seconds=0.05)
+    )
+    try:
+        async with asyncio.timeout(10):  # a guard against the uncapped wait, not a sync point
+            with pytest.raises(RateLimited) as caught:
+                await gateway.create_customer(ANN, write())
+    finally:
+        await gateway.aclose()
+
+    assert caught.value.retry_after_seconds == pytest.approx(0.05)
+    assert api_requests(emulator) == {"POST /v1/customers": 2}  # it waited the capped delay once

@@ -92,6 +92,19 @@ def run_service(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
         pytest.param(
             {"PAYMENTS_LISTEN_ADDR": "192.0.2.1:0"}, "cannot listen on 192.0.2.1:0", id="not-local"
         ),
+        pytest.param(
+            {"PAYMENTS_LOG_LEVEL": "verbose"}, "PAYMENTS_LOG_LEVEL must be", id="bad-log-level"
+        ),
+        pytest.param(
+            {"PAYMENTS_HTTPX_LOG_LEVEL": "loud"},
+            "PAYMENTS_HTTPX_LOG_LEVEL must be",
+            id="bad-httpx-log-level",
+        ),
+        pytest.param(
+            {"PAYMENTS_API_KEYS": "Orders=abcdefghijklmnop"},
+            "entry #1 has an invalid caller name",
+            id="bad-caller-name",
+        ),
     ],
 )
 def test_refuses_to_start_misconfigured(
@@ -225,6 +238,29 @@ async def test_http_door_answers_when_asked_for(emulator: EmulatorHandle) -> Non
         _, log = await exit_output(running.process)
     assert "POST /v1/customers 200 rpc=CreateCustomer" in log
     assert API_KEY not in log
+
+
+async def test_a_lower_case_log_level_is_accepted(emulator: EmulatorHandle) -> None:
+    env = {
+        **service_env(emulator, (f"orders={API_KEY}",)),
+        "PAYMENTS_LOG_LEVEL": "debug",
+        "PAYMENTS_HTTPX_LOG_LEVEL": "debug",
+    }
+    async with service_process(env) as running:
+        async with grpc.aio.insecure_channel(running.grpc_address) as channel:
+            stub = payments_pb2_grpc.PaymentServiceStub(channel)
+            await stub.CreateCustomer(
+                payments_pb2.CreateCustomerRequest(email="jane@example.com"),
+                metadata=(("x-api-key", API_KEY),),
+                timeout=10,
+            )
+        running.process.send_signal(signal.SIGTERM)
+        _, log = await exit_output(running.process)
+    assert " DEBUG " in log  # debug records are written, not refused at start-up
+    assert "Traceback" not in log
+    assert "caller=orders" in log
+    assert API_KEY not in log
+    assert emulator.api_key not in log
 
 
 def pending_faults(emulator: EmulatorHandle) -> list[object]:

@@ -434,3 +434,22 @@ def stack_authenticator() -> Any:
     from service.auth import ApiKeyAuthenticator
 
     return ApiKeyAuthenticator([API_KEY])
+
+
+async def test_the_api_key_is_checked_before_the_timeout_header(stack: Stack) -> None:
+    # The gRPC door's order: drain → API key → …; a keyless caller learns about its key first.
+    async with stack.client.get(
+        stack.http.url + "/v1/products/prod_x", headers={"X-Request-Timeout": "-1"}
+    ) as response:
+        body = await response.json()
+    assert response.status == 401, body
+    assert error_info(body)["reason"] == "API_KEY_MISSING"
+
+
+async def test_both_ids_of_get_product_name_the_oneof(stack: Stack) -> None:
+    status, body = await stack.call("GET", "/v1/products/prod_abc?externalProductId=x")
+
+    assert status == 400, body
+    assert body["code"] == 3  # INVALID_ARGUMENT
+    assert field_violations(body) == {"lookup": "set only one of product_id, external_product_id"}
+    assert "set only one of product_id, external_product_id" in body["message"]

@@ -7,7 +7,13 @@ import hmac
 
 import pytest
 
-from service.auth import ApiKeyAuthenticator, Unauthenticated, fingerprint, key_from_metadata
+from service.auth import (
+    ApiKey,
+    ApiKeyAuthenticator,
+    Unauthenticated,
+    fingerprint,
+    key_from_metadata,
+)
 
 FIRST, SECOND = "first-key-0123456789abcdef", "second-key-0123456789abcdef"
 
@@ -19,6 +25,17 @@ def test_each_configured_key_authenticates_as_its_fingerprint() -> None:
     assert fingerprint(FIRST) != fingerprint(SECOND)
     assert len(fingerprint(FIRST)) == 16
     assert FIRST not in fingerprint(FIRST)
+
+
+def test_keys_named_alike_are_one_caller() -> None:
+    third = "third-key-0123456789abcdef"
+    authenticator = ApiKeyAuthenticator(
+        [ApiKey(FIRST, "orders"), ApiKey(SECOND, "orders"), ApiKey(third)]
+    )
+    assert authenticator.authenticate(FIRST) == "orders"
+    assert authenticator.authenticate(SECOND) == "orders"
+    assert authenticator.authenticate(third) == fingerprint(third)  # a bare key, as before
+    assert FIRST not in repr(ApiKey(FIRST, "orders"))
 
 
 @pytest.mark.parametrize(

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
+from service.auth import ApiKey, fingerprint
 from service.config import (
     DEFAULT_CANCEL_URL,
     DEFAULT_LISTEN_ADDR,
@@ -18,7 +21,9 @@ VALID = {"PAYMENTS_API_KEYS": f"{KEY}, {'j' * 20}", "STRIPE_SECRET_KEY": "sk_tes
 
 def test_defaults() -> None:
     settings = load_settings(VALID)
-    assert settings.api_keys == (KEY, "j" * 20)
+    assert settings.api_keys == (ApiKey(KEY), ApiKey("j" * 20))
+    assert settings.default_deadline_seconds == 30
+    assert (settings.log_level, settings.httpx_log_level) == (logging.INFO, logging.WARNING)
     assert settings.listen_addr == DEFAULT_LISTEN_ADDR
     assert (settings.success_url, settings.cancel_url) == (DEFAULT_SUCCESS_URL, DEFAULT_CANCEL_URL)
     assert settings.grace_seconds == 10
@@ -79,6 +84,21 @@ def test_repr_hides_secrets() -> None:
         ({"STRIPE_TIMEOUT_SECONDS": "inf"}, "STRIPE_TIMEOUT_SECONDS must be a positive"),
         ({"STRIPE_MAX_NETWORK_RETRIES": "-1"}, "STRIPE_MAX_NETWORK_RETRIES must be a whole"),
         ({"STRIPE_MAX_NETWORK_RETRIES": "11"}, "STRIPE_MAX_NETWORK_RETRIES must be a whole"),
+        ({"PAYMENTS_API_KEYS": f"Orders={KEY}"}, "entry #1 has an invalid caller name"),
+        ({"PAYMENTS_API_KEYS": f"1st={KEY}"}, "entry #1 has an invalid caller name"),
+        ({"PAYMENTS_API_KEYS": f"{'a' * 41}={KEY}"}, "entry #1 has an invalid caller name"),
+        ({"PAYMENTS_API_KEYS": f"={KEY}"}, "entry #1 has an invalid caller name"),
+        ({"PAYMENTS_API_KEYS": f"{KEY}=="}, "key #1 (the part after the first '='"),
+        ({"PAYMENTS_API_KEYS": "orders=short"}, "key #1 (the part after the first '='"),
+        ({"PAYMENTS_API_KEYS": f"a={KEY},b={KEY}"}, "key #2 repeats key #1"),
+        ({"PAYMENTS_API_KEYS": f"{KEY},orders={KEY}"}, "key #2 repeats key #1"),
+        ({"PAYMENTS_DEFAULT_DEADLINE_SECONDS": "0"}, "PAYMENTS_DEFAULT_DEADLINE_SECONDS must be"),
+        ({"PAYMENTS_DEFAULT_DEADLINE_SECONDS": "x"}, "PAYMENTS_DEFAULT_DEADLINE_SECONDS must be"),
+        ({"PAYMENTS_LOG_LEVEL": "verbose"}, "PAYMENTS_LOG_LEVEL must be one of DEBUG"),
+        ({"PAYMENTS_LOG_LEVEL": "10"}, "PAYMENTS_LOG_LEVEL must be one of DEBUG"),
+        ({"PAYMENTS_HTTPX_LOG_LEVEL": "trace"}, "PAYMENTS_HTTPX_LOG_LEVEL must be one of"),
+        ({"STRIPE_LOG": "info"}, "STRIPE_LOG makes the Stripe SDK print"),
+        ({"STRIPE_LOG": "DEBUG"}, "STRIPE_LOG makes the Stripe SDK print"),
     ],
 )
 def test_misconfiguration(override: dict[str, str], message: str) -> None:
@@ -89,3 +109,34 @@ def test_misconfiguration(override: dict[str, str], message: str) -> None:
     assert "\n" not in text
     assert "secretvalue" not in text
     assert KEY not in text
+
+
+def test_named_callers() -> None:
+    other = "o" * 20
+    settings = load_settings(
+        {**VALID, "PAYMENTS_API_KEYS": f"orders={KEY}, orders = {'j' * 20},billing_2={other}"}
+    )
+    assert settings.api_keys == (
+        ApiKey(KEY, "orders"),
+        ApiKey("j" * 20, "orders"),
+        ApiKey(other, "billing_2"),
+    )
+
+
+def test_a_caller_name_cannot_pose_as_a_bare_keys_fingerprint() -> None:
+    posing = f"{fingerprint(KEY)}={'j' * 20}"  # KEY's fingerprint starts with a letter
+    with pytest.raises(ConfigError, match="equals the fingerprint"):
+        load_settings({**VALID, "PAYMENTS_API_KEYS": f"{KEY},{posing}"})
+
+
+def test_the_default_deadline_and_log_levels() -> None:
+    settings = load_settings(
+        {
+            **VALID,
+            "PAYMENTS_DEFAULT_DEADLINE_SECONDS": "7.5",
+            "PAYMENTS_LOG_LEVEL": "debug",
+            "PAYMENTS_HTTPX_LOG_LEVEL": "Error",
+        }
+    )
+    assert settings.default_deadline_seconds == 7.5
+    assert (settings.log_level, settings.httpx_log_level) == (logging.DEBUG, logging.ERROR)
