@@ -9,6 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal, get_args
+
+NotFoundKind = Literal["customer", "product", "checkout_session", "payment_intent"]
+"""Every kind of object a NotFound can name; each is a documented `<KIND>_NOT_FOUND` reason.
+
+Adding one here means adding its row to docs/errors.md (a test checks both lists match).
+"""
+
+NOT_FOUND_KINDS: tuple[NotFoundKind, ...] = get_args(NotFoundKind)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +86,7 @@ class NotFound(DomainError):
 
     def __init__(
         self,
-        kind: str,
+        kind: NotFoundKind,
         object_id: str,
         *,
         id_field: str | None = None,
@@ -132,16 +141,14 @@ class ProductNotPurchasable(DomainError):
 
     reason = "PRODUCT_NOT_PURCHASABLE"
 
-    def __init__(self, product_id: str, why: str) -> None:
+    def __init__(
+        self, product_id: str, why: str, *, provider: ProviderContext | None = None
+    ) -> None:
         super().__init__(
-            f"product {product_id} cannot be sold: {why}", metadata={"product_id": product_id}
+            f"product {product_id} cannot be sold: {why}",
+            metadata={"product_id": product_id},
+            provider=provider,
         )
-
-
-class RequestConflict(DomainError):
-    """The same request is already being processed (a concurrent retry); retry shortly."""
-
-    reason = "REQUEST_IN_PROGRESS"
 
 
 class RetryableError(DomainError):
@@ -157,6 +164,12 @@ class RetryableError(DomainError):
     ) -> None:
         super().__init__(message, metadata=metadata, provider=provider)
         self.retry_after_seconds = retry_after_seconds
+
+
+class RequestConflict(RetryableError):
+    """The same request is already being processed (a concurrent retry); retry shortly."""
+
+    reason = "REQUEST_IN_PROGRESS"
 
 
 class RateLimited(RetryableError):

@@ -11,7 +11,12 @@ from domain.money import Money
 
 
 class PaymentStatus(enum.Enum):
-    """The normalized state of a payment, whichever object it was asked by."""
+    """The normalized state of a payment, as the object asked about (session or intent) sees it.
+
+    The two views can differ: an expired session is EXPIRED while its intent is CANCELED, and
+    during 3-D Secure the session is OPEN while its intent is REQUIRES_ACTION. UNSPECIFIED is
+    a provider state this code does not know (see `normalize`).
+    """
 
     UNSPECIFIED = "unspecified"
     OPEN = "open"

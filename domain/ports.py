@@ -39,7 +39,8 @@ class PaymentGateway(Protocol):
         ...
 
     async def create_checkout(self, new: NewCheckout, options: WriteOptions) -> CheckoutSession:
-        """Opens a hosted checkout page. Raises NotFound("customer", …) for an unknown customer."""
+        """Opens a hosted checkout page. Raises NotFound("customer", …) for an unknown customer,
+        ProductNotPurchasable when the provider no longer has the price."""
         ...
 
     async def get_checkout_session(

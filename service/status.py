@@ -1,5 +1,8 @@
 """Errors → google.rpc.Status with rich details; pure, so the HTTP gateway reuses it as is.
 
+The one place that builds a Status and its details: the HTTP layer's own errors
+(`service.http.status_json.make_status`) go through `build_status` and `error_info` too.
+
 Every non-OK status carries an ErrorInfo (stable `reason`, fixed `domain`, dynamic `metadata`);
 invalid input adds a BadRequest, and errors a retry can cure add a RetryInfo.
 """
@@ -8,6 +11,7 @@ from __future__ import annotations
 
 import math
 import uuid
+from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
 import grpc
@@ -66,8 +70,8 @@ def to_rpc_status(error: BaseException, *, reference: str | None = None) -> Mapp
 
 def internal_status(reference: str) -> MappedStatus:
     """INTERNAL that says nothing about the failure except where to find it in the logs."""
-    info = _error_info(INTERNAL_REASON, {"reference": reference})
-    return _status(grpc.StatusCode.INTERNAL, f"internal error; reference {reference}", [info])
+    info = error_info(INTERNAL_REASON, {"reference": reference})
+    return build_status(grpc.StatusCode.INTERNAL, f"internal error; reference {reference}", [info])
 
 
 def grpc_code_of(error: errors.DomainError) -> grpc.StatusCode:
@@ -79,23 +83,24 @@ def grpc_code_of(error: errors.DomainError) -> grpc.StatusCode:
 
 def _from_domain_error(error: errors.DomainError) -> MappedStatus:
     code = grpc_code_of(error)
-    details: list[Message] = [_error_info(error.reason, error.metadata)]
+    details: list[Message] = [error_info(error.reason, error.metadata)]
     if isinstance(error, errors.InvalidInput):
-        details.append(_bad_request(error.violations))
+        details.append(bad_request(error.violations))
     if isinstance(error, errors.RetryableError):
         details.append(_retry_info(error.retry_after_seconds))
     message = error.message
     if isinstance(error, errors.ProviderMisconfigured):
         # The provider's own words may mention our key's prefix; the caller needs none of it.
         message = PROVIDER_MISCONFIGURED_MESSAGE
-    return _status(code, message, details)
+    return build_status(code, message, details)
 
 
-def _status(
+def build_status(
     code: grpc.StatusCode,
     message: str,
-    details: list[Message],
+    details: Iterable[Message],
 ) -> MappedStatus:
+    """The Status with `code` (as its number), `message` and each detail packed in an Any."""
     packed = []
     for detail in details:
         holder = any_pb2.Any()
@@ -105,11 +110,12 @@ def _status(
     return MappedStatus(code, status_pb2.Status(code=rpc_code, message=message, details=packed))
 
 
-def _error_info(reason: str, metadata: dict[str, str]) -> error_details_pb2.ErrorInfo:
+def error_info(reason: str, metadata: Mapping[str, str]) -> error_details_pb2.ErrorInfo:
+    """The ErrorInfo every non-OK status carries, in the service's one ErrorInfo.domain."""
     return error_details_pb2.ErrorInfo(reason=reason, domain=ERROR_DOMAIN, metadata=metadata)
 
 
-def _bad_request(violations: tuple[errors.Violation, ...]) -> error_details_pb2.BadRequest:
+def bad_request(violations: Iterable[errors.Violation]) -> error_details_pb2.BadRequest:
     return error_details_pb2.BadRequest(
         field_violations=[
             error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)

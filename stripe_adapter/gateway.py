@@ -13,7 +13,7 @@ from stripe.params.checkout import SessionCreateParams
 from domain.call import WriteOptions
 from domain.checkout import CheckoutSession, NewCheckout
 from domain.customer import Customer, NewCustomer
-from domain.errors import NotFound, ProviderContext
+from domain.errors import NotFound, NotFoundKind, ProviderContext
 from domain.payment_status import PaymentSnapshot
 from domain.product import EXTERNAL_ID_METADATA_KEY, NewProduct, Product
 from stripe_adapter import translate
@@ -107,7 +107,7 @@ class StripePaymentGateway:
         metadata key set by hand has a random id.
         """
         product_id = product_id_for(external_product_id)
-        missing = ("product", external_product_id)
+        missing: tuple[NotFoundKind, str] = ("product", external_product_id)
         try:
             data = await self._retrieve_product(product_id, deadline, missing)
         except NotFound as exc:
@@ -130,11 +130,12 @@ class StripePaymentGateway:
         async def send(request: stripe.RequestOptions) -> Any:
             return await self._v1.checkout.sessions.create_async(params=params, options=request)
 
-        references = {
-            "customer": ("customer", new.customer_id),
-            "price": ("price", new.price_id),
-        }
-        context = ErrorContext(options.operation, options.request_id, references=references)
+        context = ErrorContext(
+            options.operation,
+            options.request_id,
+            references={"customer": ("customer", new.customer_id)},
+            sold=new.product_id,
+        )
         return translate.checkout_session(await self._write(send, options, context))
 
     async def get_checkout_session(
@@ -150,7 +151,7 @@ class StripePaymentGateway:
         return translate.intent_snapshot(data)
 
     async def _retrieve_product(
-        self, product_id: str, deadline: float | None, missing: tuple[str, str]
+        self, product_id: str, deadline: float | None, missing: tuple[NotFoundKind, str]
     ) -> translate.Json:
         path = _PRODUCT_PATH.format(quote_plus(product_id))
         return await self._read(path, {"expand": _PRICE_EXPAND}, deadline, missing)
@@ -167,7 +168,11 @@ class StripePaymentGateway:
         return result.to_dict()
 
     async def _read(
-        self, path: str, params: dict[str, Any], deadline: float | None, target: tuple[str, str]
+        self,
+        path: str,
+        params: dict[str, Any],
+        deadline: float | None,
+        target: tuple[NotFoundKind, str],
     ) -> translate.Json:
         """GET `path` (the same path, id escaping and params as the SDK's `retrieve_async`).
 

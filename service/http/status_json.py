@@ -6,12 +6,15 @@ import json
 from collections.abc import Mapping
 
 import grpc
-from google.protobuf import any_pb2, json_format
-from google.rpc import error_details_pb2, status_pb2
+from google.protobuf import json_format
+from google.protobuf.message import Message
 
 # Importing error_details_pb2 registers ErrorInfo, BadRequest, RetryInfo, … in the default
 # descriptor pool, which json_format uses to print the `details` (Any) with their `@type`.
-ERROR_DOMAIN = "payments.internal"
+from google.rpc import error_details_pb2, status_pb2  # noqa: F401 (registers the details)
+
+from domain.errors import Violation
+from service.status import ERROR_DOMAIN, bad_request, build_status, error_info
 
 # grpc-gateway's runtime.HTTPStatusFromCode.
 HTTP_STATUS_BY_CODE: Mapping[grpc.StatusCode, int] = {
@@ -56,22 +59,10 @@ def make_status(
 ) -> status_pb2.Status:
     """A Status with an ErrorInfo (and a BadRequest when fields are named), for errors the HTTP
     layer finds itself (unknown route, wrong method, body too large, …)."""
-    status = status_pb2.Status(code=code.value[0], message=message)
-    info = error_details_pb2.ErrorInfo(reason=reason, domain=ERROR_DOMAIN, metadata=metadata or {})
-    packed = any_pb2.Any()
-    packed.Pack(info)
-    status.details.append(packed)
+    details: list[Message] = [error_info(reason, metadata or {})]
     if field_violations:
-        bad = error_details_pb2.BadRequest(
-            field_violations=[
-                error_details_pb2.BadRequest.FieldViolation(field=f, description=d)
-                for f, d in field_violations.items()
-            ]
-        )
-        packed = any_pb2.Any()
-        packed.Pack(bad)
-        status.details.append(packed)
-    return status
+        details.append(bad_request(Violation(f, d) for f, d in field_violations.items()))
+    return build_status(code, message, details).status
 
 
 def status_to_json(status: status_pb2.Status) -> dict[str, object]:

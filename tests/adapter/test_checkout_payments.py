@@ -9,7 +9,7 @@ import pytest
 
 from domain.checkout import NewCheckout
 from domain.customer import Customer, NewCustomer
-from domain.errors import NotFound
+from domain.errors import NotFound, ProductNotPurchasable
 from domain.money import Money
 from domain.payment_status import PaymentRefKind, PaymentStatus, normalize
 from domain.product import Product
@@ -63,15 +63,19 @@ async def test_checkout_for_unknown_customer_is_customer_not_found(
     assert (caught.value.kind, caught.value.object_id) == ("customer", "cus_missing")
 
 
-async def test_checkout_for_unknown_price_is_price_not_found(
+async def test_checkout_for_unknown_price_is_product_not_purchasable(
     gateway: StripePaymentGateway, customer: Customer, product: Product
 ) -> None:
+    """A price is not something the API names: its absence means the product has no usable
+    price (a documented reason), never an undocumented PRICE_NOT_FOUND."""
     unknown_price = replace(checkout_for(product, customer.id), price_id="price_missing")
 
-    with pytest.raises(NotFound) as caught:
+    with pytest.raises(ProductNotPurchasable) as caught:
         await gateway.create_checkout(unknown_price, write())
 
-    assert (caught.value.kind, caught.value.object_id) == ("price", "price_missing")
+    assert caught.value.reason == "PRODUCT_NOT_PURCHASABLE"
+    assert caught.value.metadata["product_id"] == product.id
+    assert caught.value.provider.error_code == "resource_missing"
 
 
 async def test_open_session_snapshot(

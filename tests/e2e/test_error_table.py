@@ -263,6 +263,7 @@ async def request_in_progress(ctx: Ctx) -> Call:
 
 def check_in_progress(ctx: Ctx, outcome: Outcome) -> None:
     assert outcome.metadata["stripe_error_code"] == "idempotency_key_in_use"
+    assert outcome.retry_seconds == 1  # "retry shortly", said in RetryInfo
 
 
 async def rate_limited(ctx: Ctx) -> Call:

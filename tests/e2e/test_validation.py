@@ -37,6 +37,25 @@ def _metadata_cases(rpc: str, base: dict[str, Any], max_pairs: int) -> list[Any]
         _case(rpc, base, 'metadata[""]', metadata={"": "v"}),
         _case(rpc, base, f'metadata["{"k" * 41}"]', metadata={"k" * 41: "v"}),
         _case(rpc, base, 'metadata["k"]', metadata={"k": "v" * 501}),
+        # Stripe refuses keys with brackets (STRIPE_INVALID_REQUEST) and drops empty values.
+        pytest.param(
+            rpc,
+            getattr(payments_pb2, f"{rpc}Request")(**{**base, "metadata": {"a[b]": "v"}}),
+            'metadata["a[b]"]',
+            id=f"{rpc}-metadata-key-no_brackets-open",
+        ),
+        pytest.param(
+            rpc,
+            getattr(payments_pb2, f"{rpc}Request")(**{**base, "metadata": {"ab]": "v"}}),
+            'metadata["ab]"]',
+            id=f"{rpc}-metadata-key-no_brackets-close",
+        ),
+        pytest.param(
+            rpc,
+            getattr(payments_pb2, f"{rpc}Request")(**{**base, "metadata": {"k": ""}}),
+            'metadata["k"]',
+            id=f"{rpc}-metadata-value-min_len",
+        ),
     ]
 
 
@@ -245,6 +264,18 @@ async def test_each_rule_reports_its_field(
     assert all(v.description for v in details["bad_request"].field_violations)
     assert (raised.value.details() or "").startswith(f"invalid {rpc}Request: ")
     assert v1_requests(emulator.stats()) == 0
+
+
+async def test_bracket_key_and_empty_value_say_why(stub: Stub, auth: Metadata) -> None:
+    request = payments_pb2.CreateCustomerRequest(
+        email="jane@example.com", metadata={"items[0]": "v", "k": ""}
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await stub.CreateCustomer(request, metadata=auth, timeout=5)
+    details = rich_details(raised.value)
+    violations = {v.field: v.description for v in details["bad_request"].field_violations}
+    assert set(violations) == {'metadata["items[0]"]', 'metadata["k"]'}
+    assert "must not contain '[' or ']'" in violations['metadata["items[0]"]']
 
 
 async def test_every_violation_in_one_answer(

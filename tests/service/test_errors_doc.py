@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
+import typing
 from pathlib import Path
 
 from domain import errors
 from service import auth, status, validation
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "errors.md"
-NOT_FOUND_KINDS = ("customer", "product", "checkout_session", "payment_intent")
 
 
 def _subclasses(cls: type[errors.DomainError]) -> list[type[errors.DomainError]]:
@@ -22,7 +22,8 @@ def _subclasses(cls: type[errors.DomainError]) -> list[type[errors.DomainError]]
 def reasons_in_code() -> set[str]:
     # Classes with a fixed reason, plus those that set it per instance.
     reasons = {str(cls.reason) for cls in _subclasses(errors.DomainError) if "reason" in vars(cls)}
-    reasons |= {errors.NotFound(kind, "x").reason for kind in NOT_FOUND_KINDS}
+    # Every kind the code can name (NotFoundKind), so a new kind without a doc row fails here.
+    reasons |= {errors.NotFound(kind, "x").reason for kind in errors.NOT_FOUND_KINDS}
     reasons |= {auth.Unauthenticated("", r).reason for r in ("API_KEY_MISSING", "API_KEY_INVALID")}
     reasons.add(status.INTERNAL_REASON)
     reasons.add(validation.MALFORMED_REQUEST_REASON)
@@ -45,3 +46,14 @@ def test_documented_codes_match_the_mapping() -> None:
             assert code == status.grpc_code_of(errors.RateLimited("", retry_after_seconds=1)).name
         if reason == "REQUEST_ID_REUSED":
             assert code == status.grpc_code_of(errors.RequestIdReused("op", "r")).name
+
+
+def test_not_found_kinds_are_the_not_found_kind_literal() -> None:
+    assert set(errors.NOT_FOUND_KINDS) == set(typing.get_args(errors.NotFoundKind))
+    assert {"customer", "product", "checkout_session", "payment_intent"} <= set(
+        errors.NOT_FOUND_KINDS
+    )
+
+
+def test_request_in_progress_carries_retry_info() -> None:
+    assert issubclass(errors.RequestConflict, errors.RetryableError)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -11,6 +13,7 @@ from google.rpc import error_details_pb2
 from domain import errors
 from service.auth import Unauthenticated
 from service.draining import ShuttingDown
+from service.http import status_json
 from service.status import ERROR_DOMAIN, to_rpc_status
 
 STRIPE = errors.ProviderContext(request_id="req_123", error_code="resource_missing")
@@ -50,7 +53,7 @@ def unpack(status: Any, kind: Any) -> Any:
             "FAILED_PRECONDITION",
             "PRODUCT_NOT_PURCHASABLE",
         ),
-        (errors.RequestConflict("busy"), "ABORTED", "REQUEST_IN_PROGRESS"),
+        (errors.RequestConflict("busy", retry_after_seconds=1), "ABORTED", "REQUEST_IN_PROGRESS"),
         (
             errors.RateLimited("slow", retry_after_seconds=1.5),
             "RESOURCE_EXHAUSTED",
@@ -94,6 +97,7 @@ def test_metadata_carries_ids_and_stripe_context() -> None:
     [
         errors.RateLimited("slow", retry_after_seconds=1.5),
         errors.ProviderUnavailable("down", retry_after_seconds=1.5),
+        errors.RequestConflict("busy", retry_after_seconds=1.5),
     ],
 )
 def test_retry_info_from_retry_after(error: errors.RetryableError) -> None:
@@ -136,3 +140,39 @@ def test_unexpected_exception_is_internal_with_a_reference() -> None:
     assert mapped.status.message == "internal error; reference ref-1"
     info = unpack(mapped.status, error_details_pb2.ErrorInfo)
     assert (info.reason, info.metadata["reference"]) == ("INTERNAL", "ref-1")
+
+
+SERVICE = Path(__file__).resolve().parents[2] / "service"
+
+
+def _service_sources() -> dict[str, str]:
+    return {str(p.relative_to(SERVICE)): p.read_text() for p in SERVICE.rglob("*.py")}
+
+
+def test_one_error_domain_and_one_status_builder() -> None:
+    """ErrorInfo.domain is spelled once, and only service/status.py packs details."""
+    sources = _service_sources()
+    assert [n for n, text in sources.items() if '"payments.internal"' in text] == ["status.py"]
+    assert [n for n, text in sources.items() if ".Pack(" in text] == ["status.py"]
+    assert status_json.ERROR_DOMAIN is ERROR_DOMAIN
+
+
+def test_one_grpc_code_lookup() -> None:
+    """A google.rpc.Code number becomes a grpc.StatusCode only in status_json.code_of."""
+    sources = _service_sources()
+    lookups = [n for n, text in sources.items() if re.search(r"in grpc\.StatusCode\b", text)]
+    assert lookups == [str(Path("http") / "status_json.py")]
+
+
+def test_http_layer_status_matches_the_domain_mapping() -> None:
+    """The HTTP layer's own errors are built like the domain's: same details, same bytes."""
+    from_http = status_json.make_status(
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "invalid request: email: bad",
+        reason="VALIDATION_FAILED",
+        field_violations={"email": "bad"},
+    )
+    from_domain = to_rpc_status(errors.InvalidInput([errors.Violation("email", "bad")])).status
+    assert from_http.SerializeToString() == from_domain.SerializeToString()
+    assert status_json.code_of(from_http.code) is grpc.StatusCode.INVALID_ARGUMENT
+    assert status_json.code_of(99) is grpc.StatusCode.UNKNOWN

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from domain.call import WriteOptions
 from domain.checkout import CheckoutSession, NewCheckout
 from domain.customer import Customer, NewCustomer
-from domain.errors import ExternalProductIdTaken, NotFound, RequestIdReused
+from domain.errors import ExternalProductIdTaken, NotFound, NotFoundKind, RequestIdReused
 from domain.money import Money
 from domain.payment_status import PaymentRefKind, PaymentSnapshot
 from domain.product import NewProduct, Product
@@ -136,7 +136,9 @@ class FakeGateway:
         self.calls.append("get_payment_intent")
         return self._snapshot(intent_id, PaymentRefKind.PAYMENT_INTENT, "payment_intent")
 
-    def _snapshot(self, object_id: str, kind: PaymentRefKind, label: str) -> PaymentSnapshot:
+    def _snapshot(
+        self, object_id: str, kind: PaymentRefKind, label: NotFoundKind
+    ) -> PaymentSnapshot:
         snapshot = self.snapshots.get(object_id)
         if snapshot is None or snapshot.kind is not kind:
             raise NotFound(label, object_id)

@@ -27,7 +27,10 @@ class _PaymentStatus:
 class _PaymentStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_PaymentStatus.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     PAYMENT_STATUS_UNSPECIFIED: _PaymentStatus.ValueType  # 0
-    """Never returned; the zero value of the enum."""
+    """The zero value of the enum; also returned for a Stripe state this service does not know
+    (one Stripe added since): `stripe_status` (and, for a session, `stripe_payment_status`) of
+    the response then tells what it is.
+    """
     PAYMENT_STATUS_OPEN: _PaymentStatus.ValueType  # 1
     """Waiting for the customer: a Checkout Session that is `open`, or a PaymentIntent in
     `requires_payment_method` (new, or its last attempt failed) or `requires_confirmation`.
@@ -37,21 +40,35 @@ class _PaymentStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Payment
     (a delayed payment method), or a PaymentIntent `processing` or `requires_capture`.
     """
     PAYMENT_STATUS_REQUIRES_ACTION: _PaymentStatus.ValueType  # 3
-    """The customer must do something more, such as 3-D Secure: a PaymentIntent `requires_action`."""
+    """The customer must do something more, such as 3-D Secure: a PaymentIntent `requires_action`
+    (asked by its `pi_…` id; its Checkout Session meanwhile is OPEN by the `cs_…` id).
+    """
     PAYMENT_STATUS_SUCCEEDED: _PaymentStatus.ValueType  # 4
     """Paid: a session `complete` with payment status `paid` or `no_payment_required`, or a
     PaymentIntent `succeeded`.
     """
     PAYMENT_STATUS_EXPIRED: _PaymentStatus.ValueType  # 5
-    """The Checkout Session expired before the customer paid."""
+    """The Checkout Session expired before the customer paid (asked by its `cs_…` id; its
+    PaymentIntent, if any, is CANCELED by the `pi_…` id).
+    """
     PAYMENT_STATUS_CANCELED: _PaymentStatus.ValueType  # 6
-    """The PaymentIntent was canceled."""
+    """The PaymentIntent was canceled (asked by its `pi_…` id; includes the PaymentIntent of an
+    expired Checkout Session, which is EXPIRED by the `cs_…` id).
+    """
 
 class PaymentStatus(_PaymentStatus, metaclass=_PaymentStatusEnumTypeWrapper):
-    """The normalized state of a payment, the same whichever id it was asked by."""
+    """The normalized state of a payment, from the object asked about. A Checkout Session (`cs_…`)
+    and its PaymentIntent (`pi_…`) mostly agree, but not always: an expired session is EXPIRED by
+    its `cs_…` id while its PaymentIntent (if it has one) is CANCELED by its `pi_…` id, and during
+    3-D Secure the session is still OPEN by its `cs_…` id while its PaymentIntent is
+    REQUIRES_ACTION by its `pi_…` id. Ask by the `pi_…` id for the finer-grained payment state.
+    """
 
 PAYMENT_STATUS_UNSPECIFIED: PaymentStatus.ValueType  # 0
-"""Never returned; the zero value of the enum."""
+"""The zero value of the enum; also returned for a Stripe state this service does not know
+(one Stripe added since): `stripe_status` (and, for a session, `stripe_payment_status`) of
+the response then tells what it is.
+"""
 PAYMENT_STATUS_OPEN: PaymentStatus.ValueType  # 1
 """Waiting for the customer: a Checkout Session that is `open`, or a PaymentIntent in
 `requires_payment_method` (new, or its last attempt failed) or `requires_confirmation`.
@@ -61,15 +78,21 @@ PAYMENT_STATUS_PROCESSING: PaymentStatus.ValueType  # 2
 (a delayed payment method), or a PaymentIntent `processing` or `requires_capture`.
 """
 PAYMENT_STATUS_REQUIRES_ACTION: PaymentStatus.ValueType  # 3
-"""The customer must do something more, such as 3-D Secure: a PaymentIntent `requires_action`."""
+"""The customer must do something more, such as 3-D Secure: a PaymentIntent `requires_action`
+(asked by its `pi_…` id; its Checkout Session meanwhile is OPEN by the `cs_…` id).
+"""
 PAYMENT_STATUS_SUCCEEDED: PaymentStatus.ValueType  # 4
 """Paid: a session `complete` with payment status `paid` or `no_payment_required`, or a
 PaymentIntent `succeeded`.
 """
 PAYMENT_STATUS_EXPIRED: PaymentStatus.ValueType  # 5
-"""The Checkout Session expired before the customer paid."""
+"""The Checkout Session expired before the customer paid (asked by its `cs_…` id; its
+PaymentIntent, if any, is CANCELED by the `pi_…` id).
+"""
 PAYMENT_STATUS_CANCELED: PaymentStatus.ValueType  # 6
-"""The PaymentIntent was canceled."""
+"""The PaymentIntent was canceled (asked by its `pi_…` id; includes the PaymentIntent of an
+expired Checkout Session, which is EXPIRED by the `cs_…` id).
+"""
 Global___PaymentStatus: _TypeAlias = PaymentStatus  # noqa: Y015
 
 @_typing.final
@@ -252,12 +275,13 @@ class CreateCustomerRequest(_message.Message):
     """Makes the call safe to retry (AIP-155): a retry with the same `request_id` and the same
     fields returns the first result instead of creating a second customer. At most 36 printable
     ASCII characters; a UUID is recommended. Reusing it with other fields fails with
-    FAILED_PRECONDITION, reason `REQUEST_ID_REUSED`.
+    FAILED_PRECONDITION, reason `REQUEST_ID_REUSED`. Stripe keeps a request_id for 24 hours:
+    after that the same request_id is a new request and creates a new customer.
     """
     @_builtins.property
     def metadata(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
         """Free-form key/value pairs stored on the Stripe customer: at most 50, keys up to 40
-        characters, values up to 500 (Stripe's limits).
+        characters without `[` or `]`, values 1 to 500 (Stripe's limits; Stripe drops an empty value).
         """
 
     def __init__(
@@ -346,11 +370,15 @@ class CreateProductRequest(_message.Message):
     unique across all products. Kept in the Stripe product's metadata as `external_product_id`.
     """
     request_id: _builtins.str
-    """Makes the call safe to retry; see CreateCustomerRequest.request_id."""
+    """Makes the call safe to retry; see CreateCustomerRequest.request_id. Stripe keeps a
+    request_id for 24 hours: after that the same request_id is a new request, which finds the
+    product already there (ALREADY_EXISTS, reason `EXTERNAL_PRODUCT_ID_TAKEN`).
+    """
     @_builtins.property
     def metadata(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
         """Free-form key/value pairs stored on the Stripe product: at most 49 (one slot is taken by
-        `external_product_id`, which may not be set here), keys up to 40 characters, values up to 500.
+        `external_product_id`, which may not be set here), keys up to 40 characters without `[` or
+        `]`, values 1 to 500 (Stripe drops an empty value).
         """
 
     def __init__(
@@ -496,10 +524,14 @@ class CreateCheckoutRequest(_message.Message):
     http(s) URL.
     """
     request_id: _builtins.str
-    """Makes the call safe to retry; see CreateCustomerRequest.request_id."""
+    """Makes the call safe to retry; see CreateCustomerRequest.request_id. Stripe keeps a
+    request_id for 24 hours: after that the same request_id opens a new Checkout Session.
+    """
     @_builtins.property
     def metadata(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
-        """Free-form key/value pairs stored on the Checkout Session."""
+        """Free-form key/value pairs stored on the Checkout Session: at most 50, keys up to 40
+        characters without `[` or `]`, values 1 to 500 (Stripe drops an empty value).
+        """
 
     def __init__(
         self,
