@@ -17,6 +17,7 @@ import grpc
 from grpc_status import rpc_status
 
 from payments.v1 import payments_pb2, payments_pb2_grpc
+from tools.processes import StartError
 from tools.stack import running_stack
 
 DEMO_API_KEY = "demo-key-" + uuid.uuid4().hex
@@ -144,6 +145,14 @@ def expect(
 
 
 def main() -> int:
+    try:
+        return run_demo()
+    except StartError as error:  # the child said why on stderr, above
+        print(f"demo failed: {error}", file=sys.stderr)
+        return 1
+
+
+def run_demo() -> int:
     with running_stack(
         api_key=DEMO_API_KEY, grpc_addr="127.0.0.1:0", http_addr="127.0.0.1:0", say=step
     ) as stack:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 
+from tools.processes import StartError
 from tools.stack import Stack, running_stack
 
 DEV_API_KEY = "dev-key-change-me-0123456789"
@@ -19,7 +21,16 @@ def say(text: str) -> None:
     print(f"==> {text}", flush=True)
 
 
-def main() -> None:
+def main() -> int:
+    try:
+        serve()
+    except StartError as error:  # the child said why on stderr, above
+        print(f"run failed: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def serve() -> None:
     api_key = os.environ.get("PAYMENTS_API_KEYS", DEV_API_KEY)
     first_key = api_key.split(",")[0].strip()
     grpc_addr = os.environ.get("PAYMENTS_LISTEN_ADDR", "127.0.0.1:50051")
@@ -55,4 +66,4 @@ def banner(stack: Stack, key: str, *, shown_key: bool) -> str:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,7 +1,7 @@
 """The emulator and the service as child processes, for `make demo` and `make run`.
 
-Against the emulator unless STRIPE_SECRET_KEY holds a Stripe test key, in which case the service
-talks to real Stripe test mode and no emulator starts.
+Against the emulator unless STRIPE_SECRET_KEY is set, in which case the service talks to real
+Stripe test mode and no emulator starts (and refuses to start with a live or malformed key).
 """
 
 from __future__ import annotations
@@ -39,8 +39,10 @@ def running_stack(
             env["PAYMENTS_HTTP_ADDR"] = http_addr
         emulator_url = None
         stripe_key = os.environ.get("STRIPE_SECRET_KEY", "")
-        if stripe_key.startswith(("sk_test_", "rk_test_")):
-            say("Using real Stripe test mode (STRIPE_SECRET_KEY is set)")
+        if stripe_key:
+            # Any key the caller set goes to the service, which refuses anything but a test key
+            # (a live key above all) with one line: never fall back to the emulator silently.
+            say("STRIPE_SECRET_KEY is set: the service talks to Stripe (test mode only)")
             env["STRIPE_SECRET_KEY"] = stripe_key
         else:
             say("Starting the Stripe emulator")
