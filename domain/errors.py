@@ -1,8 +1,9 @@
 """Domain errors: what went wrong, in terms a caller can act on.
 
-Each error has a stable `reason` (UPPER_SNAKE_CASE) and `metadata` with the dynamic values (ids,
-the provider's request id and error code), so the edge can turn it into a precise status without
-reading messages.
+Each error is a class (the edge maps the class to its wire code and reason), `metadata` with the
+dynamic values a caller needs (ids), and `provider`: what the payment provider said about the
+failure, if anything. The domain names no provider and no wire vocabulary: service.status owns
+the reasons and the metadata keys the provider's context is published under.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from typing import Literal, get_args
 
 NotFoundKind = Literal["customer", "product", "checkout_session", "payment_intent"]
-"""Every kind of object a NotFound can name; each is a documented `<KIND>_NOT_FOUND` reason.
+"""Every kind of object a NotFound can name; the edge gives each its own documented reason.
 
 Adding one here means adding its row to docs/errors.md (a test checks both lists match).
 """
@@ -30,16 +31,16 @@ class Violation:
 
 @dataclass(frozen=True, slots=True)
 class ProviderContext:
-    """What the payment provider told us about a failure, kept for debugging."""
+    """What the payment provider told us about a failure, kept for debugging: its id for the
+    request, its error code, and the parameter it blamed (in its own API's terms)."""
 
     request_id: str | None = None
     error_code: str | None = None
+    param: str | None = None
 
 
 class DomainError(Exception):
     """Base of every error the use cases raise on purpose."""
-
-    reason: str = "DOMAIN_ERROR"
 
     def __init__(
         self,
@@ -52,33 +53,24 @@ class DomainError(Exception):
         self.message = message
         self.provider = provider or ProviderContext()
         self.metadata: dict[str, str] = dict(metadata or {})
-        if self.provider.request_id:
-            self.metadata["stripe_request_id"] = self.provider.request_id
-        if self.provider.error_code:
-            self.metadata["stripe_error_code"] = self.provider.error_code
 
 
 class InvalidInput(DomainError):
     """The request itself is wrong; retrying it unchanged cannot help."""
-
-    reason = "VALIDATION_FAILED"
 
     def __init__(
         self,
         violations: Sequence[Violation],
         *,
         provider: ProviderContext | None = None,
-        reason: str | None = None,
     ) -> None:
         summary = "; ".join(f"{v.field}: {v.description}" for v in violations)
         super().__init__(f"invalid request: {summary}", provider=provider)
         self.violations = tuple(violations)
-        if reason:
-            self.reason = reason
 
 
 class NotFound(DomainError):
-    """The object named does not exist (in this Stripe account and mode).
+    """The object named does not exist (in the provider's account and mode).
 
     `id_field` names the identifier it was looked up by, when that is not the object's own id
     (a product looked up by its `external_product_id`, say).
@@ -100,13 +92,10 @@ class NotFound(DomainError):
         super().__init__(f"{named} does not exist", metadata={field: object_id}, provider=provider)
         self.kind = kind
         self.object_id = object_id
-        self.reason = f"{kind.upper()}_NOT_FOUND"
 
 
 class ExternalProductIdTaken(DomainError):
     """Another product already uses this external_product_id."""
-
-    reason = "EXTERNAL_PRODUCT_ID_TAKEN"
 
     def __init__(
         self, external_product_id: str, product_id: str, *, provider: ProviderContext | None = None
@@ -123,8 +112,6 @@ class ExternalProductIdTaken(DomainError):
 class RequestIdReused(DomainError):
     """A request_id was sent again with different parameters."""
 
-    reason = "REQUEST_ID_REUSED"
-
     def __init__(
         self, operation: str, request_id: str, *, provider: ProviderContext | None = None
     ) -> None:
@@ -138,8 +125,6 @@ class RequestIdReused(DomainError):
 
 class ProductNotPurchasable(DomainError):
     """The product exists but cannot be sold now (archived, or without a price)."""
-
-    reason = "PRODUCT_NOT_PURCHASABLE"
 
     def __init__(
         self, product_id: str, why: str, *, provider: ProviderContext | None = None
@@ -169,34 +154,22 @@ class RetryableError(DomainError):
 class RequestConflict(RetryableError):
     """The same request is already being processed (a concurrent retry); retry shortly."""
 
-    reason = "REQUEST_IN_PROGRESS"
-
 
 class RateLimited(RetryableError):
     """The provider rate-limited us and the caller's deadline left no room to wait."""
-
-    reason = "STRIPE_RATE_LIMITED"
 
 
 class ProviderUnavailable(RetryableError):
     """The provider is down, failing, or did not answer in time."""
 
-    reason = "STRIPE_UNAVAILABLE"
-
 
 class ProviderRejected(DomainError):
     """The provider refused the request as invalid for a reason we did not catch earlier."""
-
-    reason = "STRIPE_INVALID_REQUEST"
 
 
 class ProviderMisconfigured(DomainError):
     """The provider refused our credentials: the service is misconfigured, not the caller."""
 
-    reason = "STRIPE_AUTHENTICATION_FAILED"
-
 
 class DeadlineExceeded(DomainError):
     """The caller's deadline passed before the work could be done."""
-
-    reason = "DEADLINE_EXCEEDED"

@@ -22,8 +22,6 @@ matter to a caller that retries on another instance anyway."""
 class ShuttingDown(RetryableError):
     """A new call arrived while the service drains; another instance can serve it."""
 
-    reason = "SHUTTING_DOWN"
-
     def __init__(self) -> None:
         super().__init__(SHUTTING_DOWN_MESSAGE, retry_after_seconds=SHUTDOWN_RETRY_AFTER_SECONDS)
 

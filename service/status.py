@@ -5,13 +5,18 @@ The one place that builds a Status and its details: the HTTP layer's own errors
 
 Every non-OK status carries an ErrorInfo (stable `reason`, fixed `domain`, dynamic `metadata`);
 invalid input adds a BadRequest, and errors a retry can cure add a RetryInfo.
+
+The wire vocabulary lives here, not in the domain: `ERROR_TABLE` maps each error class to its gRPC
+code and ErrorInfo reason (the public contract of docs/errors.md), and `provider_metadata`
+publishes the provider's context (a neutral `ProviderContext` in the domain) under the
+documented `stripe_*` keys.
 """
 
 from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import NamedTuple
 
 import grpc
@@ -31,22 +36,66 @@ PROVIDER_MISCONFIGURED_MESSAGE = (
     "the payment provider rejected the service's credentials; the service is misconfigured"
 )
 
-# Most specific first: the first matching class decides the code.
-_CODES: tuple[tuple[type[errors.DomainError], grpc.StatusCode], ...] = (
-    (Unauthenticated, grpc.StatusCode.UNAUTHENTICATED),
-    (errors.InvalidInput, grpc.StatusCode.INVALID_ARGUMENT),
-    (errors.ProviderRejected, grpc.StatusCode.INVALID_ARGUMENT),
-    (errors.NotFound, grpc.StatusCode.NOT_FOUND),
-    (errors.ExternalProductIdTaken, grpc.StatusCode.ALREADY_EXISTS),
-    (errors.RequestIdReused, grpc.StatusCode.FAILED_PRECONDITION),
-    (errors.ProductNotPurchasable, grpc.StatusCode.FAILED_PRECONDITION),
-    (errors.RequestConflict, grpc.StatusCode.ABORTED),
-    (errors.RateLimited, grpc.StatusCode.RESOURCE_EXHAUSTED),
-    (errors.ProviderUnavailable, grpc.StatusCode.UNAVAILABLE),
-    (ShuttingDown, grpc.StatusCode.UNAVAILABLE),
-    (errors.ProviderMisconfigured, grpc.StatusCode.INTERNAL),
-    (errors.DeadlineExceeded, grpc.StatusCode.DEADLINE_EXCEEDED),
+VALIDATION_FAILED_REASON = "VALIDATION_FAILED"
+NOT_FOUND_REASON = "{KIND}_NOT_FOUND"
+"""The reason of a NotFound: `{KIND}` is its kind in upper case (see `not_found_reason`)."""
+
+STRIPE_REQUEST_ID_KEY = "stripe_request_id"
+STRIPE_ERROR_CODE_KEY = "stripe_error_code"
+STRIPE_PARAM_KEY = "stripe_param"
+
+
+class WireError(NamedTuple):
+    """How one error class is published: its gRPC code and its ErrorInfo reason."""
+
+    error_type: type[errors.DomainError]
+    code: grpc.StatusCode
+    reason: str
+
+
+# Most specific first: the first matching class decides the code and reason. Some name their
+# reason per instance (see `reason_of`): NotFound (NOT_FOUND_REASON by kind), Unauthenticated
+# (API_KEY_MISSING or API_KEY_INVALID, its own) and InputRejected (the edge's own reason, when it
+# names one, instead of VALIDATION_FAILED).
+ERROR_TABLE: tuple[WireError, ...] = (
+    WireError(Unauthenticated, grpc.StatusCode.UNAUTHENTICATED, "API_KEY_INVALID"),
+    WireError(errors.InvalidInput, grpc.StatusCode.INVALID_ARGUMENT, VALIDATION_FAILED_REASON),
+    WireError(errors.ProviderRejected, grpc.StatusCode.INVALID_ARGUMENT, "STRIPE_INVALID_REQUEST"),
+    WireError(errors.NotFound, grpc.StatusCode.NOT_FOUND, NOT_FOUND_REASON),
+    WireError(
+        errors.ExternalProductIdTaken, grpc.StatusCode.ALREADY_EXISTS, "EXTERNAL_PRODUCT_ID_TAKEN"
+    ),
+    WireError(errors.RequestIdReused, grpc.StatusCode.FAILED_PRECONDITION, "REQUEST_ID_REUSED"),
+    WireError(
+        errors.ProductNotPurchasable, grpc.StatusCode.FAILED_PRECONDITION, "PRODUCT_NOT_PURCHASABLE"
+    ),
+    WireError(errors.RequestConflict, grpc.StatusCode.ABORTED, "REQUEST_IN_PROGRESS"),
+    WireError(errors.RateLimited, grpc.StatusCode.RESOURCE_EXHAUSTED, "STRIPE_RATE_LIMITED"),
+    WireError(errors.ProviderUnavailable, grpc.StatusCode.UNAVAILABLE, "STRIPE_UNAVAILABLE"),
+    WireError(ShuttingDown, grpc.StatusCode.UNAVAILABLE, "SHUTTING_DOWN"),
+    WireError(
+        errors.ProviderMisconfigured, grpc.StatusCode.INTERNAL, "STRIPE_AUTHENTICATION_FAILED"
+    ),
+    WireError(errors.DeadlineExceeded, grpc.StatusCode.DEADLINE_EXCEEDED, "DEADLINE_EXCEEDED"),
 )
+
+_UNMAPPED = WireError(errors.DomainError, grpc.StatusCode.INTERNAL, "DOMAIN_ERROR")
+"""A DomainError subclass nobody mapped yet: a bug here."""
+
+
+class InputRejected(errors.InvalidInput):
+    """Invalid input the edge itself finds (unparseable bytes, JSON, path or query, a bad
+    timeout header), published under the edge's own `reason` instead of VALIDATION_FAILED."""
+
+    def __init__(
+        self,
+        violations: Sequence[errors.Violation],
+        *,
+        reason: str | None = None,
+        provider: errors.ProviderContext | None = None,
+    ) -> None:
+        super().__init__(violations, provider=provider)
+        self.reason = reason
 
 
 class MappedStatus(NamedTuple):
@@ -74,16 +123,53 @@ def internal_status(reference: str) -> MappedStatus:
     return build_status(grpc.StatusCode.INTERNAL, f"internal error; reference {reference}", [info])
 
 
+def wire_error_of(error: errors.DomainError) -> WireError:
+    """The table's row for `error`'s class (the first, most specific, that matches)."""
+    for row in ERROR_TABLE:
+        if isinstance(error, row.error_type):
+            return row
+    return _UNMAPPED
+
+
 def grpc_code_of(error: errors.DomainError) -> grpc.StatusCode:
-    for error_type, code in _CODES:
-        if isinstance(error, error_type):
-            return code
-    return grpc.StatusCode.INTERNAL  # a DomainError subclass nobody mapped yet: a bug here
+    return wire_error_of(error).code
+
+
+def not_found_reason(kind: errors.NotFoundKind) -> str:
+    return NOT_FOUND_REASON.replace("{KIND}", kind.upper())
+
+
+def reason_of(error: errors.DomainError) -> str:
+    """The ErrorInfo reason of `error`: its class's row, or what the error names per instance."""
+    if isinstance(error, errors.NotFound):
+        return not_found_reason(error.kind)
+    if isinstance(error, Unauthenticated):
+        return error.reason
+    if isinstance(error, InputRejected) and error.reason:
+        return error.reason
+    return wire_error_of(error).reason
+
+
+def provider_metadata(provider: errors.ProviderContext) -> dict[str, str]:
+    """The provider's context as ErrorInfo metadata, under the documented `stripe_*` keys."""
+    metadata: dict[str, str] = {}
+    if provider.param:
+        metadata[STRIPE_PARAM_KEY] = provider.param
+    if provider.request_id:
+        metadata[STRIPE_REQUEST_ID_KEY] = provider.request_id
+    if provider.error_code:
+        metadata[STRIPE_ERROR_CODE_KEY] = provider.error_code
+    return metadata
+
+
+def metadata_of(error: errors.DomainError) -> dict[str, str]:
+    """The error's own metadata (ids, …), then the provider's context."""
+    return {**error.metadata, **provider_metadata(error.provider)}
 
 
 def _from_domain_error(error: errors.DomainError) -> MappedStatus:
     code = grpc_code_of(error)
-    details: list[Message] = [error_info(error.reason, error.metadata)]
+    details: list[Message] = [error_info(reason_of(error), metadata_of(error))]
     if isinstance(error, errors.InvalidInput):
         details.append(bad_request(error.violations))
     if isinstance(error, errors.RetryableError):

@@ -12,13 +12,14 @@ import protovalidate
 from google.protobuf.message import Message
 from protovalidate import FieldPathElementPb, FieldPathPb, ViolationPb
 
-from domain.errors import InvalidInput, Violation
+from domain.errors import Violation
+from service.status import InputRejected
 
 MALFORMED_REQUEST_REASON = "MALFORMED_REQUEST"
 """ErrorInfo.reason when the request's bytes are not a message of the method's request type."""
 
 
-class RequestInvalid(InvalidInput):
+class RequestInvalid(InputRejected):
     """InvalidInput naming the request type: "invalid CreateProductRequest: unit_amount: …"."""
 
     def __init__(

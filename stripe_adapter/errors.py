@@ -5,10 +5,11 @@ Decisions:
   reads (param `id`), or the id a create references (param `customer`). Only the kinds in
   `NotFoundKind` are reported as NotFound, so every reason stays documented: a checkout's missing
   price (`line_items[0][price]`) means the product has no usable price, ProductNotPurchasable,
-  and a missing object the call did not name is ProviderRejected (with `stripe_param`).
+  and a missing object the call did not name is ProviderRejected (with Stripe's `param`).
 - Any other InvalidRequestError is ProviderRejected, not InvalidInput: the use cases validate
   input before it gets here, and Stripe's `param` names Stripe's field, not one of our API's
-  fields, so it travels in metadata (`stripe_param`) for debugging instead of as a Violation.
+  fields, so it travels in the ProviderContext (`param`; the edge publishes it as `stripe_param`)
+  for debugging instead of as a Violation.
 - 409 `idempotency_key_in_use` (a concurrent request with the same key is still running, and the
   SDK's own retries did not outlast it) is RequestConflict, retryable after
   IN_PROGRESS_RETRY_AFTER_SECONDS; the caller retries and then gets the first request's result.
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import stripe
 
@@ -122,9 +123,9 @@ def _invalid_request(
     if exc.code == "resource_already_exists" and context.taken is not None:
         external_id, product_id = context.taken
         return ExternalProductIdTaken(external_id, product_id, provider=provider)
-    metadata = {"stripe_param": exc.param} if exc.param else {}
     return ProviderRejected(
-        f"Stripe refused the request: {exc.user_message}", metadata=metadata, provider=provider
+        f"Stripe refused the request: {exc.user_message}",
+        provider=replace(provider, param=exc.param or None),
     )
 
 

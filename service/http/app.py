@@ -28,7 +28,7 @@ from google.protobuf.message import Message
 from google.rpc import error_details_pb2, status_pb2
 
 from domain.call import CallContext
-from domain.errors import DeadlineExceeded, DomainError, InvalidInput, Violation
+from domain.errors import DeadlineExceeded, DomainError, Violation
 from payments.v1 import payments_pb2
 from service.auth import key_from_metadata
 from service.call_context import build_call, run_with_call
@@ -37,7 +37,7 @@ from service.draining import Drain
 from service.http.bindings import HttpBinding, derive_bindings
 from service.http.status_json import code_of, http_status_of, make_status, status_body
 from service.http.transcode import REASON_INVALID_JSON, build_request, decode_json_body
-from service.status import internal_status, new_reference, to_rpc_status
+from service.status import InputRejected, internal_status, new_reference, to_rpc_status
 from service.validation import validate
 
 logger = logging.getLogger("service.http")
@@ -233,7 +233,7 @@ def _timeout_of(request: web.Request) -> float | None:
     if raw is not None:
         match = _GRPC_TIMEOUT.match(raw.strip())
         if match is None:
-            raise InvalidInput(
+            raise InputRejected(
                 [Violation(GRPC_TIMEOUT_HEADER, "must be 1-8 digits and a unit (H M S m u n)")],
                 reason="INVALID_TIMEOUT",
             )
@@ -246,7 +246,7 @@ def _timeout_of(request: web.Request) -> float | None:
         except ValueError:
             seconds = -1.0
         if not 0 < seconds < float("inf"):
-            raise InvalidInput(
+            raise InputRejected(
                 [Violation(TIMEOUT_HEADER, "must be a positive number of seconds")],
                 reason="INVALID_TIMEOUT",
             )

@@ -19,6 +19,7 @@ from google.protobuf.message import Message
 
 from domain.errors import InvalidInput, Violation
 from service.http.bindings import HttpBinding
+from service.status import InputRejected
 
 REASON_INVALID_JSON = "INVALID_JSON"
 REASON_INVALID_QUERY = "INVALID_QUERY_PARAMETER"
@@ -163,7 +164,7 @@ def decode_json_body(raw: bytes) -> object:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InvalidInput(
+        raise InputRejected(
             [Violation("body", f"is not UTF-8: {exc.reason} at byte {exc.start}")],
             reason=REASON_INVALID_JSON,
         ) from None
@@ -172,7 +173,7 @@ def decode_json_body(raw: bytes) -> object:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InvalidInput(
+        raise InputRejected(
             [
                 Violation(
                     "body", f"is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
@@ -181,12 +182,12 @@ def decode_json_body(raw: bytes) -> object:
             reason=REASON_INVALID_JSON,
         ) from None
     except RecursionError:
-        raise InvalidInput(
+        raise InputRejected(
             [Violation("body", "is nested too deeply")], reason=REASON_INVALID_JSON
         ) from None
     except ValueError as exc:
         # Not a JSONDecodeError: Python refuses integer literals longer than its digit limit.
-        raise InvalidInput(
+        raise InputRejected(
             [Violation("body", f"is not acceptable JSON: {exc}")], reason=REASON_INVALID_JSON
         ) from None
 
@@ -195,7 +196,7 @@ def _canonical_body(message: Descriptor, body: object) -> dict[str, Any]:
     """A JSON object for the whole message, keyed by proto names; each field checked alone so
     that every field at fault is named."""
     if not isinstance(body, dict):
-        raise InvalidInput(
+        raise InputRejected(
             [Violation("body", f"must be a JSON object, not {_json_kind(body)}")],
             reason=REASON_INVALID_JSON,
         )
@@ -218,7 +219,7 @@ def _canonical_body(message: Descriptor, body: object) -> dict[str, Any]:
             continue
         canonical[field.name] = value
     if violations:
-        raise InvalidInput(violations, reason=REASON_INVALID_JSON)
+        raise InputRejected(violations, reason=REASON_INVALID_JSON)
     return canonical
 
 
@@ -322,7 +323,7 @@ def build_request(
         try:
             json_format.ParseDict({body_field.name: body}, _new(message))
         except (json_format.ParseError, RecursionError) as exc:
-            raise InvalidInput(
+            raise InputRejected(
                 [Violation(body_field.name, _clean(exc))], reason=REASON_INVALID_JSON
             ) from None
         fields[body_field.name] = body
@@ -340,7 +341,7 @@ def build_request(
         _put(fields, names, value)  # over a body field of the same name: the path decides
         path_set.add(names)
     if violations:
-        raise InvalidInput(violations, reason=REASON_INVALID_PATH)
+        raise InputRejected(violations, reason=REASON_INVALID_PATH)
 
     grouped: dict[tuple[str, ...], list[str]] = {}
     spelled: dict[tuple[str, ...], str] = {}
@@ -377,7 +378,7 @@ def build_request(
             continue
         _put(fields, names, converted if _is_repeated(field) else converted[0])
     if violations:
-        raise InvalidInput(violations, reason=REASON_INVALID_QUERY)
+        raise InputRejected(violations, reason=REASON_INVALID_QUERY)
 
     violations = _oneof_conflicts(message, fields)
     if violations:
@@ -388,5 +389,5 @@ def build_request(
         json_format.ParseDict(fields, request)
     except (json_format.ParseError, RecursionError) as exc:
         reason = REASON_INVALID_JSON if binding.body else REASON_INVALID_QUERY
-        raise InvalidInput([Violation("", _clean(exc))], reason=reason) from None
+        raise InputRejected([Violation("", _clean(exc))], reason=reason) from None
     return request

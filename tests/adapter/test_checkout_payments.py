@@ -73,7 +73,6 @@ async def test_checkout_for_unknown_price_is_product_not_purchasable(
     with pytest.raises(ProductNotPurchasable) as caught:
         await gateway.create_checkout(unknown_price, write())
 
-    assert caught.value.reason == "PRODUCT_NOT_PURCHASABLE"
     assert caught.value.metadata["product_id"] == product.id
     assert caught.value.provider.error_code == "resource_missing"
 
@@ -122,7 +121,6 @@ async def test_unknown_session_is_checkout_session_not_found(
         await gateway.get_checkout_session("cs_test_missing", None)
 
     assert (caught.value.kind, caught.value.object_id) == ("checkout_session", "cs_test_missing")
-    assert caught.value.reason == "CHECKOUT_SESSION_NOT_FOUND"
 
 
 async def test_unknown_intent_is_payment_intent_not_found(gateway: StripePaymentGateway) -> None:

@@ -24,8 +24,7 @@ def test_missing_object_the_call_did_not_name_is_provider_rejected() -> None:
     error = to_domain_error(missing("line_items[0][tax_rates][0]"), ErrorContext("op"), 1.0)
 
     assert isinstance(error, ProviderRejected)
-    assert error.reason == "STRIPE_INVALID_REQUEST"
-    assert error.metadata["stripe_param"] == "line_items[0][tax_rates][0]"
+    assert error.provider.param == "line_items[0][tax_rates][0]"
 
 
 def test_missing_object_without_param_is_provider_rejected() -> None:
@@ -52,7 +51,7 @@ def test_missing_named_object_is_not_found_of_a_known_kind() -> None:
 
     assert isinstance(error, NotFound)
     assert error.kind in NOT_FOUND_KINDS
-    assert error.reason == "CUSTOMER_NOT_FOUND"
+    assert error.kind == "customer"
 
 
 def test_idempotency_key_in_use_is_retryable_shortly() -> None:

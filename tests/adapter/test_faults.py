@@ -264,7 +264,7 @@ async def test_other_invalid_request_is_provider_rejected(
         await gateway.create_customer(NewCustomer(email="not-an-email"), write())
 
     assert caught.value.provider.request_id
-    assert caught.value.metadata["stripe_param"] == "email"
+    assert caught.value.provider.param == "email"
 
 
 async def test_a_huge_retry_after_is_capped_at_the_max_delay(emulator: EmulatorHandle) -> None:

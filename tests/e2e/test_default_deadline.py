@@ -9,7 +9,6 @@ import time
 import grpc
 import pytest
 
-from domain.errors import RateLimited
 from payments.v1 import payments_pb2
 from service.config import Settings, load_settings
 from stripe_emulator.testing import EmulatorHandle
@@ -42,4 +41,4 @@ async def test_a_call_without_a_timeout_gets_the_default_deadline(
 
     assert time.monotonic() - started < DEFAULT_DEADLINE
     assert raised.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
-    assert rich_details(raised.value)["error_info"].reason == RateLimited.reason
+    assert rich_details(raised.value)["error_info"].reason == "STRIPE_RATE_LIMITED"

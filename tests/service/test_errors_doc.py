@@ -20,14 +20,38 @@ def _subclasses(cls: type[errors.DomainError]) -> list[type[errors.DomainError]]
 
 
 def reasons_in_code() -> set[str]:
-    # Classes with a fixed reason, plus those that set it per instance.
-    reasons = {str(cls.reason) for cls in _subclasses(errors.DomainError) if "reason" in vars(cls)}
+    # The edge's table: one reason per error class (NotFound's is a template, expanded below).
+    reasons = {row.reason for row in status.ERROR_TABLE} - {status.NOT_FOUND_REASON}
     # Every kind the code can name (NotFoundKind), so a new kind without a doc row fails here.
-    reasons |= {errors.NotFound(kind, "x").reason for kind in errors.NOT_FOUND_KINDS}
+    reasons |= {status.reason_of(errors.NotFound(kind, "x")) for kind in errors.NOT_FOUND_KINDS}
+    # Those the edge's own errors name per instance.
     reasons |= {auth.Unauthenticated("", r).reason for r in ("API_KEY_MISSING", "API_KEY_INVALID")}
     reasons.add(status.INTERNAL_REASON)
     reasons.add(validation.MALFORMED_REQUEST_REASON)
     return reasons
+
+
+def test_every_error_class_has_a_row_in_the_edge_table() -> None:
+    """A new DomainError subclass must get its code and reason in status.ERROR_TABLE (and so,
+    by the test below, a doc row); the edge's own subclasses of mapped classes inherit theirs."""
+    mapped = tuple(row.error_type for row in status.ERROR_TABLE)
+    bases_only = {errors.RetryableError}  # never raised itself; each subclass has its row
+    unmapped = [
+        cls
+        for cls in _subclasses(errors.DomainError)
+        if not issubclass(cls, mapped) and cls not in bases_only
+    ]
+    assert unmapped == [], "not in service.status.ERROR_TABLE: " + ", ".join(
+        cls.__qualname__ for cls in unmapped
+    )
+
+
+def test_the_domain_names_no_reason() -> None:
+    """Reasons are the edge's vocabulary: no domain error class carries one."""
+    domain_classes = [c for c in _subclasses(errors.DomainError) if c.__module__ == errors.__name__]
+    assert errors.NotFound in domain_classes
+    assert [cls for cls in domain_classes if "reason" in vars(cls)] == []
+    assert "reason" not in vars(errors.DomainError)
 
 
 def reasons_in_doc() -> set[str]:
@@ -41,7 +65,10 @@ def test_every_reason_is_documented_and_vice_versa() -> None:
 def test_documented_codes_match_the_mapping() -> None:
     rows = re.findall(r"^\| ([A-Z_]+) \| `([A-Z_]+)` \|", DOC.read_text(), re.MULTILINE)
     assert ("NOT_FOUND", "PRODUCT_NOT_FOUND") in rows
+    table = {row.reason: row.code.name for row in status.ERROR_TABLE}
     for code, reason in rows:
+        if reason in table:
+            assert code == table[reason], reason
         if reason == "STRIPE_RATE_LIMITED":
             assert code == status.grpc_code_of(errors.RateLimited("", retry_after_seconds=1)).name
         if reason == "REQUEST_ID_REUSED":

@@ -7,6 +7,7 @@ from protobuf import Oneof  # protovalidate's messages come from the protobuf-py
 from protovalidate import FieldPathElementPb, FieldPathPb
 
 from payments.v1 import payments_pb2
+from service.status import reason_of
 from service.validation import RequestInvalid, render_path, validate
 
 
@@ -42,7 +43,7 @@ def test_map_key_violation_says_key() -> None:
     (violation,) = raised.value.violations
     assert violation.field == 'metadata[""]'
     assert violation.description.startswith("key: ")
-    assert raised.value.reason == "VALIDATION_FAILED"
+    assert reason_of(raised.value) == "VALIDATION_FAILED"
 
 
 def test_message_names_the_request_and_every_field() -> None:

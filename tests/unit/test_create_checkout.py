@@ -69,7 +69,7 @@ async def test_unknown_product_is_not_found(gateway: FakeGateway, call: CallCont
         await CreateCheckout(gateway, DEFAULTS)(
             CreateCheckoutCommand(product_id="prod_x", customer_id="cus_x"), call
         )
-    assert raised.value.reason == "PRODUCT_NOT_FOUND"
+    assert raised.value.kind == "product"
     assert "create_checkout" not in gateway.calls
 
 
@@ -80,7 +80,7 @@ async def test_unknown_customer_is_not_found(gateway: FakeGateway, call: CallCon
         await CreateCheckout(gateway, DEFAULTS)(
             CreateCheckoutCommand(product_id=product.id, customer_id="cus_missing"), call
         )
-    assert raised.value.reason == "CUSTOMER_NOT_FOUND"
+    assert raised.value.kind == "customer"
 
 
 async def test_archived_product_cannot_be_sold(gateway: FakeGateway, call: CallContext) -> None:

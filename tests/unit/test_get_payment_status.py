@@ -84,12 +84,12 @@ async def test_id_of_neither_kind_is_invalid(
 
 
 @pytest.mark.parametrize(
-    ("payment_id", "reason"),
-    [("cs_test_nope", "CHECKOUT_SESSION_NOT_FOUND"), ("pi_nope", "PAYMENT_INTENT_NOT_FOUND")],
+    ("payment_id", "kind"),
+    [("cs_test_nope", "checkout_session"), ("pi_nope", "payment_intent")],
 )
 async def test_unknown_id_is_not_found(
-    gateway: FakeGateway, call: CallContext, payment_id: str, reason: str
+    gateway: FakeGateway, call: CallContext, payment_id: str, kind: str
 ) -> None:
     with pytest.raises(NotFound) as raised:
         await GetPaymentStatus(gateway)(payment_id, call)
-    assert raised.value.reason == reason
+    assert raised.value.kind == kind

@@ -27,4 +27,4 @@ async def test_unknown_product_is_not_found(
     with pytest.raises(NotFound) as raised:
         await GetProduct(gateway)(lookup, call)
 
-    assert raised.value.reason == "PRODUCT_NOT_FOUND"
+    assert raised.value.kind == "product"
