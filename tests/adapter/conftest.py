@@ -1,9 +1,10 @@
-"""Gateway → stripe SDK → HTTP on loopback → the Stripe emulator in a background thread."""
+"""Gateway → stripe SDK → HTTP on loopback → the Stripe emulator in a background thread
+(`emulator`, from tests/conftest.py)."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -13,20 +14,7 @@ from domain.money import Money
 from domain.product import NewProduct
 from stripe_adapter.gateway import StripePaymentGateway
 from stripe_adapter.settings import StripeSettings
-from stripe_emulator.testing import EmulatorHandle, running_emulator
-
-
-@pytest.fixture(scope="session")
-def emulator_server() -> Iterator[EmulatorHandle]:
-    with running_emulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def emulator(emulator_server: EmulatorHandle) -> EmulatorHandle:
-    """The shared emulator, emptied: no objects, faults, idempotency keys or counters."""
-    emulator_server.reset()
-    return emulator_server
+from stripe_emulator.testing import EmulatorHandle
 
 
 def settings_for(emulator: EmulatorHandle, **overrides: Any) -> StripeSettings:
