@@ -10,6 +10,11 @@ from dataclasses import dataclass
 from domain.errors import DeadlineExceeded
 
 
+def seconds_left(deadline: float | None) -> float | None:
+    """Seconds left before `deadline` (on the `time.monotonic()` clock); None without one."""
+    return None if deadline is None else deadline - time.monotonic()
+
+
 @dataclass(frozen=True, slots=True)
 class CallContext:
     """The caller and the call's limits.
@@ -26,9 +31,7 @@ class CallContext:
 
     def remaining_seconds(self) -> float | None:
         """Seconds left before the deadline, or None without one."""
-        if self.deadline is None:
-            return None
-        return self.deadline - time.monotonic()
+        return seconds_left(self.deadline)
 
     def ensure_time_left(self) -> None:
         """Raises DeadlineExceeded when the caller has already given up: no work is started."""

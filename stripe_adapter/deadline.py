@@ -8,10 +8,11 @@ it.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+
+from domain.call import seconds_left
 
 _DEADLINE: ContextVar[float | None] = ContextVar("stripe_adapter_deadline", default=None)
 
@@ -28,14 +29,9 @@ class DeadlinePassed(Exception):
         self.during_retry_wait = during_retry_wait
 
 
-def remaining(deadline: float | None) -> float | None:
-    """Seconds left on the `time.monotonic()` clock; None without a deadline."""
-    return None if deadline is None else deadline - time.monotonic()
-
-
 def current_remaining() -> float | None:
     """Seconds left on the deadline of the Stripe call being made in this context."""
-    return remaining(_DEADLINE.get())
+    return seconds_left(_DEADLINE.get())
 
 
 @contextmanager

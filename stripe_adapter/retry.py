@@ -19,8 +19,9 @@ from typing import TypeVar
 
 import stripe
 
+from domain.call import seconds_left
 from domain.errors import DeadlineExceeded, ProviderUnavailable, RateLimited
-from stripe_adapter.deadline import DeadlinePassed, deadline_scope, remaining
+from stripe_adapter.deadline import DeadlinePassed, deadline_scope
 from stripe_adapter.errors import ErrorContext, provider_context, to_domain_error
 from stripe_adapter.settings import StripeSettings
 
@@ -96,13 +97,13 @@ class StripeCaller:
     ) -> bool:
         if retries >= self._settings.max_rate_limit_retries:
             return False
-        left = remaining(deadline)
+        left = seconds_left(deadline)
         return left is None or wait + max(attempt_seconds, _MIN_ATTEMPT_SECONDS) < left
 
 
 async def _attempt(send: Send[T], options: stripe.RequestOptions, deadline: float | None) -> T:
     with deadline_scope(deadline):
-        left = remaining(deadline)
+        left = seconds_left(deadline)
         if left is None:
             return await send(options)
         # Hard stop at the deadline, whatever phase (connect, read, SDK back-off) is running.
@@ -111,7 +112,7 @@ async def _attempt(send: Send[T], options: stripe.RequestOptions, deadline: floa
 
 
 def _ensure_time_left(deadline: float | None) -> None:
-    left = remaining(deadline)
+    left = seconds_left(deadline)
     if left is not None and left <= 0:
         raise DeadlineExceeded("the call's deadline passed before any Stripe request was made")
 
