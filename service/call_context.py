@@ -30,6 +30,12 @@ def deadline_from_remaining(remaining_seconds: float | None) -> float | None:
     return time.monotonic() + remaining_seconds
 
 
+def request_id_of(request: object) -> str:
+    """The request's `request_id` (AIP-155), or "" for a request that has none (reads)."""
+    value = getattr(request, "request_id", "")
+    return value if isinstance(value, str) else ""
+
+
 def build_call(
     caller_id: str,
     request_id: str = "",

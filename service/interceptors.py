@@ -30,7 +30,7 @@ from grpc_status import rpc_status
 from domain.errors import DomainError
 from service import validation
 from service.auth import ApiKeyAuthenticator, key_from_metadata
-from service.call_context import build_call, current_call, current_caller
+from service.call_context import build_call, current_call, current_caller, request_id_of
 from service.draining import Drain
 from service.status import new_reference, to_rpc_status
 
@@ -210,11 +210,10 @@ class CallContextInterceptor(_UnaryInterceptor):
             caller_id = current_caller.get()
             if caller_id is None:
                 raise RuntimeError("CallContextInterceptor ran before authentication")
-            request_id: str = getattr(request, "request_id", "")
             current_call.set(
                 build_call(
                     caller_id,
-                    request_id,
+                    request_id_of(request),
                     context.time_remaining(),
                     default_deadline_seconds=self._default_deadline,
                 )

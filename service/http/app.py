@@ -31,7 +31,7 @@ from domain.call import CallContext
 from domain.errors import DeadlineExceeded, DomainError, Violation
 from payments.v1 import payments_pb2
 from service.auth import key_from_metadata
-from service.call_context import build_call, run_with_call
+from service.call_context import build_call, request_id_of, run_with_call
 from service.config import DEFAULT_DEADLINE_SECONDS
 from service.draining import Drain
 from service.http.bindings import HttpBinding, derive_bindings
@@ -189,7 +189,7 @@ async def _serve(request: web.Request, route: _Route) -> web.StreamResponse:
             body=body,
         )
         validate(message)
-        call = dataclasses.replace(call, request_id=_request_id(message))
+        call = dataclasses.replace(call, request_id=request_id_of(message))
         try:
             async with asyncio.timeout_at(_loop_deadline(call)):
                 response = await run_with_call(
@@ -215,14 +215,6 @@ def _loop_deadline(call: CallContext) -> float:
     """The call's monotonic deadline on the event loop's clock."""
     remaining = call.remaining_seconds() or 0.0
     return asyncio.get_running_loop().time() + remaining
-
-
-def _request_id(message: Message) -> str:
-    field = message.DESCRIPTOR.fields_by_name.get("request_id")
-    if field is None or field.type != field.TYPE_STRING:
-        return ""
-    value: object = getattr(message, field.name)
-    return str(value)
 
 
 def _timeout_of(request: web.Request) -> float | None:
