@@ -22,16 +22,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import struct
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,12 +54,13 @@ from benchlib import (
 
 from payments.v1 import payments_pb2, payments_pb2_grpc
 from tools.processes import StartError
+from tools.stack import pay_in_emulator
 
 API_KEY = "bench-api-key-0123456789abcdef"
 GRPC_METHOD = "/payments.v1.PaymentService/GetPaymentStatus"
 SESSION_ROUTE = "GET /v1/checkout/sessions/{session}"
-SERVICE_READY = "payments service listening on "  # then grpc://HOST:PORT, or HOST:PORT (older)
-HTTP_READY = "listening on http://"
+GRPC_READY = "payments service listening on grpc://"
+HTTP_READY = "payments service listening on http://"
 GRPC_HEADERS = {"content-type": "application/grpc", "te": "trailers", "x-api-key": API_KEY}
 CALL_TIMEOUT = 10.0
 
@@ -96,7 +95,7 @@ class Params:
 class Stack:
     emulator_url: str
     grpc_target: str
-    http_url: str | None
+    http_url: str
     service_pid: int
     tmp: Path
 
@@ -113,10 +112,9 @@ class Throughput:
     emulator: WrkResult
     grpc_serial: H2loadResult
     emulator_serial: WrkResult
-    http: WrkResult | None
-    http_skipped: str | None
+    http: WrkResult
     grpc_cpu_ms: float  # service CPU (user + system) per GetPaymentStatus, under the loaded run
-    http_cpu_ms: float | None  # the same over the HTTP/JSON door
+    http_cpu_ms: float  # the same over the HTTP/JSON door
 
 
 @dataclass(frozen=True)
@@ -166,33 +164,13 @@ def running_stack(tmp: Path) -> Iterator[Stack]:
 
 
 @contextmanager
-def start_service(env: dict[str, str], log_file: Path) -> Iterator[tuple[str, str | None, int]]:
-    """(gRPC target, HTTP URL or None, pid). A service that prints no HTTP line (a build
-    without the HTTP/JSON door) is restarted without waiting for one."""
+def start_service(env: dict[str, str], log_file: Path) -> Iterator[tuple[str, str, int]]:
+    """(gRPC host:port, HTTP URL, pid) of `python -m service`, once both doors listen."""
     argv = [sys.executable, "-m", "service"]
-    with ExitStack() as stack:
-        try:
-            started = stack.enter_context(
-                start_logged(
-                    argv, ready=SERVICE_READY, also=(HTTP_READY,), env=env, log_file=log_file
-                )
-            )
-        except StartError as error:
-            print(f"no HTTP listener line ({error}); restarting without the HTTP/JSON door")
-            env = {k: v for k, v in env.items() if k != "PAYMENTS_HTTP_ADDR"}
-            started = stack.enter_context(
-                start_logged(argv, ready=SERVICE_READY, env=env, log_file=log_file)
-            )
-        http = started.extra.get(HTTP_READY)
-        yield grpc_target(started.address), f"http://{http}" if http else None, started.process.pid
-
-
-def grpc_target(announced: str) -> str:
-    """host:port from `grpc://host:port` (current form) or `host:port` (older form)."""
-    target = announced.split()[0].removeprefix("grpc://").rstrip("/")
-    if "://" in target or ":" not in target:
-        raise BenchError(f"cannot read a gRPC address from {announced!r}")
-    return target
+    with start_logged(
+        argv, ready=GRPC_READY, also=(HTTP_READY,), env=env, log_file=log_file
+    ) as started:
+        yield started.address, f"http://{started.extra[HTTP_READY]}", started.process.pid
 
 
 def cpu_seconds(pid: int) -> float:
@@ -258,22 +236,11 @@ def create_paid_session(stack: Stack) -> Fixture:
             metadata=meta,
             timeout=CALL_TIMEOUT,
         ).checkout_session_id
-        pay(stack.emulator_url, session_id)
+        pay_in_emulator(stack.emulator_url, session_id, timeout=CALL_TIMEOUT)
         expected = get_status(stub, session_id)
     if expected.status != payments_pb2.PAYMENT_STATUS_SUCCEEDED:
         raise BenchError(f"the paid session reads as {expected}")
     return Fixture(session_id, expected)
-
-
-def pay(emulator_url: str, session_id: str) -> None:
-    request = urllib.request.Request(
-        f"{emulator_url}/_emulator/checkout/sessions/{session_id}/pay",
-        data=json.dumps({"outcome": "succeed"}).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=CALL_TIMEOUT) as response:
-        response.read()
 
 
 def get_status(
@@ -384,26 +351,19 @@ def measure_throughput(stack: Stack, fixture: Fixture, params: Params) -> Throug
     )
     emulator_serial = wrk_checked(stack, emulator_url, stripe_auth, duration="2s", connections=1)
     with cpu_per_read(stack) as http_cpu:
-        http_run, skipped = measure_http(stack, fixture, params)
+        http_run = measure_http(stack, fixture, params)
     return Throughput(
         grpc_run,
         emulator_run,
         grpc_serial,
         emulator_serial,
         http_run,
-        skipped,
         grpc_cpu_ms=grpc_cpu[0],
-        http_cpu_ms=http_cpu[0] if http_run is not None else None,
+        http_cpu_ms=http_cpu[0],
     )
 
 
-def measure_http(
-    stack: Stack, fixture: Fixture, params: Params
-) -> tuple[WrkResult | None, str | None]:
-    if stack.http_url is None:
-        reason = "the service printed no `listening on http://` line (no HTTP/JSON door)"
-        print(f"SKIPPED HTTP/JSON benchmark: {reason}")
-        return None, reason
+def measure_http(stack: Stack, fixture: Fixture, params: Params) -> WrkResult:
     url = f"{stack.http_url}/v1/payments/{fixture.session_id}"
     check_http_answer(stack.http_url, fixture)
     result = wrk_checked(
@@ -414,7 +374,7 @@ def measure_http(
         connections=params.connections,
     )
     check_http_answer(stack.http_url, fixture)
-    return result, None
+    return result
 
 
 # --- 3: memory -------------------------------------------------------------------------------
@@ -551,10 +511,6 @@ def http_verdicts(throughput: Throughput) -> list[Verdict]:
     names = ("HTTP/JSON door / gRPC, req/s", "HTTP/JSON door p99 / gRPC p99, under load")
     targets = (f">= {MIN_HTTP_TO_GRPC}", f"<= {MAX_HTTP_P99_TO_GRPC}")
     http, grpc_run = throughput.http, throughput.grpc
-    if http is None:
-        skipped = f"SKIPPED: {throughput.http_skipped}"
-        pairs = zip(names, targets, strict=True)
-        return [Verdict(name, skipped, target, True) for name, target in pairs]
     ratio = http.requests_per_second / grpc_run.requests_per_second
     tail = http.p99_ms / grpc_run.p99_ms
     return [
@@ -576,8 +532,7 @@ def http_verdicts(throughput: Throughput) -> list[Verdict]:
 def verdict_rows(verdicts: Sequence[Verdict]) -> list[str]:
     rows = ["| measure | measured | target | result |", "| --- | --- | --- | --- |"]
     for verdict in verdicts:
-        skipped = verdict.measured.startswith("SKIPPED")
-        result = "skipped" if skipped else "PASS" if verdict.passed else "**FAIL**"
+        result = "PASS" if verdict.passed else "**FAIL**"
         rows.append(f"| {verdict.name} | {verdict.measured} | {verdict.target} | {result} |")
     return rows
 
@@ -587,7 +542,7 @@ def run_rows(throughput: Throughput) -> list[str]:
         "| run | command | requests | req/s | p50 ms | p99 ms |",
         "| --- | --- | ---: | ---: | ---: | ---: |",
     ]
-    runs: list[tuple[str, H2loadResult | WrkResult | None]] = [
+    runs: list[tuple[str, H2loadResult | WrkResult]] = [
         ("gRPC `GetPaymentStatus` via the service", throughput.grpc),
         ("bare emulator `GET /v1/checkout/sessions/{id}`", throughput.emulator),
         ("HTTP/JSON `GET /v1/payments/{id}` via the service", throughput.http),
@@ -595,9 +550,6 @@ def run_rows(throughput: Throughput) -> list[str]:
         ("bare emulator, one call at a time", throughput.emulator_serial),
     ]
     for name, run in runs:
-        if run is None:
-            rows.append(f"| {name} | skipped: {throughput.http_skipped} | | | | |")
-            continue
         rows.append(
             f"| {name} | `{run.command}` | {run.requests:,} | {run.requests_per_second:,.0f} "
             f"| {run.p50_ms:.2f} | {run.p99_ms:.2f} |"
@@ -635,12 +587,10 @@ def throughput_section(report: Report) -> str:
 
 
 def cpu_lines(throughput: Throughput) -> list[str]:
-    http_cpu = throughput.http_cpu_ms
-    http = "" if http_cpu is None else f"; HTTP/JSON run {http_cpu:.2f} ms"
     return [
         "Service CPU per call (user + system time of the service process from /proc/PID/stat, "
         "divided by the session reads the emulator served meanwhile): loaded gRPC run "
-        f"{throughput.grpc_cpu_ms:.2f} ms{http}.",
+        f"{throughput.grpc_cpu_ms:.2f} ms; HTTP/JSON run {throughput.http_cpu_ms:.2f} ms.",
     ]
 
 

@@ -18,7 +18,7 @@ from grpc_status import rpc_status
 
 from payments.v1 import payments_pb2, payments_pb2_grpc
 from tools.processes import StartError
-from tools.stack import running_stack
+from tools.stack import pay_in_emulator, running_stack
 
 DEMO_API_KEY = "demo-key-" + uuid.uuid4().hex
 
@@ -29,18 +29,6 @@ def step(text: str) -> None:
 
 def show(label: str, value: object) -> None:
     print(f"    {label:<22} {value}", flush=True)
-
-
-def pay_in_emulator(emulator_url: str, session_id: str) -> None:
-    """The emulator-only route that stands for the customer paying on the hosted page."""
-    request = urllib.request.Request(
-        f"{emulator_url}/_emulator/checkout/sessions/{session_id}/pay",
-        data=json.dumps({"outcome": "succeed"}).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        response.read()
 
 
 def run_flow(

@@ -6,8 +6,10 @@ Stripe test mode and no emulator starts (and refuses to start with a live or mal
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -77,3 +79,15 @@ def running_stack(
             emulator_url=emulator_url,
         )
         say("Stopping")
+
+
+def pay_in_emulator(emulator_url: str, session_id: str, timeout: float = 10.0) -> None:
+    """The emulator-only route that stands for the customer paying on the hosted page."""
+    request = urllib.request.Request(
+        f"{emulator_url}/_emulator/checkout/sessions/{session_id}/pay",
+        data=json.dumps({"outcome": "succeed"}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        response.read()
