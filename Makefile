@@ -43,11 +43,11 @@ third-party: venv ## Other projects' .proto sources into build/third_party (neve
 	@tools/apt_install.sh $(PROTO_APT)
 	@tools/third_party_protos.sh build/third_party
 
-generate: venv tools ## generated/, docs/openapi/payments.swagger.json and uv.lock, from proto/
+generate: venv tools ## generated/, generated/payments/v1/payments.swagger.json and uv.lock, from proto/
 	tools/generate.sh
 
 check-generated: generate ## Fail when committed generated files differ from make generate
-	@changes=$$(git status --porcelain --untracked-files=all -- generated docs/openapi uv.lock); \
+	@changes=$$(git status --porcelain --untracked-files=all -- generated uv.lock); \
 	if [ -n "$$changes" ]; then \
 	  echo "ERROR: generated files are stale: run 'make generate' and commit the result:" >&2; \
 	  echo "$$changes" >&2; exit 1; \
@@ -71,8 +71,8 @@ typecheck: venv ## mypy --strict over pyproject's [tool.mypy] files that exist
 breaking: third-party ## buf breaking: proto/ against HEAD~1's (BREAKING_AGAINST=<rev> to change)
 	tools/breaking.sh
 
-openapi-validate: venv ## openapi-spec-validator on docs/openapi/*.json
-	$(RUN) openapi-spec-validator docs/openapi/*.json
+openapi-validate: venv ## openapi-spec-validator on the generated OpenAPI document
+	$(RUN) openapi-spec-validator generated/payments/v1/payments.swagger.json
 
 test: venv client-venv ## pytest
 	$(RUN) pytest -q

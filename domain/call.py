@@ -1,5 +1,5 @@
-"""What the use cases know about the call they serve: who asks, how long they wait, and how a
-retry of the same request is recognised."""
+"""What the use cases know about the call they serve: who asks, by when it must be done, and how
+a retry of the same request is recognised."""
 
 from __future__ import annotations
 
@@ -10,9 +10,33 @@ from dataclasses import dataclass
 from domain.errors import DeadlineExceeded
 
 
-def seconds_left(deadline: float | None) -> float | None:
-    """Seconds left before `deadline` (on the `time.monotonic()` clock); None without one."""
-    return None if deadline is None else deadline - time.monotonic()
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    """The instant by which a call must be done, on the `time.monotonic()` clock.
+
+    Every call has one: the edge gives a call whose caller set none the service's default, so
+    nothing waits on the provider unbounded.
+    """
+
+    at: float
+
+    @classmethod
+    def after(cls, seconds: float) -> Deadline:
+        """The deadline `seconds` from now."""
+        return cls(time.monotonic() + seconds)
+
+    def seconds_left(self) -> float:
+        """Seconds left before the deadline; zero or less once it has passed."""
+        return self.at - time.monotonic()
+
+    @property
+    def expired(self) -> bool:
+        return self.seconds_left() <= 0
+
+    def check(self, doing: str = "before any work was done") -> None:
+        """Raises DeadlineExceeded once the deadline has passed: no work is started after it."""
+        if self.expired:
+            raise DeadlineExceeded(f"the call's deadline passed {doing}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,23 +45,12 @@ class CallContext:
 
     `caller_id` identifies the caller without revealing its key (the caller name its keys are
     configured under, else the key's fingerprint), so that two callers cannot collide on a
-    request_id, and one caller's rotated keys share its request_ids. `deadline` is on the
-    `time.monotonic()` clock.
+    request_id, and one caller's rotated keys share its request_ids.
     """
 
     caller_id: str
+    deadline: Deadline
     request_id: str = ""
-    deadline: float | None = None
-
-    def remaining_seconds(self) -> float | None:
-        """Seconds left before the deadline, or None without one."""
-        return seconds_left(self.deadline)
-
-    def ensure_time_left(self) -> None:
-        """Raises DeadlineExceeded when the caller has already given up: no work is started."""
-        remaining = self.remaining_seconds()
-        if remaining is not None and remaining <= 0:
-            raise DeadlineExceeded("the call's deadline passed before any work was done")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +58,7 @@ class WriteOptions:
     """How a write reaches the provider: its idempotency key and the caller's deadline."""
 
     idempotency_key: str | None
-    deadline: float | None
+    deadline: Deadline
     operation: str
     request_id: str
 

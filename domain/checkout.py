@@ -8,10 +8,15 @@ from datetime import datetime
 
 from domain.money import Money
 
+SOLD_PRODUCT_METADATA_KEY = "product_id"
+"""The checkout metadata key naming the product sold, so a payment can be traced back to it.
+Always set by the service: a caller's own value under this key is replaced."""
+
 
 @dataclass(frozen=True, slots=True)
 class NewCheckout:
-    """What it takes to open a checkout page for one price and one customer."""
+    """What it takes to open a checkout page for one price and one customer. `metadata` is
+    everything the checkout carries, the sold product included."""
 
     price_id: str
     product_id: str

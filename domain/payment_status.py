@@ -1,21 +1,22 @@
-"""Payment status: one normalized view over the provider's session and intent states."""
+"""Payment status: the domain's own model of where a payment stands.
+
+The provider's states are mapped onto it by the adapter; the domain keeps the provider's raw
+words only to pass them on (`provider_status`), never to decide anything.
+"""
 
 from __future__ import annotations
 
 import enum
-import re
 from dataclasses import dataclass
 
-from domain.errors import InvalidInput, Violation
 from domain.money import Money
 
 
 class PaymentStatus(enum.Enum):
-    """The normalized state of a payment, as the object asked about (session or intent) sees it.
-
-    The two views can differ: an expired session is EXPIRED while its intent is CANCELED, and
-    during 3-D Secure the session is OPEN while its intent is REQUIRES_ACTION. UNSPECIFIED is
-    a provider state this code does not know (see `normalize`).
+    """The normalized state of a payment, as the object asked about (checkout or payment) sees
+    it. The two views can differ: an expired checkout is EXPIRED while its payment is CANCELED,
+    and during 3-D Secure the checkout is OPEN while its payment is REQUIRES_ACTION.
+    UNSPECIFIED is a provider state this code does not know yet.
     """
 
     UNSPECIFIED = "unspecified"
@@ -28,93 +29,26 @@ class PaymentStatus(enum.Enum):
 
 
 class PaymentRefKind(enum.Enum):
-    """Which provider object a payment id names."""
+    """Which object a payment id names: the hosted checkout, or the payment behind it."""
 
     CHECKOUT_SESSION = "checkout_session"
     PAYMENT_INTENT = "payment_intent"
 
 
-_REF = re.compile(r"^(cs|pi)_[A-Za-z0-9_]+$")
-
-
-@dataclass(frozen=True, slots=True)
-class PaymentRef:
-    """A checked payment id: a Checkout Session (`cs_…`) or a PaymentIntent (`pi_…`)."""
-
-    id: str
-    kind: PaymentRefKind
-
-    @classmethod
-    def parse(cls, payment_id: str) -> PaymentRef:
-        match = _REF.match(payment_id)
-        if not match:
-            raise InvalidInput(
-                [
-                    Violation(
-                        "id", "must be a Checkout Session id (cs_…) or a PaymentIntent id (pi_…)"
-                    )
-                ]
-            )
-        kind = (
-            PaymentRefKind.CHECKOUT_SESSION if match[1] == "cs" else PaymentRefKind.PAYMENT_INTENT
-        )
-        return cls(id=payment_id, kind=kind)
-
-
 @dataclass(frozen=True, slots=True)
 class PaymentSnapshot:
-    """The provider's raw view of a payment, as read from a session or an intent."""
+    """A payment as read from the provider: its normalized status and what it is about.
+
+    `provider_status` and `provider_payment_status` are the provider's own words for the state,
+    passed on to callers for debugging.
+    """
 
     id: str
     kind: PaymentRefKind
+    status: PaymentStatus
     provider_status: str
     provider_payment_status: str
     checkout_session_id: str | None
     payment_intent_id: str | None
     customer_id: str | None
     total: Money | None
-
-
-@dataclass(frozen=True, slots=True)
-class PaymentReport:
-    """A payment's normalized status with the raw snapshot it came from."""
-
-    status: PaymentStatus
-    snapshot: PaymentSnapshot
-
-
-_SESSION_STATES: dict[tuple[str, str], PaymentStatus] = {
-    ("open", "unpaid"): PaymentStatus.OPEN,
-    ("open", "no_payment_required"): PaymentStatus.OPEN,
-    ("complete", "paid"): PaymentStatus.SUCCEEDED,
-    ("complete", "no_payment_required"): PaymentStatus.SUCCEEDED,
-    ("complete", "unpaid"): PaymentStatus.PROCESSING,
-    ("expired", "unpaid"): PaymentStatus.EXPIRED,
-    ("expired", "no_payment_required"): PaymentStatus.EXPIRED,
-}
-
-_INTENT_STATES: dict[str, PaymentStatus] = {
-    "requires_payment_method": PaymentStatus.OPEN,
-    "requires_confirmation": PaymentStatus.OPEN,
-    "requires_action": PaymentStatus.REQUIRES_ACTION,
-    "processing": PaymentStatus.PROCESSING,
-    "requires_capture": PaymentStatus.PROCESSING,
-    "succeeded": PaymentStatus.SUCCEEDED,
-    "canceled": PaymentStatus.CANCELED,
-}
-
-
-def normalize(snapshot: PaymentSnapshot) -> PaymentReport:
-    """Maps the provider's states onto PaymentStatus.
-
-    A state this code does not know yet (the provider added one) is UNSPECIFIED rather than an
-    error: the raw strings still reach the caller.
-    """
-    if snapshot.kind is PaymentRefKind.CHECKOUT_SESSION:
-        key = (snapshot.provider_status, snapshot.provider_payment_status)
-        status = _SESSION_STATES.get(key, PaymentStatus.UNSPECIFIED)
-        if snapshot.provider_status == "expired":
-            status = PaymentStatus.EXPIRED
-    else:
-        status = _INTENT_STATES.get(snapshot.provider_status, PaymentStatus.UNSPECIFIED)
-    return PaymentReport(status=status, snapshot=snapshot)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from domain.call import WriteOptions
+from domain.call import Deadline, WriteOptions
 from domain.checkout import CheckoutSession, NewCheckout
 from domain.customer import Customer, NewCustomer
 from domain.payment_status import PaymentSnapshot
@@ -14,7 +14,7 @@ from domain.product import NewProduct, Product
 class PaymentGateway(Protocol):
     """A payment provider. Implementations raise only domain errors.
 
-    Reads take the call's deadline (`time.monotonic()` clock, or None); writes take WriteOptions.
+    Reads take the call's Deadline; writes take WriteOptions (which carry it).
     """
 
     async def create_customer(self, new: NewCustomer, options: WriteOptions) -> Customer:
@@ -28,12 +28,12 @@ class PaymentGateway(Protocol):
         """
         ...
 
-    async def get_product(self, product_id: str, deadline: float | None) -> Product:
+    async def get_product(self, product_id: str, deadline: Deadline) -> Product:
         """Raises NotFound("product", …) when there is none."""
         ...
 
     async def get_product_by_external_id(
-        self, external_product_id: str, deadline: float | None
+        self, external_product_id: str, deadline: Deadline
     ) -> Product:
         """Raises NotFound("product", …) when no product has that external id."""
         ...
@@ -43,12 +43,7 @@ class PaymentGateway(Protocol):
         ProductNotPurchasable when the provider no longer has the price."""
         ...
 
-    async def get_checkout_session(
-        self, session_id: str, deadline: float | None
-    ) -> PaymentSnapshot:
-        """Raises NotFound("checkout_session", …) when there is none."""
-        ...
-
-    async def get_payment_intent(self, intent_id: str, deadline: float | None) -> PaymentSnapshot:
-        """Raises NotFound("payment_intent", …) when there is none."""
+    async def get_payment(self, payment_id: str, deadline: Deadline) -> PaymentSnapshot:
+        """A payment by the id of its checkout or of the payment itself. Raises InvalidInput for
+        an id of neither kind, NotFound("checkout_session" | "payment_intent", …) for none."""
         ...

@@ -10,20 +10,12 @@ import hmac
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from domain.errors import DomainError
+from service.errors import API_KEY_INVALID, API_KEY_MISSING, EdgeError
 
 API_KEY_HEADER = "x-api-key"
 AUTHORIZATION_HEADER = "authorization"
 MISSING_KEY_MESSAGE = "missing API key: send it in the x-api-key metadata"
 INVALID_KEY_MESSAGE = "invalid API key"
-
-
-class Unauthenticated(DomainError):
-    """No API key, or one the service does not know. Carries nothing about the key itself."""
-
-    def __init__(self, message: str, reason: str) -> None:
-        super().__init__(message)
-        self.reason = reason
 
 
 def fingerprint(api_key: str) -> str:
@@ -63,9 +55,9 @@ class ApiKeyAuthenticator:
 
     def authenticate(self, presented_key: str | None) -> str:
         """The caller id (its configured name, else the key's fingerprint) for a valid key;
-        raises Unauthenticated otherwise."""
+        raises EdgeError (API_KEY_MISSING or API_KEY_INVALID) otherwise."""
         if not presented_key:
-            raise Unauthenticated(MISSING_KEY_MESSAGE, "API_KEY_MISSING")
+            raise EdgeError(API_KEY_MISSING, MISSING_KEY_MESSAGE)
         presented = hashlib.sha256(presented_key.encode()).digest()
         caller_id: str | None = None
         for digest, candidate in self._entries:
@@ -73,7 +65,7 @@ class ApiKeyAuthenticator:
             if hmac.compare_digest(presented, digest):
                 caller_id = candidate
         if caller_id is None:
-            raise Unauthenticated(INVALID_KEY_MESSAGE, "API_KEY_INVALID")
+            raise EdgeError(API_KEY_INVALID, INVALID_KEY_MESSAGE)
         return caller_id
 
 

@@ -1,10 +1,11 @@
-"""The one composition root: Settings → StripeSettings → gateway → use cases → servicer → server,
-and the one lifecycle (`running_service`) that `python -m service` runs too.
+"""The one composition root (`build_service`, cosmicpython's bootstrap) and the one lifecycle
+(`running_service`), which `python -m service` runs too.
 
 Programmatic start (tests, demos, benchmarks):
 
     settings = load_settings({...})              # or Settings(...)
-    async with running_service(settings) as service:
+    async with running_service(settings) as service:                 # Stripe (or the emulator)
+    async with running_service(settings, gateway=fake) as service:   # any PaymentGateway
         channel = grpc.aio.insecure_channel(service.address)
         ...                                      # service.http_address when http_addr is set
 """
@@ -14,51 +15,32 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, replace
+from importlib import resources
 
 from domain import use_cases
 from domain.ports import PaymentGateway
+from service.api import PaymentApi, Rpc, UseCases
 from service.auth import ApiKeyAuthenticator
 from service.config import Settings
 from service.draining import Drain
-from service.http import HttpListener, serve_http
+from service.gate import CallGate
+from service.http import HttpListener, routes_of, serve_http
 from service.server import BindError, PaymentsServer, build_server
-from service.servicer import PaymentServicer, UseCases
 from stripe_adapter.gateway import StripePaymentGateway
 from stripe_adapter.settings import StripeSettings
 
+OPENAPI_PACKAGE, OPENAPI_FILE = "payments.v1", "payments.swagger.json"
 MIN_HTTP_SHUTDOWN_SECONDS = 0.001
-
-
-def stripe_settings(settings: Settings) -> StripeSettings:
-    return StripeSettings(
-        api_key=settings.stripe_secret_key,
-        api_base=settings.stripe_api_base,
-        timeout_seconds=settings.stripe_timeout_seconds,
-        max_network_retries=settings.stripe_max_network_retries,
-    )
-
-
-def build_use_cases(gateway: PaymentGateway, settings: Settings) -> UseCases:
-    defaults = use_cases.CheckoutDefaults(
-        success_url=settings.success_url, cancel_url=settings.cancel_url
-    )
-    return UseCases(
-        create_customer=use_cases.CreateCustomer(gateway),
-        create_product=use_cases.CreateProduct(gateway),
-        get_product=use_cases.GetProduct(gateway),
-        create_checkout=use_cases.CreateCheckout(gateway, defaults),
-        get_payment_status=use_cases.GetPaymentStatus(gateway),
-    )
 
 
 @dataclass(frozen=True, slots=True)
 class Service:
-    """The wired service. The HTTP gateway reuses `servicer` and `authenticator` as they are."""
+    """The wired service."""
 
     settings: Settings
-    gateway: StripePaymentGateway
-    authenticator: ApiKeyAuthenticator
-    servicer: PaymentServicer
+    gateway: PaymentGateway
+    gate: CallGate
+    rpcs: tuple[Rpc, ...]
     server: PaymentsServer
     drain: Drain
     http: HttpListener | None = None
@@ -75,26 +57,37 @@ class Service:
         return None if self.http is None else self.http.url.removeprefix("http://")
 
 
-def build_service(settings: Settings) -> Service:
-    """Wires everything; binds the gRPC port but serves nothing: `running_service` does."""
-    gateway = StripePaymentGateway.from_settings(stripe_settings(settings))
-    authenticator = ApiKeyAuthenticator(settings.api_keys)
-    servicer = PaymentServicer(build_use_cases(gateway, settings))
-    drain = Drain()
-    server = build_server(
-        servicer, authenticator, settings.listen_addr, drain, settings.default_deadline_seconds
+def build_service(settings: Settings, gateway: PaymentGateway) -> Service:
+    """Wires everything over `gateway`; binds the gRPC port but serves nothing yet."""
+    defaults = use_cases.CheckoutDefaults(settings.success_url, settings.cancel_url)
+    api = PaymentApi(
+        UseCases(
+            create_customer=use_cases.CreateCustomer(gateway),
+            create_product=use_cases.CreateProduct(gateway),
+            get_product=use_cases.GetProduct(gateway),
+            create_checkout=use_cases.CreateCheckout(gateway, defaults),
+            get_payment_status=use_cases.GetPaymentStatus(gateway),
+        )
     )
-    server.on_stopped(gateway.aclose)
-    return Service(settings, gateway, authenticator, servicer, server, drain)
+    drain = Drain()
+    authenticator = ApiKeyAuthenticator(settings.api_keys)
+    gate = CallGate(authenticator, drain, settings.default_deadline_seconds)
+    rpcs = api.rpcs()
+    server = build_server(rpcs, gate, settings.listen_addr, drain)
+    return Service(settings, gateway, gate, rpcs, server, drain)
 
 
 @asynccontextmanager
 async def running_service(
-    settings: Settings, *, grace_seconds: float | None = None
+    settings: Settings,
+    *,
+    gateway: PaymentGateway | None = None,
+    grace_seconds: float | None = None,
 ) -> AsyncIterator[Service]:
     """Serves gRPC, and HTTP/JSON when `settings.http_addr` is set, on the running event loop
     until the block exits; then stops gracefully within one grace period (`grace_seconds`, the
-    configured one when None):
+    configured one when None). Without a `gateway`, the Stripe gateway of `settings` is built
+    here, and closed as the last step. The steps of a stop:
 
     1. new calls are refused on both doors (UNAVAILABLE / 503, SHUTTING_DOWN), health says
        NOT_SERVING, and the grace period starts;
@@ -102,18 +95,34 @@ async def running_service(
     3. the gRPC calls in flight finish, then the gRPC port closes (cancelling any call still
        running once the grace period is over);
     4. the Stripe client, which calls of both doors share, closes.
-
-    `python -m service` runs exactly this, so tests exercise the deployed lifecycle.
     """
     grace = settings.grace_seconds if grace_seconds is None else grace_seconds
-    service = build_service(settings)
-    await service.server.start()
     # An exit stack unwinds in reverse, so the steps are pushed from the last to the first.
     async with AsyncExitStack() as stop:
-        stop.push_async_callback(service.server.stop, grace)  # steps 3 and 4
+        if gateway is None:
+            stripe = StripePaymentGateway.from_settings(stripe_settings(settings))
+            stop.push_async_callback(stripe.aclose)  # step 4
+            gateway = stripe
+        service = build_service(settings, gateway)
+        await service.server.start()
+        stop.push_async_callback(service.server.stop, grace)  # step 3
         http = await _serve_http(stop, service, grace)  # step 2 on exit
         stop.push_async_callback(service.server.refuse_new_calls, grace)  # step 1
         yield replace(service, http=http)
+
+
+def stripe_settings(settings: Settings) -> StripeSettings:
+    return StripeSettings(
+        api_key=settings.stripe_secret_key,
+        api_base=settings.stripe_api_base,
+        timeout_seconds=settings.stripe_timeout_seconds,
+        max_network_retries=settings.stripe_max_network_retries,
+    )
+
+
+def openapi_document() -> bytes:
+    """The OpenAPI document `make generate` writes beside the generated stubs (package data)."""
+    return resources.files(OPENAPI_PACKAGE).joinpath(OPENAPI_FILE).read_bytes()
 
 
 async def _serve_http(stop: AsyncExitStack, service: Service, grace: float) -> HttpListener | None:
@@ -123,10 +132,9 @@ async def _serve_http(stop: AsyncExitStack, service: Service, grace: float) -> H
         return None
     door = serve_http(
         addr,
-        service.servicer,
-        service.authenticator,
-        drain=service.drain,
-        default_timeout=service.settings.default_deadline_seconds,
+        service.gate,
+        routes_of(service.rpcs),
+        openapi_document(),
         # aiohttp reads a timeout of 0 as "wait forever"; a grace of 0 means "do not wait".
         shutdown_timeout=max(grace, MIN_HTTP_SHUTDOWN_SECONDS),
     )

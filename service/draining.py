@@ -1,6 +1,6 @@
 """The graceful stop's shared state: which calls are in flight, and whether new ones are refused.
 
-One `Drain` serves both doors (the gRPC interceptor and the HTTP/JSON gateway), so a stop waits
+One `Drain` serves both doors (through the call gate), so a stop waits
 for every call that may still use the Stripe client, whichever door it came through.
 """
 
@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from domain.errors import RetryableError
+from service.errors import SHUTTING_DOWN, EdgeError
 
 SHUTTING_DOWN_MESSAGE = "the service is shutting down; retry on another instance"
 SHUTDOWN_RETRY_AFTER_SECONDS = 1.0
@@ -19,11 +19,11 @@ SHUTDOWN_RETRY_AFTER_SECONDS = 1.0
 matter to a caller that retries on another instance anyway."""
 
 
-class ShuttingDown(RetryableError):
+def shutting_down() -> EdgeError:
     """A new call arrived while the service drains; another instance can serve it."""
-
-    def __init__(self) -> None:
-        super().__init__(SHUTTING_DOWN_MESSAGE, retry_after_seconds=SHUTDOWN_RETRY_AFTER_SECONDS)
+    return EdgeError(
+        SHUTTING_DOWN, SHUTTING_DOWN_MESSAGE, retry_after_seconds=SHUTDOWN_RETRY_AFTER_SECONDS
+    )
 
 
 class Drain:
@@ -63,9 +63,9 @@ class Drain:
 
     @contextmanager
     def admit(self) -> Iterator[None]:
-        """Runs one call, counted as in flight; raises ShuttingDown once the drain has begun."""
+        """Runs one call, counted as in flight; raises SHUTTING_DOWN once the drain has begun."""
         if self.draining:
-            raise ShuttingDown()
+            raise shutting_down()
         self._in_flight += 1
         self._idle.clear()
         try:

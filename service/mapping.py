@@ -8,7 +8,7 @@ from google.protobuf import timestamp_pb2
 
 from domain.checkout import CheckoutSession
 from domain.customer import Customer
-from domain.payment_status import PaymentReport, PaymentStatus
+from domain.payment_status import PaymentSnapshot, PaymentStatus
 from domain.product import Product
 from domain.use_cases import (
     CreateCheckoutCommand,
@@ -116,11 +116,12 @@ def checkout_response(session: CheckoutSession) -> payments_pb2.CreateCheckoutRe
     )
 
 
-def payment_status_response(report: PaymentReport) -> payments_pb2.GetPaymentStatusResponse:
-    snapshot = report.snapshot
+def payment_status_response(
+    snapshot: PaymentSnapshot,
+) -> payments_pb2.GetPaymentStatusResponse:
     response = payments_pb2.GetPaymentStatusResponse(
         id=snapshot.id,
-        status=payment_status(report.status),
+        status=payment_status(snapshot.status),
         stripe_status=snapshot.provider_status,
         stripe_payment_status=snapshot.provider_payment_status,
         checkout_session_id=snapshot.checkout_session_id or "",

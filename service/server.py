@@ -1,12 +1,14 @@
-"""The grpc.aio server: interceptors, the servicer, health and reflection, and a graceful stop."""
+"""The gRPC door: PaymentService through the call gate, health and reflection, a graceful stop."""
 
 from __future__ import annotations
 
 import logging
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import grpc
+from google.protobuf import message_factory
 from google.protobuf.message import DecodeError, Message
 from grpc_health.v1 import (
     health,
@@ -14,16 +16,20 @@ from grpc_health.v1 import (
     health_pb2_grpc,
 )
 from grpc_reflection.v1alpha import reflection
+from grpc_status import rpc_status
 
-from payments.v1 import payments_pb2, payments_pb2_grpc
-from service.auth import ApiKeyAuthenticator
+from service.api import PAYMENT_SERVICE, Rpc
+from service.auth import key_from_metadata
 from service.draining import Drain
-from service.interceptors import server_interceptors
+from service.gate import CallFailed, CallGate
 from service.validation import MalformedRequest
+
+if TYPE_CHECKING:  # the grpc classes are generic in the stubs only
+    Context: TypeAlias = grpc.aio.ServicerContext[Any, Any]
 
 log = logging.getLogger("service.server")
 
-PAYMENT_SERVICE_NAME: str = payments_pb2.DESCRIPTOR.services_by_name["PaymentService"].full_name
+PAYMENT_SERVICE_NAME: str = PAYMENT_SERVICE.full_name
 OVERALL_HEALTH = ""  # the empty service name: the whole server, as probes ask by default
 
 
@@ -47,15 +53,10 @@ class PaymentsServer:
         self._drain = drain
         self.host = host
         self.port = port
-        self._on_stopped: list[Callable[[], Awaitable[None]]] = []
 
     @property
     def address(self) -> str:
         return f"{self.host}:{self.port}"
-
-    def on_stopped(self, callback: Callable[[], Awaitable[None]]) -> None:
-        """Runs `callback` once every call has finished (to close clients the calls used)."""
-        self._on_stopped.append(callback)
 
     async def start(self) -> None:
         await self._server.start()
@@ -80,7 +81,7 @@ class PaymentsServer:
     async def stop(self, grace_seconds: float) -> None:
         """Drains: refuses new calls (unless `refuse_new_calls` already did), lets the calls in
         flight finish within what is left of the grace period, closes the port (cancelling any
-        call still running), then runs the on_stopped callbacks."""
+        call still running)."""
         await self.refuse_new_calls(grace_seconds)
         if not await self._drain.wait_idle():
             log.warning(
@@ -90,13 +91,29 @@ class PaymentsServer:
         # Nothing of ours is in flight any more (or the grace is spent): grpc.aio's stop now only
         # closes the port and connections, bounded by whatever grace is left.
         await self._server.stop(self._drain.remaining_seconds())
-        for callback in self._on_stopped:
-            await callback()
-        self._on_stopped.clear()
         log.info("stopped")
 
     async def wait_for_termination(self) -> None:
         await self._server.wait_for_termination()
+
+
+class _GrpcIncoming:
+    """A gRPC call as the gate reads it."""
+
+    door = "grpc"
+
+    def __init__(self, request: Message | MalformedRequest, context: Context) -> None:
+        self._request = request
+        self._context = context
+
+    def api_key(self) -> str | None:
+        return key_from_metadata(self._context.invocation_metadata() or ())
+
+    def timeout_seconds(self) -> float | None:
+        return self._context.time_remaining()
+
+    async def request(self) -> Message | MalformedRequest:
+        return self._request
 
 
 def _tolerant_parser(
@@ -115,24 +132,34 @@ def _tolerant_parser(
     return parse
 
 
-def add_payment_service(
-    servicer: payments_pb2_grpc.PaymentServiceServicer, server: grpc.aio.Server
-) -> None:
-    """Registers PaymentService as the generated `add_PaymentServiceServicer_to_server` does,
-    but with request parsers that never raise (see `_tolerant_parser`)."""
-    service = payments_pb2.DESCRIPTOR.services_by_name["PaymentService"]
-    handlers = {
-        method.name: grpc.unary_unary_rpc_method_handler(
-            getattr(servicer, method.name),
-            request_deserializer=_tolerant_parser(getattr(payments_pb2, method.input_type.name)),
-            response_serializer=getattr(payments_pb2, method.output_type.name).SerializeToString,
-        )
-        for method in service.methods
-    }
-    server.add_generic_rpc_handlers(
-        (grpc.method_handlers_generic_handler(service.full_name, handlers),)
+def _method_handler(gate: CallGate, rpc: Rpc) -> grpc.RpcMethodHandler[Any, Any]:
+    async def serve(request: Message | MalformedRequest, context: Context) -> Message:
+        try:
+            return await gate.unary(rpc, _GrpcIncoming(request, context))
+        except CallFailed as failed:
+            await context.abort_with_status(rpc_status.to_status(failed.failure.status))
+            raise  # abort_with_status raises; this line only tells the type checker
+
+    return grpc.unary_unary_rpc_method_handler(
+        serve,
+        request_deserializer=_tolerant_parser(
+            message_factory.GetMessageClass(rpc.method.input_type)
+        ),
+        response_serializer=_serialize,
     )
-    server.add_registered_method_handlers(service.full_name, handlers)
+
+
+def _serialize(message: Message) -> bytes:
+    return message.SerializeToString()
+
+
+def add_payment_service(rpcs: Sequence[Rpc], gate: CallGate, server: grpc.aio.Server) -> None:
+    """Registers PaymentService, every method through the gate."""
+    handlers = {rpc.method.name: _method_handler(gate, rpc) for rpc in rpcs}
+    server.add_generic_rpc_handlers(
+        (grpc.method_handlers_generic_handler(PAYMENT_SERVICE_NAME, handlers),)
+    )
+    server.add_registered_method_handlers(PAYMENT_SERVICE_NAME, handlers)
 
 
 def _probe_bind(listen_addr: str) -> None:
@@ -162,16 +189,10 @@ def _probe_bind(listen_addr: str) -> None:
 
 
 def build_server(
-    servicer: payments_pb2_grpc.PaymentServiceServicer,
-    authenticator: ApiKeyAuthenticator,
-    listen_addr: str,
-    drain: Drain,
-    default_deadline_seconds: float | None = None,
+    rpcs: Sequence[Rpc], gate: CallGate, listen_addr: str, drain: Drain
 ) -> PaymentsServer:
-    server = grpc.aio.server(
-        interceptors=server_interceptors(authenticator, drain, default_deadline_seconds)
-    )
-    add_payment_service(servicer, server)
+    server = grpc.aio.server()
+    add_payment_service(rpcs, gate, server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(

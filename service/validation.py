@@ -6,49 +6,35 @@ in a single answer.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import protovalidate
 from google.protobuf.message import Message
 from protovalidate import FieldPathElementPb, FieldPathPb, ViolationPb
 
 from domain.errors import Violation
-from service.status import InputRejected
-
-MALFORMED_REQUEST_REASON = "MALFORMED_REQUEST"
-"""ErrorInfo.reason when the request's bytes are not a message of the method's request type."""
-
-
-class RequestInvalid(InputRejected):
-    """InvalidInput naming the request type: "invalid CreateProductRequest: unit_amount: …"."""
-
-    def __init__(
-        self, message_name: str, violations: Sequence[Violation], *, reason: str | None = None
-    ) -> None:
-        super().__init__(violations, reason=reason)
-        summary = "; ".join(f"{v.field}: {v.description}" for v in self.violations)
-        self.message = f"invalid {message_name}: {summary}"
-        self.args = (self.message,)
+from service.errors import MALFORMED_REQUEST, VALIDATION_FAILED, invalid
 
 
 class MalformedRequest:
     """Stands in for a request whose bytes could not be parsed as the method's request message
-    (corrupt wire format, invalid UTF-8 in a string field). The server's deserializer returns it
-    instead of raising, so that the call still passes the drain and API-key checks and is then
+    (corrupt wire format, invalid UTF-8 in a string field). The gRPC door's deserializer returns
+    it instead of raising, so that the call still passes the drain and API-key checks and is then
     refused by `validate` as INVALID_ARGUMENT with details, rather than by gRPC as UNKNOWN."""
 
     def __init__(self, message_name: str) -> None:
         self.message_name = message_name
 
 
-def validate(message: Message | MalformedRequest) -> None:
-    """Raises RequestInvalid listing every violated rule of `message`; returns if it is valid."""
+def validate(message: Message | MalformedRequest) -> Message:
+    """`message` when it is valid; else raises VALIDATION_FAILED listing every violated rule
+    (MALFORMED_REQUEST for bytes that were no message at all)."""
     if isinstance(message, MalformedRequest):
         problem = Violation("request", "is not a valid protobuf encoding of the request message")
-        raise RequestInvalid(message.message_name, [problem], reason=MALFORMED_REQUEST_REASON)
+        raise invalid(MALFORMED_REQUEST, [problem], message.message_name)
     found = protovalidate.collect_violations(message)
     if found:
-        raise RequestInvalid(message.DESCRIPTOR.name, [to_violation(v.proto) for v in found])
+        violations = [to_violation(v.proto) for v in found]
+        raise invalid(VALIDATION_FAILED, violations, message.DESCRIPTOR.name)
+    return message
 
 
 def to_violation(violation: ViolationPb) -> Violation:

@@ -1,6 +1,6 @@
 """The Stripe side of the PaymentGateway port: the only package that imports `stripe`.
 
-gateway = StripePaymentGateway.from_settings(StripeSettings(api_key=..., api_base=None))
+gateway = StripePaymentGateway.from_settings(StripeSettings(api_key=..., api_base=None, ...))
 ...                     # share it: one per process (and per event loop)
 await gateway.aclose()  # at shutdown
 """

@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from domain.call import seconds_left
+from domain.call import Deadline
 
-_DEADLINE: ContextVar[float | None] = ContextVar("stripe_adapter_deadline", default=None)
+_DEADLINE: ContextVar[Deadline | None] = ContextVar("stripe_adapter_deadline", default=None)
 
 
 class DeadlinePassed(Exception):
@@ -30,12 +30,14 @@ class DeadlinePassed(Exception):
 
 
 def current_remaining() -> float | None:
-    """Seconds left on the deadline of the Stripe call being made in this context."""
-    return seconds_left(_DEADLINE.get())
+    """Seconds left on the deadline of the Stripe call being made in this context; None outside
+    of one (the SDK used directly, as the adapter never does)."""
+    deadline = _DEADLINE.get()
+    return None if deadline is None else deadline.seconds_left()
 
 
 @contextmanager
-def deadline_scope(deadline: float | None) -> Iterator[None]:
+def deadline_scope(deadline: Deadline) -> Iterator[None]:
     """Makes `deadline` the one the HTTP layer honours for calls made inside the block."""
     token = _DEADLINE.set(deadline)
     try:

@@ -1,66 +1,39 @@
-"""Stripe's exceptions, turned into the domain's errors.
+"""Stripe's failures that mean the same whatever the call: the runner's translations.
 
-Decisions:
-- `resource_missing` names the missing object by the request's own ids: the object a retrieve
-  reads (param `id`), or the id a create references (param `customer`). Only the kinds in
-  `NotFoundKind` are reported as NotFound, so every reason stays documented: a checkout's missing
-  price (`line_items[0][price]`) means the product has no usable price, ProductNotPurchasable,
-  and a missing object the call did not name is ProviderRejected (with Stripe's `param`).
-- Any other InvalidRequestError is ProviderRejected, not InvalidInput: the use cases validate
-  input before it gets here, and Stripe's `param` names Stripe's field, not one of our API's
-  fields, so it travels in the ProviderContext (`param`; the edge publishes it as `stripe_param`)
-  for debugging instead of as a Violation.
+What an `InvalidRequestError` means depends on the call (a missing `customer` in a checkout, an
+id taken by a product create), so each gateway method translates its own, with `rejected` as the
+fallback. Everything here is generic:
 - 409 `idempotency_key_in_use` (a concurrent request with the same key is still running, and the
   SDK's own retries did not outlast it) is RequestConflict, retryable after
   IN_PROGRESS_RETRY_AFTER_SECONDS; the caller retries and then gets the first request's result.
-  Other 409s (e.g. lock timeouts) and 5xx are ProviderUnavailable.
+  Other 409s (e.g. lock timeouts), 5xx and connection failures are ProviderUnavailable.
 - Authentication and permission errors become ProviderMisconfigured with a fixed message: Stripe's
   message quotes part of the API key.
+- Any other 4xx is ProviderRejected: the use cases validate input before it gets here, and
+  Stripe's `param` names Stripe's field, not one of our API's fields, so it travels in the
+  ProviderContext for debugging instead of as a Violation.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import stripe
 
 from domain.errors import (
     DomainError,
-    ExternalProductIdTaken,
-    NotFound,
-    NotFoundKind,
-    ProductNotPurchasable,
     ProviderContext,
     ProviderMisconfigured,
     ProviderRejected,
     ProviderUnavailable,
     RequestConflict,
-    RequestIdReused,
 )
 
 _PARAM_WORDS = re.compile(r"[A-Za-z_]+")
 
 IN_PROGRESS_RETRY_AFTER_SECONDS = 1.0
 """RetryInfo of REQUEST_IN_PROGRESS: the first request usually finishes within a second."""
-
-
-@dataclass(frozen=True, slots=True)
-class ErrorContext:
-    """What the failing call was about, so errors can name the objects involved.
-
-    `references` maps a Stripe param's last name (`id` for the object a retrieve reads,
-    `customer`, …) to the (kind, id) it carried. `taken` is (external id, product id)
-    for a product create, where `resource_already_exists` means the external id is taken.
-    `sold` is the product id of a checkout, whose price missing means the product cannot be sold.
-    """
-
-    operation: str
-    request_id: str = ""
-    references: Mapping[str, tuple[NotFoundKind, str]] = field(default_factory=dict)
-    taken: tuple[str, str] | None = None
-    sold: str | None = None
 
 
 def provider_context(exc: stripe.StripeError) -> ProviderContext:
@@ -76,15 +49,9 @@ def error_code(exc: stripe.StripeError) -> str | None:
     return code if isinstance(code, str) else None
 
 
-def to_domain_error(
-    exc: stripe.StripeError, context: ErrorContext, retry_after_seconds: float
-) -> DomainError:
-    """The domain error for a Stripe failure that this adapter does not retry (any more)."""
+def generic_error(exc: stripe.StripeError, retry_after_seconds: float) -> DomainError:
+    """The domain error for a Stripe failure that means the same for every call."""
     provider = provider_context(exc)
-    if isinstance(exc, stripe.IdempotencyError):
-        return RequestIdReused(context.operation, context.request_id, provider=provider)
-    if isinstance(exc, stripe.InvalidRequestError):
-        return _invalid_request(exc, context, provider)
     if isinstance(exc, stripe.AuthenticationError | stripe.PermissionError):
         return ProviderMisconfigured(
             "Stripe refused the service's credentials "
@@ -108,37 +75,24 @@ def to_domain_error(
     )
 
 
-def _invalid_request(
-    exc: stripe.InvalidRequestError, context: ErrorContext, provider: ProviderContext
-) -> DomainError:
-    if exc.code == "resource_missing":
-        missing = _missing_object(exc.param, context)
-        if missing is not None:
-            kind, object_id = missing
-            return NotFound(kind, object_id, provider=provider)
-        if context.sold is not None and _blamed(exc.param) == "price":
-            return ProductNotPurchasable(
-                context.sold, "its default price no longer exists", provider=provider
-            )
-    if exc.code == "resource_already_exists" and context.taken is not None:
-        external_id, product_id = context.taken
-        return ExternalProductIdTaken(external_id, product_id, provider=provider)
+def rejected(exc: stripe.InvalidRequestError) -> ProviderRejected:
+    """An invalid request the call has no more specific meaning for, with the param Stripe
+    blamed."""
     return ProviderRejected(
         f"Stripe refused the request: {exc.user_message}",
-        provider=replace(provider, param=exc.param or None),
+        provider=replace(provider_context(exc), param=exc.param or None),
     )
 
 
-def _missing_object(param: str | None, context: ErrorContext) -> tuple[NotFoundKind, str] | None:
-    """(kind, id) of the missing object, from the param Stripe blamed; the call's target else;
-    None when the call named no object of a kind NotFound reports."""
-    blamed = _blamed(param)
-    if blamed in context.references:
-        return context.references[blamed]
-    return context.references.get("id")
+def is_missing(exc: stripe.InvalidRequestError, param: str | None = None) -> bool:
+    """Stripe said an object does not exist; with `param`, the one that param named (by its
+    last word: `price` for `line_items[0][price]`)."""
+    if exc.code != "resource_missing":
+        return False
+    return param is None or blamed(exc.param) == param
 
 
-def _blamed(param: str | None) -> str:
+def blamed(param: str | None) -> str:
     """The last name in Stripe's param (`price` for `line_items[0][price]`); "" for none."""
     words = _PARAM_WORDS.findall(param or "")
     return words[-1] if words else ""

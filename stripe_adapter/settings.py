@@ -9,17 +9,19 @@ from dataclasses import dataclass, field
 class StripeSettings:
     """Configuration of the one Stripe client a process holds.
 
-    `api_base` points the SDK at another host (the emulator in tests); None means Stripe itself.
-    `timeout_seconds` bounds each HTTP attempt; a caller's deadline shortens it further.
-    `max_network_retries` is the SDK's own retry budget for connection errors, 409 and 5xx.
-    The `rate_limit_*` fields drive this adapter's 429 retries, which the SDK does not do.
+    The first four come from the service's settings, which hold their one default each:
+    `api_base` points the SDK at another host (the emulator in tests), None meaning Stripe
+    itself; `timeout_seconds` bounds each HTTP attempt (a caller's deadline shortens it
+    further); `max_network_retries` is the SDK's own retry budget for connection errors, 409 and
+    5xx. The rest tune this adapter: the `rate_limit_*` fields drive its 429 retries, which the
+    SDK does not do.
     """
 
     api_key: str = field(repr=False)  # never printed: repr() of settings ends up in logs
-    api_base: str | None = None
-    timeout_seconds: float = 10.0
+    api_base: str | None
+    timeout_seconds: float
+    max_network_retries: int
     connect_timeout_seconds: float = 3.0
-    max_network_retries: int = 2
     max_rate_limit_retries: int = 3
     rate_limit_base_delay_seconds: float = 0.25
     rate_limit_max_delay_seconds: float = 5.0

@@ -13,7 +13,7 @@ from typing import Any
 from domain.checkout import CheckoutSession
 from domain.customer import Customer
 from domain.money import Money
-from domain.payment_status import PaymentRefKind, PaymentSnapshot
+from domain.payment_status import PaymentRefKind, PaymentSnapshot, PaymentStatus
 from domain.product import EXTERNAL_ID_METADATA_KEY, Product
 
 Json = Mapping[str, Any]
@@ -60,12 +60,46 @@ def checkout_session(data: Json) -> CheckoutSession:
     )
 
 
+# Stripe's Checkout Session (status, payment_status) and PaymentIntent states, in the domain's
+# terms. A state Stripe adds later is UNSPECIFIED (its raw words still reach the caller).
+_SESSION_STATES: dict[tuple[str, str], PaymentStatus] = {
+    ("open", "unpaid"): PaymentStatus.OPEN,
+    ("open", "no_payment_required"): PaymentStatus.OPEN,
+    ("complete", "paid"): PaymentStatus.SUCCEEDED,
+    ("complete", "no_payment_required"): PaymentStatus.SUCCEEDED,
+    ("complete", "unpaid"): PaymentStatus.PROCESSING,
+}
+
+_INTENT_STATES: dict[str, PaymentStatus] = {
+    "requires_payment_method": PaymentStatus.OPEN,
+    "requires_confirmation": PaymentStatus.OPEN,
+    "requires_action": PaymentStatus.REQUIRES_ACTION,
+    "processing": PaymentStatus.PROCESSING,
+    "requires_capture": PaymentStatus.PROCESSING,
+    "succeeded": PaymentStatus.SUCCEEDED,
+    "canceled": PaymentStatus.CANCELED,
+}
+
+
+def session_status(status: str, payment_status: str) -> PaymentStatus:
+    """An expired session is EXPIRED whatever its payment status says."""
+    if status == "expired":
+        return PaymentStatus.EXPIRED
+    return _SESSION_STATES.get((status, payment_status), PaymentStatus.UNSPECIFIED)
+
+
+def intent_status(status: str) -> PaymentStatus:
+    return _INTENT_STATES.get(status, PaymentStatus.UNSPECIFIED)
+
+
 def session_snapshot(data: Json) -> PaymentSnapshot:
+    status, payment_status = _text(data, "status"), _text(data, "payment_status")
     return PaymentSnapshot(
         id=data["id"],
         kind=PaymentRefKind.CHECKOUT_SESSION,
-        provider_status=_text(data, "status"),
-        provider_payment_status=_text(data, "payment_status"),
+        status=session_status(status, payment_status),
+        provider_status=status,
+        provider_payment_status=payment_status,
         checkout_session_id=data["id"],
         payment_intent_id=expandable_id(data.get("payment_intent")),
         customer_id=expandable_id(data.get("customer")),
@@ -75,10 +109,12 @@ def session_snapshot(data: Json) -> PaymentSnapshot:
 
 def intent_snapshot(data: Json) -> PaymentSnapshot:
     """An intent does not name its checkout session; finding it would cost a list call."""
+    status = _text(data, "status")
     return PaymentSnapshot(
         id=data["id"],
         kind=PaymentRefKind.PAYMENT_INTENT,
-        provider_status=_text(data, "status"),
+        status=intent_status(status),
+        provider_status=status,
         provider_payment_status="",
         checkout_session_id=None,
         payment_intent_id=data["id"],

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates everything derived from proto/ (make generate):
 #   generated/                          Python modules, .pyi stubs, gRPC stubs, __init__.py files
-#   docs/openapi/payments.swagger.json  Swagger 2.0 document (protoc-gen-swagger + our post-processing)
+#   generated/payments/v1/payments.swagger.json  Swagger 2.0 document (protoc-gen-swagger + our
+#                                       post-processing), package data the HTTP door serves
 #   uv.lock                             kept fresh
 # Outputs are built in build/ and then swapped in whole, so a deleted proto leaves no stale file.
 set -euo pipefail
@@ -36,7 +37,6 @@ protoc --python_out="$gen" --mypy_out=quiet:"$gen" --grpc_python_out="$gen" --my
 protoc --python_out="$gen" --mypy_out=quiet:"$gen" "${third[@]}"
 # Regular (not namespace) packages, so setuptools' find and mypy see them.
 find "$gen" -mindepth 1 -type d -exec touch {}/__init__.py \;
-rm -rf generated && mv "$gen" generated
 
 # Swagger 2.0: protoc-gen-swagger 1.6.4 (Debian golang-grpc-gateway) merges all our protos into
 # one document, with the proto comments as descriptions and the JSON (lowerCamelCase) field
@@ -46,9 +46,9 @@ raw=build/openapi.raw
 rm -rf "$raw" && mkdir -p "$raw"
 protoc --plugin=protoc-gen-swagger=/usr/bin/protoc-gen-swagger \
   --swagger_out=allow_merge=true,merge_file_name=payments,json_names_for_fields=true:"$raw" "${ours[@]}"
-rm -rf docs/openapi && mkdir -p docs/openapi
-python tools/openapi_postprocess.py "$raw/payments.swagger.json" docs/openapi/payments.swagger.json \
-  build/api.binpb generated
+python tools/openapi_postprocess.py "$raw/payments.swagger.json" \
+  "$gen/payments/v1/payments.swagger.json" build/api.binpb "$gen"
+rm -rf generated && mv "$gen" generated
 
 uv lock --quiet
 # Reinstall the editable project if generated/ gained packages (see cache-keys in pyproject).

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from domain.call import CallContext, write_options
-from domain.checkout import CheckoutSession, NewCheckout
+from domain.checkout import SOLD_PRODUCT_METADATA_KEY, CheckoutSession, NewCheckout
 from domain.errors import ProductNotPurchasable
 from domain.ports import PaymentGateway
 
@@ -30,7 +30,11 @@ class CreateCheckoutCommand:
 
 
 class CreateCheckout:
-    """Opens a checkout page charging the product's default price `quantity` times (1 if unset)."""
+    """Opens a checkout page charging the product's default price `quantity` times (1 if unset).
+
+    The checkout carries the caller's metadata and, under SOLD_PRODUCT_METADATA_KEY, the product
+    sold, so that every payment names what it paid for.
+    """
 
     OPERATION = "CreateCheckout"
 
@@ -39,7 +43,7 @@ class CreateCheckout:
         self._defaults = defaults
 
     async def __call__(self, command: CreateCheckoutCommand, call: CallContext) -> CheckoutSession:
-        call.ensure_time_left()
+        call.deadline.check()
         product = await self._gateway.get_product(command.product_id, call.deadline)
         if not product.active:
             raise ProductNotPurchasable(product.id, "it is archived")
@@ -52,6 +56,6 @@ class CreateCheckout:
             quantity=command.quantity or 1,
             success_url=command.success_url or self._defaults.success_url,
             cancel_url=command.cancel_url or self._defaults.cancel_url,
-            metadata=command.metadata,
+            metadata={**command.metadata, SOLD_PRODUCT_METADATA_KEY: product.id},
         )
         return await self._gateway.create_checkout(new, write_options(call, self.OPERATION))

@@ -26,7 +26,7 @@ class CreateCustomer:
         self._gateway = gateway
 
     async def __call__(self, command: CreateCustomerCommand, call: CallContext) -> Customer:
-        call.ensure_time_left()
+        call.deadline.check()
         new = NewCustomer(
             email=command.email.strip(), name=command.name.strip(), metadata=command.metadata
         )

@@ -31,7 +31,7 @@ class CreateProduct:
         self._gateway = gateway
 
     async def __call__(self, command: CreateProductCommand, call: CallContext) -> Product:
-        call.ensure_time_left()
+        call.deadline.check()
         if EXTERNAL_ID_METADATA_KEY in command.metadata:
             raise InvalidInput(
                 [

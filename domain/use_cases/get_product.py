@@ -24,7 +24,7 @@ class GetProduct:
         self._gateway = gateway
 
     async def __call__(self, lookup: ProductLookup, call: CallContext) -> Product:
-        call.ensure_time_left()
+        call.deadline.check()
         if lookup.product_id:
             return await self._gateway.get_product(lookup.product_id, call.deadline)
         return await self._gateway.get_product_by_external_id(

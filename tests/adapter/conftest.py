@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
-from domain.call import WriteOptions
+from domain.call import Deadline, WriteOptions
 from domain.money import Money
 from domain.product import NewProduct
 from stripe_adapter.gateway import StripePaymentGateway
@@ -38,18 +37,21 @@ async def gateway(emulator: EmulatorHandle) -> AsyncIterator[StripePaymentGatewa
 def write(
     key: str | None = None,
     *,
-    deadline_in: float | None = None,
+    deadline_in: float = 60.0,
     operation: str = "CreateCustomer",
     request_id: str = "",
 ) -> WriteOptions:
-    deadline = None if deadline_in is None else time.monotonic() + deadline_in
+    """A write's options; the default deadline is far enough away never to matter."""
     return WriteOptions(
-        idempotency_key=key, deadline=deadline, operation=operation, request_id=request_id
+        idempotency_key=key,
+        deadline=Deadline.after(deadline_in),
+        operation=operation,
+        request_id=request_id,
     )
 
 
-def in_seconds(seconds: float) -> float:
-    return time.monotonic() + seconds
+def in_seconds(seconds: float = 60.0) -> Deadline:
+    return Deadline.after(seconds)
 
 
 def new_product(external_id: str = "sku-1", **overrides: Any) -> NewProduct:

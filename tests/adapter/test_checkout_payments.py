@@ -11,7 +11,7 @@ from domain.checkout import NewCheckout
 from domain.customer import Customer, NewCustomer
 from domain.errors import NotFound, ProductNotPurchasable
 from domain.money import Money
-from domain.payment_status import PaymentRefKind, PaymentStatus, normalize
+from domain.payment_status import PaymentRefKind, PaymentStatus
 from domain.product import Product
 from stripe_adapter.gateway import StripePaymentGateway
 from stripe_emulator.testing import EmulatorHandle
@@ -82,14 +82,14 @@ async def test_open_session_snapshot(
 ) -> None:
     session = await gateway.create_checkout(checkout_for(product, customer.id), write())
 
-    snapshot = await gateway.get_checkout_session(session.id, in_seconds(5))
+    snapshot = await gateway.get_payment(session.id, in_seconds(5))
 
     assert snapshot.kind is PaymentRefKind.CHECKOUT_SESSION
     assert (snapshot.provider_status, snapshot.provider_payment_status) == ("open", "unpaid")
     assert snapshot.checkout_session_id == session.id
     assert snapshot.customer_id == customer.id
     assert snapshot.total == Money(3000, "usd")
-    assert normalize(snapshot).status is PaymentStatus.OPEN
+    assert snapshot.status is PaymentStatus.OPEN
 
 
 async def test_paid_session_and_its_intent_have_succeeded(
@@ -98,33 +98,33 @@ async def test_paid_session_and_its_intent_have_succeeded(
     session = await gateway.create_checkout(checkout_for(product, customer.id), write())
     emulator.pay(session.id)
 
-    by_session = await gateway.get_checkout_session(session.id, None)
+    by_session = await gateway.get_payment(session.id, in_seconds())
     assert by_session.payment_intent_id is not None
-    by_intent = await gateway.get_payment_intent(by_session.payment_intent_id, None)
+    by_intent = await gateway.get_payment(by_session.payment_intent_id, in_seconds())
 
     assert (by_session.provider_status, by_session.provider_payment_status) == (
         "complete",
         "paid",
     )
-    assert normalize(by_session).status is PaymentStatus.SUCCEEDED
+    assert by_session.status is PaymentStatus.SUCCEEDED
     assert by_intent.kind is PaymentRefKind.PAYMENT_INTENT
     assert (by_intent.provider_status, by_intent.provider_payment_status) == ("succeeded", "")
     assert by_intent.customer_id == customer.id
     assert by_intent.total == Money(3000, "usd")
-    assert normalize(by_intent).status is PaymentStatus.SUCCEEDED
+    assert by_intent.status is PaymentStatus.SUCCEEDED
 
 
 async def test_unknown_session_is_checkout_session_not_found(
     gateway: StripePaymentGateway,
 ) -> None:
     with pytest.raises(NotFound) as caught:
-        await gateway.get_checkout_session("cs_test_missing", None)
+        await gateway.get_payment("cs_test_missing", in_seconds())
 
     assert (caught.value.kind, caught.value.object_id) == ("checkout_session", "cs_test_missing")
 
 
 async def test_unknown_intent_is_payment_intent_not_found(gateway: StripePaymentGateway) -> None:
     with pytest.raises(NotFound) as caught:
-        await gateway.get_payment_intent("pi_missing", None)
+        await gateway.get_payment("pi_missing", in_seconds())
 
     assert (caught.value.kind, caught.value.object_id) == ("payment_intent", "pi_missing")

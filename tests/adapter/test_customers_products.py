@@ -139,7 +139,7 @@ async def test_get_product_reads_product_and_price(gateway: StripePaymentGateway
 
 async def test_get_unknown_product_is_not_found(gateway: StripePaymentGateway) -> None:
     with pytest.raises(NotFound) as caught:
-        await gateway.get_product("prod_missing", None)
+        await gateway.get_product("prod_missing", in_seconds())
 
     assert (caught.value.kind, caught.value.object_id) == ("product", "prod_missing")
     assert caught.value.provider.error_code == "resource_missing"
@@ -158,7 +158,7 @@ async def test_get_product_by_unknown_external_id_is_not_found(
     await gateway.create_product(new_product("sku-1"), write())
 
     with pytest.raises(NotFound) as caught:
-        await gateway.get_product_by_external_id("sku-2", None)
+        await gateway.get_product_by_external_id("sku-2", in_seconds())
 
     assert (caught.value.kind, caught.value.object_id) == ("product", "sku-2")
     assert "product with external_product_id 'sku-2' does not exist" in str(caught.value)

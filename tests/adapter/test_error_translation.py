@@ -1,17 +1,23 @@
-"""Stripe errors → domain errors: only documented reasons come out."""
+"""Stripe errors → domain errors: the runner's generic translations and a checkout's own; only
+documented reasons come out. (The gateway tests provoke the same over HTTP.)"""
 
 from __future__ import annotations
 
 import stripe
 
+from domain.checkout import NewCheckout
 from domain.errors import (
-    NOT_FOUND_KINDS,
     NotFound,
     ProductNotPurchasable,
+    ProviderMisconfigured,
     ProviderRejected,
+    ProviderUnavailable,
     RequestConflict,
 )
-from stripe_adapter.errors import IN_PROGRESS_RETRY_AFTER_SECONDS, ErrorContext, to_domain_error
+from stripe_adapter.errors import IN_PROGRESS_RETRY_AFTER_SECONDS, generic_error, is_missing
+from stripe_adapter.gateway import _checkout_refused
+
+CHECKOUT = NewCheckout("price_1", "prod_1", "cus_1", 1, "https://s.example", "https://c.example")
 
 
 def missing(param: str | None) -> stripe.InvalidRequestError:
@@ -20,38 +26,35 @@ def missing(param: str | None) -> stripe.InvalidRequestError:
     )
 
 
-def test_missing_object_the_call_did_not_name_is_provider_rejected() -> None:
-    error = to_domain_error(missing("line_items[0][tax_rates][0]"), ErrorContext("op"), 1.0)
+def test_missing_object_the_checkout_did_not_name_is_provider_rejected() -> None:
+    error = _checkout_refused(missing("line_items[0][tax_rates][0]"), CHECKOUT)
 
     assert isinstance(error, ProviderRejected)
     assert error.provider.param == "line_items[0][tax_rates][0]"
 
 
 def test_missing_object_without_param_is_provider_rejected() -> None:
-    error = to_domain_error(missing(None), ErrorContext("op"), 1.0)
-
-    assert isinstance(error, ProviderRejected)
+    assert isinstance(_checkout_refused(missing(None), CHECKOUT), ProviderRejected)
 
 
 def test_missing_price_of_a_checkout_is_product_not_purchasable() -> None:
-    context = ErrorContext(
-        "CreateCheckout", references={"customer": ("customer", "cus_1")}, sold="prod_1"
-    )
-
-    error = to_domain_error(missing("line_items[0][price]"), context, 1.0)
+    error = _checkout_refused(missing("line_items[0][price]"), CHECKOUT)
 
     assert isinstance(error, ProductNotPurchasable)
     assert error.metadata["product_id"] == "prod_1"
 
 
-def test_missing_named_object_is_not_found_of_a_known_kind() -> None:
-    context = ErrorContext("CreateCheckout", references={"customer": ("customer", "cus_1")})
-
-    error = to_domain_error(missing("customer"), context, 1.0)
+def test_missing_customer_of_a_checkout_is_customer_not_found() -> None:
+    error = _checkout_refused(missing("customer"), CHECKOUT)
 
     assert isinstance(error, NotFound)
-    assert error.kind in NOT_FOUND_KINDS
-    assert error.kind == "customer"
+    assert (error.kind, error.object_id) == ("customer", "cus_1")
+
+
+def test_is_missing_matches_the_last_word_of_the_param() -> None:
+    assert is_missing(missing("line_items[0][price]"), "price")
+    assert not is_missing(missing("line_items[0][price]"), "customer")
+    assert is_missing(missing(None))
 
 
 def test_idempotency_key_in_use_is_retryable_shortly() -> None:
@@ -62,7 +65,17 @@ def test_idempotency_key_in_use_is_retryable_shortly() -> None:
     )
     exc.code = "idempotency_key_in_use"
 
-    error = to_domain_error(exc, ErrorContext("op"), 5.0)
+    error = generic_error(exc, 5.0)
 
     assert isinstance(error, RequestConflict)
     assert error.retry_after_seconds == IN_PROGRESS_RETRY_AFTER_SECONDS
+
+
+def test_credentials_refused_is_misconfigured_and_5xx_unavailable() -> None:
+    refused = stripe.AuthenticationError("Invalid API Key provided: sk_test_****4242")
+    failing = stripe.APIError("boom", http_status=503)
+
+    assert isinstance(generic_error(refused, 1.0), ProviderMisconfigured)
+    unavailable = generic_error(failing, 2.0)
+    assert isinstance(unavailable, ProviderUnavailable)
+    assert unavailable.retry_after_seconds == 2.0

@@ -73,7 +73,13 @@ def test_the_wheel_ships_types(client_venv: Path) -> None:
 
 async def test_the_example_runs_on_the_wheel_against_a_live_service(client_venv: Path) -> None:
     env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp")}
-    async with serve() as emulator, running_service(settings_for(emulator), grace_seconds=0) as svc:
+    async with (
+        serve() as emulator,
+        running_service(
+            settings_for(stripe_secret_key=emulator.api_key, stripe_api_base=emulator.url),
+            grace_seconds=0,
+        ) as svc,
+    ):
         process = await asyncio.create_subprocess_exec(
             str(client_venv),
             "-I",  # not the repo's packages: only what the venv has

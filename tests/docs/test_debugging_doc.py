@@ -68,7 +68,13 @@ class Live:
 @pytest.fixture
 async def live() -> AsyncIterator[Live]:
     """The service on 127.0.0.1:0 with the emulator behind it, and ids for the doc's variables."""
-    async with serve() as emulator, running_service(settings_for(emulator), grace_seconds=0) as svc:
+    async with (
+        serve() as emulator,
+        running_service(
+            settings_for(stripe_secret_key=emulator.api_key, stripe_api_base=emulator.url),
+            grace_seconds=0,
+        ) as svc,
+    ):
         async with grpc.aio.insecure_channel(svc.address) as channel:
             stub = payments_pb2_grpc.PaymentServiceStub(channel)
             metadata = (("x-api-key", API_KEY),)

@@ -1,5 +1,6 @@
-"""A live stack on loopback: the Stripe emulator, the real service (gRPC) and its HTTP/JSON door,
-all on the test's event loop, started by the service's own composition root (`http_addr`)."""
+"""The edge over a fake gateway: the real service (gRPC and its HTTP/JSON door) on loopback,
+started by the service's own composition root with an in-memory PaymentGateway in place of
+Stripe. No emulator process: these tests are about the doors, the gate and the errors."""
 
 from __future__ import annotations
 
@@ -13,14 +14,14 @@ import pytest
 from service.composition import Service, running_service
 from service.config import Settings
 from service.http import HttpListener
-from stripe_emulator.testing import AsyncEmulatorHandle, serve
+from tests.fake_gateway import FakeGateway
 
 API_KEY = "http-test-key-0123456789abcdef"
 
 
 @dataclass(frozen=True)
 class Stack:
-    emulator: AsyncEmulatorHandle
+    gateway: FakeGateway
     service: Service
     http: HttpListener
     client: aiohttp.ClientSession
@@ -47,33 +48,30 @@ class Stack:
             return response.status, await response.json()
 
 
-def settings_for(emulator: AsyncEmulatorHandle, **overrides: Any) -> Settings:
+def settings_for(**overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "api_keys": (API_KEY,),
-        "stripe_secret_key": emulator.api_key,
-        "stripe_api_base": emulator.url,
+        "stripe_secret_key": "sk_test_never_used_by_the_fake",
         "listen_addr": "127.0.0.1:0",
-        "stripe_timeout_seconds": 5.0,
+        "http_addr": "127.0.0.1:0",
     }
     values.update(overrides)
     return Settings(**values)
 
 
 @pytest.fixture
-async def emulator() -> AsyncIterator[AsyncEmulatorHandle]:
-    async with serve() as handle:
-        yield handle
+def gateway() -> FakeGateway:
+    return FakeGateway()
 
 
 @pytest.fixture
-async def stack(emulator: AsyncEmulatorHandle) -> AsyncIterator[Stack]:
-    settings = settings_for(emulator, http_addr="127.0.0.1:0")
+async def stack(gateway: FakeGateway) -> AsyncIterator[Stack]:
     async with (
-        running_service(settings, grace_seconds=0) as service,
+        running_service(settings_for(), gateway=gateway, grace_seconds=0) as service,
         aiohttp.ClientSession() as client,
     ):
         assert service.http is not None  # the composition root's own HTTP door
-        yield Stack(emulator, service, service.http, client)
+        yield Stack(gateway, service, service.http, client)
 
 
 def error_info(body: dict[str, Any]) -> dict[str, Any]:

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 
-from service.draining import Drain
-from service.http import create_app, serve_http
-from service.http.status_json import HTTP_STATUS_BY_CODE
-from tests.http.conftest import API_KEY, Stack, error_info, field_violations
+from domain.call import WriteOptions
+from domain.customer import Customer, NewCustomer
+from service.composition import running_service
+from service.errors import HTTP_STATUS_BY_CODE
+from tests.fake_gateway import FakeGateway
+from tests.http.conftest import API_KEY, Stack, error_info, field_violations, settings_for
 from tests.http.test_routes import create_customer, create_product
 
 STATUS_KEYS = {"code", "message", "details"}
@@ -340,34 +340,19 @@ async def test_a_timeout_header_is_honoured(stack: Stack) -> None:
     assert status == 404, body
 
 
-async def test_missing_openapi_document_is_404_status_json(stack: Stack, tmp_path: Path) -> None:
-    async with (
-        serve_http(
-            "127.0.0.1:0",
-            stack.service.servicer,
-            stack.service.authenticator,
-            openapi_paths=[tmp_path / "absent.json"],
-        ) as http,
-        stack.client.get(http.url + "/openapi.json") as response,
-    ):
-        body = await response.json()
-
-    assert response.status == 404
-    assert error_info(body)["reason"] == "OPENAPI_DOCUMENT_MISSING"
+class BrokenGateway(FakeGateway):
+    async def create_customer(self, new: NewCustomer, options: WriteOptions) -> Customer:
+        raise ZeroDivisionError("secret detail")
 
 
 async def test_an_unexpected_failure_is_500_with_a_reference_only(stack: Stack) -> None:
-    class Broken:
-        def __getattr__(self, name: str) -> Any:
-            async def fail(request: object, context: object) -> object:
-                raise ZeroDivisionError("secret detail")
-
-            return fail
-
     async with (
-        serve_http("127.0.0.1:0", Broken(), stack.service.authenticator) as http,
-        aiohttp.ClientSession() as client,
-        client.get(http.url + "/v1/products/prod_x", headers={"x-api-key": API_KEY}) as response,
+        running_service(settings_for(), gateway=BrokenGateway(), grace_seconds=0) as service,
+        stack.client.post(
+            f"http://{service.http_address}/v1/customers",
+            json={"email": "jane@example.com"},
+            headers={"x-api-key": API_KEY},
+        ) as response,
     ):
         body = await response.json()
 
@@ -380,16 +365,12 @@ async def test_an_unexpected_failure_is_500_with_a_reference_only(stack: Stack) 
 async def test_a_call_while_the_service_drains_is_503_shutting_down(stack: Stack) -> None:
     # A request can reach the app after the stop began, on a connection opened before the
     # listener closed; it is refused like a gRPC call, before the key is even looked at.
-    drain = Drain()
-    drain.begin(grace_seconds=5)
-    async with serve_http(
-        "127.0.0.1:0", stack.service.servicer, stack.service.authenticator, drain=drain
-    ) as http:
-        url = http.url + "/v1/customers"
-        async with stack.client.post(url, json={"email": "late@example.com"}) as response:
-            body = await response.json()
-        async with stack.client.get(http.url + "/openapi.json") as document:
-            assert document.status == 200  # not a call: still served while draining
+    stack.service.drain.begin(grace_seconds=5)
+    url = stack.http.url + "/v1/customers"
+    async with stack.client.post(url, json={"email": "late@example.com"}) as response:
+        body = await response.json()
+    async with stack.client.get(stack.http.url + "/openapi.json") as document:
+        assert document.status == 200  # not a call: still served while draining
 
     assert response.status == 503
     assert body["code"] == 14  # UNAVAILABLE
@@ -397,8 +378,8 @@ async def test_a_call_while_the_service_drains_is_503_shutting_down(stack: Stack
     assert error_info(body)["reason"] == "SHUTTING_DOWN"
     retry = [d for d in body["details"] if d["@type"].endswith("/google.rpc.RetryInfo")]
     assert retry == [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "1s"}]
-    assert drain.in_flight == 0
-    assert not (await stack.emulator.stats())["objects"].get("customer")
+    assert stack.service.drain.in_flight == 0
+    assert stack.gateway.calls == []
 
 
 def test_http_status_per_code_matches_grpc_gateway() -> None:
@@ -423,17 +404,6 @@ def test_http_status_per_code_matches_grpc_gateway() -> None:
         "UNAVAILABLE": 503,
         "DATA_LOSS": 500,
     }
-
-
-def test_create_app_refuses_a_servicer_without_every_rpc() -> None:
-    with pytest.raises(TypeError, match="CreateCustomer"):
-        create_app(object(), stack_authenticator())
-
-
-def stack_authenticator() -> Any:
-    from service.auth import ApiKeyAuthenticator
-
-    return ApiKeyAuthenticator([API_KEY])
 
 
 async def test_the_api_key_is_checked_before_the_timeout_header(stack: Stack) -> None:

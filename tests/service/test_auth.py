@@ -10,10 +10,10 @@ import pytest
 from service.auth import (
     ApiKey,
     ApiKeyAuthenticator,
-    Unauthenticated,
     fingerprint,
     key_from_metadata,
 )
+from service.errors import EdgeError
 
 FIRST, SECOND = "first-key-0123456789abcdef", "second-key-0123456789abcdef"
 
@@ -43,14 +43,14 @@ def test_keys_named_alike_are_one_caller() -> None:
     [(None, "API_KEY_MISSING"), ("", "API_KEY_MISSING"), ("nope", "API_KEY_INVALID")],
 )
 def test_rejections(presented: str | None, reason: str) -> None:
-    with pytest.raises(Unauthenticated) as raised:
+    with pytest.raises(EdgeError) as raised:
         ApiKeyAuthenticator([FIRST]).authenticate(presented)
-    assert raised.value.reason == reason
+    assert raised.value.problem.reason == reason
     assert "nope" not in str(raised.value)
 
 
 def test_near_miss_is_rejected() -> None:
-    with pytest.raises(Unauthenticated):
+    with pytest.raises(EdgeError):
         ApiKeyAuthenticator([FIRST]).authenticate(FIRST[:-1] + "X")
 
 
@@ -67,7 +67,7 @@ def test_every_key_is_compared_whichever_matches(monkeypatch: pytest.MonkeyPatch
     authenticator = ApiKeyAuthenticator([FIRST, SECOND, "third-key-0123456789abcdef"])
     for presented in (FIRST, SECOND, "wrong"):
         calls.clear()
-        with contextlib.suppress(Unauthenticated):
+        with contextlib.suppress(EdgeError):
             authenticator.authenticate(presented)
         assert len(calls) == 3
 

@@ -6,7 +6,8 @@ import asyncio
 
 import pytest
 
-from service.draining import Drain, ShuttingDown
+from service.draining import Drain
+from service.errors import SHUTTING_DOWN, EdgeError
 
 
 def test_counts_calls_in_flight_until_they_leave() -> None:
@@ -28,8 +29,9 @@ def test_a_call_that_fails_leaves_too() -> None:
 def test_refuses_new_calls_once_the_drain_began() -> None:
     drain = Drain()
     assert drain.begin(grace_seconds=5)
-    with pytest.raises(ShuttingDown), drain.admit():
+    with pytest.raises(EdgeError, match="shutting down") as refused, drain.admit():
         pass
+    assert refused.value.problem is SHUTTING_DOWN
     assert drain.in_flight == 0
 
 

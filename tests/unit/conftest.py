@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from domain.call import CallContext
-from tests.unit.fake_gateway import FakeGateway
+from domain.call import CallContext, Deadline
+from tests.fake_gateway import FakeGateway
 
 
 @pytest.fixture
@@ -13,4 +13,4 @@ def gateway() -> FakeGateway:
 
 @pytest.fixture
 def call() -> CallContext:
-    return CallContext(caller_id="caller-a")
+    return CallContext(caller_id="caller-a", deadline=Deadline.after(60))

@@ -15,7 +15,7 @@ from domain.use_cases import (
     CreateProduct,
     CreateProductCommand,
 )
-from tests.unit.fake_gateway import FakeGateway
+from tests.fake_gateway import FakeGateway
 
 DEFAULTS = CheckoutDefaults(success_url="https://ok.example/", cancel_url="https://no.example/")
 

@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-import time
-
 import pytest
 
-from domain.call import CallContext
+from domain.call import CallContext, Deadline
 from domain.errors import DeadlineExceeded, RequestIdReused
 from domain.use_cases import CreateCustomer, CreateCustomerCommand
-from tests.unit.fake_gateway import FakeGateway
+from tests.fake_gateway import FakeGateway
 
 
 async def test_creates_a_customer_with_trimmed_fields(
@@ -34,7 +32,7 @@ async def test_without_request_id_no_idempotency_key_is_sent(
 
 
 async def test_same_request_id_returns_the_same_customer(gateway: FakeGateway) -> None:
-    call = CallContext(caller_id="caller-a", request_id="r-1")
+    call = CallContext("caller-a", Deadline.after(60), request_id="r-1")
     use_case = CreateCustomer(gateway)
     command = CreateCustomerCommand(email="a@example.com")
 
@@ -46,7 +44,7 @@ async def test_same_request_id_returns_the_same_customer(gateway: FakeGateway) -
 
 
 async def test_same_request_id_other_parameters_is_refused(gateway: FakeGateway) -> None:
-    call = CallContext(caller_id="caller-a", request_id="r-1")
+    call = CallContext("caller-a", Deadline.after(60), request_id="r-1")
     use_case = CreateCustomer(gateway)
     await use_case(CreateCustomerCommand(email="a@example.com"), call)
 
@@ -60,8 +58,8 @@ async def test_request_ids_are_scoped_to_the_caller(gateway: FakeGateway) -> Non
     use_case = CreateCustomer(gateway)
     command = CreateCustomerCommand(email="a@example.com")
 
-    first = await use_case(command, CallContext(caller_id="caller-a", request_id="r-1"))
-    second = await use_case(command, CallContext(caller_id="caller-b", request_id="r-1"))
+    first = await use_case(command, CallContext("caller-a", Deadline.after(60), request_id="r-1"))
+    second = await use_case(command, CallContext("caller-b", Deadline.after(60), request_id="r-1"))
 
     assert first.id != second.id
     keys = [w.idempotency_key for w in gateway.writes]
@@ -69,7 +67,7 @@ async def test_request_ids_are_scoped_to_the_caller(gateway: FakeGateway) -> Non
 
 
 async def test_expired_deadline_does_no_work(gateway: FakeGateway) -> None:
-    call = CallContext(caller_id="caller-a", deadline=time.monotonic() - 1)
+    call = CallContext("caller-a", Deadline.after(-1))
 
     with pytest.raises(DeadlineExceeded):
         await CreateCustomer(gateway)(CreateCustomerCommand(email="a@example.com"), call)

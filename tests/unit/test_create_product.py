@@ -6,7 +6,7 @@ from domain.call import CallContext
 from domain.errors import ExternalProductIdTaken, InvalidInput
 from domain.money import Money
 from domain.use_cases import CreateProduct, CreateProductCommand
-from tests.unit.fake_gateway import FakeGateway
+from tests.fake_gateway import FakeGateway
 
 
 def command(**overrides: object) -> CreateProductCommand:

@@ -5,7 +5,7 @@ import pytest
 from domain.call import CallContext
 from domain.errors import NotFound
 from domain.use_cases import CreateProduct, CreateProductCommand, GetProduct, ProductLookup
-from tests.unit.fake_gateway import FakeGateway
+from tests.fake_gateway import FakeGateway
 
 
 async def test_finds_a_product_by_either_id(gateway: FakeGateway, call: CallContext) -> None:

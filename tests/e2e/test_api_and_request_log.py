@@ -1,4 +1,4 @@
-"""The pieces the HTTP gateway reuses, driven without gRPC; and the request log line."""
+"""The transport-free API, driven without either door; and the request log line."""
 
 from __future__ import annotations
 
@@ -10,42 +10,40 @@ from collections.abc import Iterator
 import grpc
 import pytest
 
+from domain.call import CallContext, Deadline
 from domain.errors import DeadlineExceeded
 from payments.v1 import payments_pb2
-from service.auth import key_from_metadata
-from service.call_context import build_call, run_with_call
+from service.api import PAYMENT_SERVICE
 from service.composition import Service
-from service.status import to_rpc_status
-from service.validation import validate
+from service.errors import failure_of
 from stripe_emulator.testing import EmulatorHandle
 from tests.conftest import API_KEY, Stub, v1_requests
 
 REQUEST = payments_pb2.CreateCustomerRequest(email="jane@example.com", request_id="r-1")
 
 
-async def test_servicer_runs_with_a_stand_in_context(service: Service) -> None:
-    caller = service.authenticator.authenticate(key_from_metadata([("X-Api-Key", API_KEY)]))
-    validate(REQUEST)
-    call = build_call(caller, REQUEST.request_id, remaining_seconds=5)
-    response = await run_with_call(call, lambda: service.servicer.CreateCustomer(REQUEST, None))
+async def test_the_api_runs_with_a_call_context_and_no_transport(service: Service) -> None:
+    create_customer = next(r.handler for r in service.rpcs if r.method.name == "CreateCustomer")
+    call = CallContext("caller", Deadline.after(5), REQUEST.request_id)
+
+    response = await create_customer(REQUEST, call)
+
+    assert isinstance(response, payments_pb2.CreateCustomerResponse)
     assert response.customer.id.startswith("cus_")
 
 
 async def test_expired_deadline_makes_no_stripe_request(
     service: Service, emulator: EmulatorHandle
 ) -> None:
-    call = build_call("caller", remaining_seconds=-1)
+    create_customer = next(r.handler for r in service.rpcs if r.method.name == "CreateCustomer")
     with pytest.raises(DeadlineExceeded) as raised:
-        await run_with_call(call, lambda: service.servicer.CreateCustomer(REQUEST, None))
-    assert to_rpc_status(raised.value).code == grpc.StatusCode.DEADLINE_EXCEEDED
+        await create_customer(REQUEST, CallContext("caller", Deadline.after(-1)))
+    assert failure_of(raised.value).problem.code == grpc.StatusCode.DEADLINE_EXCEEDED
     assert v1_requests(emulator.stats()) == 0
 
 
-def test_rpcs_are_discoverable_from_the_descriptor(service: Service) -> None:
-    methods = payments_pb2.DESCRIPTOR.services_by_name["PaymentService"].methods
-    for method in methods:
-        assert callable(getattr(service.servicer, method.name))
-        assert getattr(payments_pb2, method.input_type.name)
+def test_every_rpc_of_the_descriptor_is_served(service: Service) -> None:
+    assert [rpc.method.name for rpc in service.rpcs] == [m.name for m in PAYMENT_SERVICE.methods]
 
 
 class _RpcLogLines(logging.Handler):

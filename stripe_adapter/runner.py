@@ -1,12 +1,14 @@
-"""Running one Stripe call: deadline first, then 429 retries, then error translation.
+"""Running one Stripe request: the deadline first, then 429 retries, then the generic failures.
 
 The SDK retries connection errors, 409 and 5xx itself (reusing one idempotency key), but not
 429. Here a 429 is retried after Retry-After (at most `rate_limit_max_delay_seconds`), or an
 exponential back-off with jitter, only while the caller's deadline leaves room for the wait plus
-another attempt, and never more than
-`max_rate_limit_retries` times (with or without a deadline: a bound on how hard we hammer a
-rate-limited account). A write's RequestOptions, and so its idempotency key, are the same for
-every attempt.
+another attempt, and never more than `max_rate_limit_retries` times (a bound on how hard we
+hammer a rate-limited account). A write's RequestOptions, and so its idempotency key, are the
+same for every attempt.
+
+Only failures that mean the same for every call are translated here (see `errors`); an
+`InvalidRequestError` leaves the runner as it is, for the gateway method to say what it means.
 """
 
 from __future__ import annotations
@@ -14,15 +16,16 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import stripe
 
-from domain.call import seconds_left
-from domain.errors import DeadlineExceeded, ProviderUnavailable, RateLimited
+from domain.call import Deadline, WriteOptions
+from domain.errors import DeadlineExceeded, ProviderUnavailable, RateLimited, RequestIdReused
 from stripe_adapter.deadline import DeadlinePassed, deadline_scope
-from stripe_adapter.errors import ErrorContext, provider_context, to_domain_error
+from stripe_adapter.errors import generic_error, provider_context
 from stripe_adapter.settings import StripeSettings
 
 T = TypeVar("T")
@@ -31,25 +34,30 @@ Send = Callable[[stripe.RequestOptions], Awaitable[T]]
 _MIN_ATTEMPT_SECONDS = 0.05  # what a retry needs at least, on top of the wait, to be worth it
 
 
-class StripeCaller:
-    """Runs SDK calls under a deadline and translates every failure into a domain error."""
+class StripeRunner:
+    """Runs SDK requests under the caller's deadline, retrying what only time can cure."""
 
     def __init__(self, settings: StripeSettings, rng: random.Random | None = None) -> None:
         self._settings = settings
         self._rng = rng or random.Random()
 
-    async def run(
-        self,
-        send: Send[T],
-        *,
-        deadline: float | None,
-        context: ErrorContext,
-        idempotency_key: str | None = None,
-    ) -> T:
-        _ensure_time_left(deadline)
-        options: stripe.RequestOptions = {}
-        if idempotency_key is not None:
-            options["idempotency_key"] = idempotency_key
+    async def read(self, send: Send[T], deadline: Deadline) -> T:
+        return await self._run(send, deadline, {})
+
+    async def write(self, send: Send[T], options: WriteOptions) -> T:
+        """A write under the caller's idempotency key or, without one, a key of its own for this
+        logical call, so that the runner's 429 retries are safe too (the SDK's generated key
+        would cover only the SDK's own retries)."""
+        key = options.idempotency_key or f"payments-adapter-{uuid.uuid4()}"
+        try:
+            return await self._run(send, options.deadline, {"idempotency_key": key})
+        except stripe.IdempotencyError as exc:
+            raise RequestIdReused(
+                options.operation, options.request_id, provider=provider_context(exc)
+            ) from exc
+
+    async def _run(self, send: Send[T], deadline: Deadline, options: stripe.RequestOptions) -> T:
+        deadline.check("before any Stripe request was made")
         retries = 0
         while True:
             started = time.monotonic()
@@ -66,11 +74,13 @@ class StripeCaller:
                     ) from exc
                 retries += 1
                 await asyncio.sleep(wait)
+            except (stripe.InvalidRequestError, stripe.IdempotencyError):
+                raise  # what they mean depends on the call
             except (stripe.AuthenticationError, stripe.PermissionError) as exc:
                 # Suppress the chained SDK error: its message quotes part of the API key.
-                raise to_domain_error(exc, context, self._unavailable_after) from None
+                raise generic_error(exc, self._unavailable_after) from None
             except stripe.StripeError as exc:
-                raise to_domain_error(exc, context, self._unavailable_after) from exc
+                raise generic_error(exc, self._unavailable_after) from exc
             except DeadlinePassed as exc:
                 raise _deadline_error(exc, self._unavailable_after) from exc
             except TimeoutError as exc:
@@ -83,8 +93,8 @@ class StripeCaller:
     def _rate_limit_wait(self, exc: stripe.RateLimitError, retries: int) -> float:
         retry_after = _retry_after_header(exc)
         if retry_after is not None:
-            # Capped like the back-off: a huge Retry-After must not park a call (one without a
-            # deadline, above all) for as long as the header says.
+            # Capped like the back-off: a huge Retry-After must not park a call for as long as
+            # the header says.
             return min(retry_after, self._settings.rate_limit_max_delay_seconds)
         delay = min(
             self._settings.rate_limit_base_delay_seconds * 2.0**retries,
@@ -93,28 +103,18 @@ class StripeCaller:
         return delay * self._rng.uniform(0.5, 1.0)  # jitter spreads out competing retries
 
     def _can_retry(
-        self, wait: float, retries: int, deadline: float | None, attempt_seconds: float
+        self, wait: float, retries: int, deadline: Deadline, attempt_seconds: float
     ) -> bool:
         if retries >= self._settings.max_rate_limit_retries:
             return False
-        left = seconds_left(deadline)
-        return left is None or wait + max(attempt_seconds, _MIN_ATTEMPT_SECONDS) < left
+        return wait + max(attempt_seconds, _MIN_ATTEMPT_SECONDS) < deadline.seconds_left()
 
 
-async def _attempt(send: Send[T], options: stripe.RequestOptions, deadline: float | None) -> T:
+async def _attempt(send: Send[T], options: stripe.RequestOptions, deadline: Deadline) -> T:
     with deadline_scope(deadline):
-        left = seconds_left(deadline)
-        if left is None:
-            return await send(options)
         # Hard stop at the deadline, whatever phase (connect, read, SDK back-off) is running.
-        async with asyncio.timeout(left):
+        async with asyncio.timeout(deadline.seconds_left()):
             return await send(options)
-
-
-def _ensure_time_left(deadline: float | None) -> None:
-    left = seconds_left(deadline)
-    if left is not None and left <= 0:
-        raise DeadlineExceeded("the call's deadline passed before any Stripe request was made")
 
 
 def _deadline_error(exc: DeadlinePassed, retry_after: float) -> Exception:

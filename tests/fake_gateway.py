@@ -1,4 +1,5 @@
-"""An in-memory PaymentGateway for use-case tests: behaves like the port promises, no I/O."""
+"""An in-memory PaymentGateway for use-case and edge tests: behaves like the port promises, no
+I/O."""
 
 from __future__ import annotations
 
@@ -6,12 +7,19 @@ import itertools
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from domain.call import WriteOptions
+from domain.call import Deadline, WriteOptions
 from domain.checkout import CheckoutSession, NewCheckout
 from domain.customer import Customer, NewCustomer
-from domain.errors import ExternalProductIdTaken, NotFound, NotFoundKind, RequestIdReused
+from domain.errors import (
+    ExternalProductIdTaken,
+    InvalidInput,
+    NotFound,
+    NotFoundKind,
+    RequestIdReused,
+    Violation,
+)
 from domain.money import Money
-from domain.payment_status import PaymentRefKind, PaymentSnapshot
+from domain.payment_status import PaymentRefKind, PaymentSnapshot, PaymentStatus
 from domain.product import NewProduct, Product
 
 _EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
@@ -82,14 +90,14 @@ class FakeGateway:
         self._remember(options, new, product)
         return product
 
-    async def get_product(self, product_id: str, deadline: float | None) -> Product:
+    async def get_product(self, product_id: str, deadline: Deadline) -> Product:
         self.calls.append("get_product")
         if product_id not in self.products:
             raise NotFound("product", product_id)
         return self.products[product_id]
 
     async def get_product_by_external_id(
-        self, external_product_id: str, deadline: float | None
+        self, external_product_id: str, deadline: Deadline
     ) -> Product:
         self.calls.append("get_product_by_external_id")
         for product in self.products.values():
@@ -109,6 +117,7 @@ class FakeGateway:
         self.snapshots[session_id] = PaymentSnapshot(
             id=session_id,
             kind=PaymentRefKind.CHECKOUT_SESSION,
+            status=PaymentStatus.OPEN,
             provider_status="open",
             provider_payment_status="unpaid",
             checkout_session_id=session_id,
@@ -126,20 +135,37 @@ class FakeGateway:
     def archive(self, product_id: str) -> None:
         self.products[product_id] = replace(self.products[product_id], active=False)
 
-    async def get_checkout_session(
-        self, session_id: str, deadline: float | None
-    ) -> PaymentSnapshot:
-        self.calls.append("get_checkout_session")
-        return self._snapshot(session_id, PaymentRefKind.CHECKOUT_SESSION, "checkout_session")
-
-    async def get_payment_intent(self, intent_id: str, deadline: float | None) -> PaymentSnapshot:
-        self.calls.append("get_payment_intent")
-        return self._snapshot(intent_id, PaymentRefKind.PAYMENT_INTENT, "payment_intent")
-
-    def _snapshot(
-        self, object_id: str, kind: PaymentRefKind, label: NotFoundKind
-    ) -> PaymentSnapshot:
-        snapshot = self.snapshots.get(object_id)
+    async def get_payment(self, payment_id: str, deadline: Deadline) -> PaymentSnapshot:
+        self.calls.append("get_payment")
+        kinds: dict[str, tuple[PaymentRefKind, NotFoundKind]] = {
+            "cs_": (PaymentRefKind.CHECKOUT_SESSION, "checkout_session"),
+            "pi_": (PaymentRefKind.PAYMENT_INTENT, "payment_intent"),
+        }
+        if payment_id[:3] not in kinds:
+            raise InvalidInput([Violation("id", "is neither a checkout nor a payment id")])
+        kind, label = kinds[payment_id[:3]]
+        snapshot = self.snapshots.get(payment_id)
         if snapshot is None or snapshot.kind is not kind:
-            raise NotFound(label, object_id)
+            raise NotFound(label, payment_id)
         return snapshot
+
+    def pay(self, session_id: str) -> str:
+        """The customer paid on the hosted page: the session completes, its intent succeeds.
+        Returns the intent's id."""
+        session = self.snapshots[session_id]
+        intent_id = f"pi_{next(self._ids)}"
+        self.snapshots[session_id] = replace(
+            session,
+            status=PaymentStatus.SUCCEEDED,
+            provider_status="complete",
+            provider_payment_status="paid",
+            payment_intent_id=intent_id,
+        )
+        self.snapshots[intent_id] = replace(
+            self.snapshots[session_id],
+            id=intent_id,
+            kind=PaymentRefKind.PAYMENT_INTENT,
+            provider_status="succeeded",
+            provider_payment_status="",
+        )
+        return intent_id

@@ -1,0 +1,90 @@
+"""The payment API, transport-free: each RPC takes its request message and the call's context
+and returns its response message. Both doors serve these methods through the call gate; domain
+and edge errors propagate to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from google.protobuf.descriptor import MethodDescriptor, ServiceDescriptor
+from google.protobuf.message import Message
+
+from domain import use_cases
+from domain.call import CallContext
+from payments.v1 import payments_pb2
+from service import mapping
+
+PAYMENT_SERVICE: ServiceDescriptor = payments_pb2.DESCRIPTOR.services_by_name["PaymentService"]
+
+Handler = Callable[[Any, CallContext], Awaitable[Message]]
+
+
+@dataclass(frozen=True, slots=True)
+class UseCases:
+    """One use case per RPC, built by the composition root."""
+
+    create_customer: use_cases.CreateCustomer
+    create_product: use_cases.CreateProduct
+    get_product: use_cases.GetProduct
+    create_checkout: use_cases.CreateCheckout
+    get_payment_status: use_cases.GetPaymentStatus
+
+
+@dataclass(frozen=True, slots=True)
+class Rpc:
+    """One method of the service: what the doors need to serve it."""
+
+    method: MethodDescriptor
+    handler: Handler
+
+    @property
+    def path(self) -> str:
+        """`/payments.v1.PaymentService/CreateCustomer`, as gRPC names it (and the log)."""
+        return f"/{self.method.containing_service.full_name}/{self.method.name}"
+
+
+class PaymentApi:
+    """One method per RPC, named as in the proto."""
+
+    def __init__(self, use_cases: UseCases) -> None:
+        self._use_cases = use_cases
+
+    def rpcs(self) -> tuple[Rpc, ...]:
+        """Every RPC of PaymentService with its handler; one the API lacks fails at start-up."""
+        return tuple(Rpc(method, getattr(self, method.name)) for method in PAYMENT_SERVICE.methods)
+
+    async def CreateCustomer(  # noqa: N802 (named as the RPC)
+        self, request: payments_pb2.CreateCustomerRequest, call: CallContext
+    ) -> payments_pb2.CreateCustomerResponse:
+        command = mapping.create_customer_command(request)
+        customer = await self._use_cases.create_customer(command, call)
+        return payments_pb2.CreateCustomerResponse(customer=mapping.customer_message(customer))
+
+    async def CreateProduct(  # noqa: N802 (named as the RPC)
+        self, request: payments_pb2.CreateProductRequest, call: CallContext
+    ) -> payments_pb2.CreateProductResponse:
+        command = mapping.create_product_command(request)
+        product = await self._use_cases.create_product(command, call)
+        return payments_pb2.CreateProductResponse(product=mapping.product_message(product))
+
+    async def GetProduct(  # noqa: N802 (named as the RPC)
+        self, request: payments_pb2.GetProductRequest, call: CallContext
+    ) -> payments_pb2.GetProductResponse:
+        product = await self._use_cases.get_product(mapping.product_lookup(request), call)
+        return payments_pb2.GetProductResponse(product=mapping.product_message(product))
+
+    async def CreateCheckout(  # noqa: N802 (named as the RPC)
+        self, request: payments_pb2.CreateCheckoutRequest, call: CallContext
+    ) -> payments_pb2.CreateCheckoutResponse:
+        command = mapping.create_checkout_command(request)
+        session = await self._use_cases.create_checkout(command, call)
+        return mapping.checkout_response(session)
+
+    async def GetPaymentStatus(  # noqa: N802 (named as the RPC)
+        self, request: payments_pb2.GetPaymentStatusRequest, call: CallContext
+    ) -> payments_pb2.GetPaymentStatusResponse:
+        payment = await self._use_cases.get_payment_status(request.id, call)
+        return mapping.payment_status_response(payment)
