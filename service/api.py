@@ -1,7 +1,5 @@
 """The payment API, transport-free: each RPC takes its request message and the call's context
-and returns its response message. Both doors serve these methods through the call gate; domain
-and edge errors propagate to it.
-"""
+and returns its response message. Both doors serve it through the call gate, errors and all."""
 
 from __future__ import annotations
 
@@ -59,14 +57,14 @@ class PaymentApi:
     async def CreateCustomer(  # noqa: N802 (named as the RPC)
         self, request: payments_pb2.CreateCustomerRequest, call: CallContext
     ) -> payments_pb2.CreateCustomerResponse:
-        command = mapping.create_customer_command(request)
+        command = mapping.command_from(request, use_cases.CreateCustomerCommand)
         customer = await self._use_cases.create_customer(command, call)
         return payments_pb2.CreateCustomerResponse(customer=mapping.customer_message(customer))
 
     async def CreateProduct(  # noqa: N802 (named as the RPC)
         self, request: payments_pb2.CreateProductRequest, call: CallContext
     ) -> payments_pb2.CreateProductResponse:
-        command = mapping.create_product_command(request)
+        command = mapping.command_from(request, use_cases.CreateProductCommand)
         product = await self._use_cases.create_product(command, call)
         return payments_pb2.CreateProductResponse(product=mapping.product_message(product))
 
@@ -79,7 +77,7 @@ class PaymentApi:
     async def CreateCheckout(  # noqa: N802 (named as the RPC)
         self, request: payments_pb2.CreateCheckoutRequest, call: CallContext
     ) -> payments_pb2.CreateCheckoutResponse:
-        command = mapping.create_checkout_command(request)
+        command = mapping.command_from(request, use_cases.CreateCheckoutCommand)
         session = await self._use_cases.create_checkout(command, call)
         return mapping.checkout_response(session)
 

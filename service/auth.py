@@ -25,12 +25,9 @@ def fingerprint(api_key: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class ApiKey:
-    """One accepted key and the caller it identifies.
-
-    Keys configured under one `caller` name are one caller: rotating from one to the other keeps
-    the caller's identity, and so its request_id idempotency. Without a name the key's fingerprint
-    is the caller's identity (a bare key, as before names existed).
-    """
+    """One accepted key and the caller it identifies. Keys under one `caller` name are one
+    caller: rotating from one to another keeps its identity, and so its request_id idempotency.
+    Without a name the key's fingerprint is the caller's identity."""
 
     key: str = field(repr=False)
     caller: str | None = None
@@ -71,9 +68,7 @@ class ApiKeyAuthenticator:
 
 def key_from_metadata(pairs: Iterable[tuple[str, str | bytes]]) -> str | None:
     """The key from `x-api-key: <key>` or else `authorization: Bearer <key>`; None if neither.
-
-    Header names are compared case-insensitively, so HTTP headers can be passed as they come.
-    """
+    Names are compared case-insensitively, so HTTP headers can be passed as they come."""
     bearer: str | None = None
     for name, value in pairs:
         text = value.decode("latin-1") if isinstance(value, bytes) else value

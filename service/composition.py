@@ -1,13 +1,9 @@
 """The one composition root (`build_service`, cosmicpython's bootstrap) and the one lifecycle
-(`running_service`), which `python -m service` runs too.
+(`running_service`, which `python -m service` runs too; tests, demos and benchmarks as well):
 
-Programmatic start (tests, demos, benchmarks):
-
-    settings = load_settings({...})              # or Settings(...)
-    async with running_service(settings) as service:                 # Stripe (or the emulator)
-    async with running_service(settings, gateway=fake) as service:   # any PaymentGateway
-        channel = grpc.aio.insecure_channel(service.address)
-        ...                                      # service.http_address when http_addr is set
+    async with running_service(settings) as service:                # Stripe (or the emulator)
+    async with running_service(settings, gateway=fake) as service:  # any PaymentGateway
+        grpc.aio.insecure_channel(service.address)  # service.http_address: the HTTP door
 """
 
 from __future__ import annotations
@@ -84,23 +80,25 @@ async def running_service(
     gateway: PaymentGateway | None = None,
     grace_seconds: float | None = None,
 ) -> AsyncIterator[Service]:
-    """Serves gRPC, and HTTP/JSON when `settings.http_addr` is set, on the running event loop
-    until the block exits; then stops gracefully within one grace period (`grace_seconds`, the
-    configured one when None). Without a `gateway`, the Stripe gateway of `settings` is built
-    here, and closed as the last step. The steps of a stop:
-
-    1. new calls are refused on both doors (UNAVAILABLE / 503, SHUTTING_DOWN), health says
-       NOT_SERVING, and the grace period starts;
+    """Serves gRPC, and HTTP/JSON when `settings.http_addr` is set, until the block exits; then
+    stops within one grace period (`grace_seconds`, else the configured one). Without a
+    `gateway`, the Stripe gateway of `settings` is built here and closed last. A stop's steps:
+    1. both doors refuse new calls (SHUTTING_DOWN), health says NOT_SERVING, the grace starts;
     2. the HTTP listener stops accepting connections and its requests in flight finish;
-    3. the gRPC calls in flight finish, then the gRPC port closes (cancelling any call still
-       running once the grace period is over);
-    4. the Stripe client, which calls of both doors share, closes.
-    """
+    3. the gRPC calls in flight finish, then the port closes (cutting off any still running);
+    4. the Stripe client, which calls of both doors share, closes."""
     grace = settings.grace_seconds if grace_seconds is None else grace_seconds
     # An exit stack unwinds in reverse, so the steps are pushed from the last to the first.
     async with AsyncExitStack() as stop:
         if gateway is None:
-            stripe = StripePaymentGateway.from_settings(stripe_settings(settings))
+            stripe = StripePaymentGateway.from_settings(
+                StripeSettings(
+                    api_key=settings.stripe_secret_key,
+                    api_base=settings.stripe_api_base,
+                    timeout_seconds=settings.stripe_timeout_seconds,
+                    max_network_retries=settings.stripe_max_network_retries,
+                )
+            )
             stop.push_async_callback(stripe.aclose)  # step 4
             gateway = stripe
         service = build_service(settings, gateway)
@@ -109,15 +107,6 @@ async def running_service(
         http = await _serve_http(stop, service, grace)  # step 2 on exit
         stop.push_async_callback(service.server.refuse_new_calls, grace)  # step 1
         yield replace(service, http=http)
-
-
-def stripe_settings(settings: Settings) -> StripeSettings:
-    return StripeSettings(
-        api_key=settings.stripe_secret_key,
-        api_base=settings.stripe_api_base,
-        timeout_seconds=settings.stripe_timeout_seconds,
-        max_network_retries=settings.stripe_max_network_retries,
-    )
 
 
 def openapi_document() -> bytes:

@@ -1,7 +1,6 @@
-"""Settings from the environment, checked once at start-up.
-
-Every misconfiguration is a `ConfigError` with one line that names the variable and says what to
-do; no secret value is ever part of a message.
+"""Settings from the environment, checked once at start-up: each variable named once (in
+`load_settings`), each setting with one default (on `Settings`). A misconfiguration is a
+`ConfigError`, one line that names the variable and what to do; never a secret value.
 """
 
 from __future__ import annotations
@@ -9,34 +8,22 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from service.auth import ApiKey, fingerprint
 
-DEFAULT_LISTEN_ADDR = "127.0.0.1:50051"
-DEFAULT_SUCCESS_URL = "https://example.com/checkout/success?session_id={CHECKOUT_SESSION_ID}"
-DEFAULT_CANCEL_URL = "https://example.com/checkout/cancel"
-DEFAULT_GRACE_SECONDS = 10.0
-DEFAULT_STRIPE_TIMEOUT_SECONDS = 20.0
-DEFAULT_STRIPE_MAX_NETWORK_RETRIES = 2
-DEFAULT_DEADLINE_SECONDS = 30.0
-DEFAULT_LOG_LEVEL = logging.INFO
-DEFAULT_HTTPX_LOG_LEVEL = logging.WARNING
 MIN_API_KEY_LENGTH = 16
 
 _CALLER_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
-_LOG_LEVELS: dict[str, int] = {
-    "DEBUG": logging.DEBUG,
-    "INFO": logging.INFO,
-    "WARNING": logging.WARNING,
-    "ERROR": logging.ERROR,
-    "CRITICAL": logging.CRITICAL,
+_LOG_LEVELS = {
+    name: getattr(logging, name) for name in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 }
-
 _TEST_KEY_PREFIXES = ("sk_test_", "rk_test_")
 _LIVE_KEY_PREFIXES = ("sk_live_", "rk_live_")
+T = TypeVar("T")
 
 
 class ConfigError(Exception):
@@ -50,59 +37,102 @@ class Settings:
     api_keys: tuple[ApiKey | str, ...] = field(repr=False)
     """Accepted keys; an ApiKey names its caller, a bare str is identified by its fingerprint."""
     stripe_secret_key: str = field(repr=False)
-    listen_addr: str = DEFAULT_LISTEN_ADDR
+    listen_addr: str = "127.0.0.1:50051"
     stripe_api_base: str | None = None
-    success_url: str = DEFAULT_SUCCESS_URL
-    cancel_url: str = DEFAULT_CANCEL_URL
+    success_url: str = "https://example.com/checkout/success?session_id={CHECKOUT_SESSION_ID}"
+    cancel_url: str = "https://example.com/checkout/cancel"
     http_addr: str | None = None
-    grace_seconds: float = DEFAULT_GRACE_SECONDS
-    stripe_timeout_seconds: float = DEFAULT_STRIPE_TIMEOUT_SECONDS
-    stripe_max_network_retries: int = DEFAULT_STRIPE_MAX_NETWORK_RETRIES
-    default_deadline_seconds: float = DEFAULT_DEADLINE_SECONDS
+    grace_seconds: float = 10.0
+    stripe_timeout_seconds: float = 20.0
+    stripe_max_network_retries: int = 2
+    default_deadline_seconds: float = 30.0
     """The deadline of a call (either door) whose caller set none."""
-    log_level: int = DEFAULT_LOG_LEVEL
-    httpx_log_level: int = DEFAULT_HTTPX_LOG_LEVEL
+    log_level: int = logging.INFO
+    httpx_log_level: int = logging.WARNING
 
 
-def load_settings(env: Mapping[str, str]) -> Settings:
-    """Reads and checks every variable; raises ConfigError on the first problem found."""
-    _no_sdk_console_log(_get(env, "STRIPE_LOG"))
-    return Settings(
-        api_keys=_api_keys(env.get("PAYMENTS_API_KEYS", "")),
-        stripe_secret_key=_stripe_key(env.get("STRIPE_SECRET_KEY", "")),
-        listen_addr=_address("PAYMENTS_LISTEN_ADDR", _get(env, "PAYMENTS_LISTEN_ADDR"))
-        or DEFAULT_LISTEN_ADDR,
-        stripe_api_base=_url("STRIPE_API_BASE", _get(env, "STRIPE_API_BASE")),
-        success_url=_url("PAYMENTS_SUCCESS_URL", _get(env, "PAYMENTS_SUCCESS_URL"))
-        or DEFAULT_SUCCESS_URL,
-        cancel_url=_url("PAYMENTS_CANCEL_URL", _get(env, "PAYMENTS_CANCEL_URL"))
-        or DEFAULT_CANCEL_URL,
-        http_addr=_address("PAYMENTS_HTTP_ADDR", _get(env, "PAYMENTS_HTTP_ADDR")),
-        grace_seconds=_seconds(
-            "PAYMENTS_GRACE_SECONDS", _get(env, "PAYMENTS_GRACE_SECONDS"), DEFAULT_GRACE_SECONDS
-        ),
-        stripe_timeout_seconds=_seconds(
-            "STRIPE_TIMEOUT_SECONDS",
-            _get(env, "STRIPE_TIMEOUT_SECONDS"),
-            DEFAULT_STRIPE_TIMEOUT_SECONDS,
-            positive=True,
-        ),
-        stripe_max_network_retries=_retries(_get(env, "STRIPE_MAX_NETWORK_RETRIES")),
-        default_deadline_seconds=_seconds(
-            "PAYMENTS_DEFAULT_DEADLINE_SECONDS",
-            _get(env, "PAYMENTS_DEFAULT_DEADLINE_SECONDS"),
-            DEFAULT_DEADLINE_SECONDS,
-            positive=True,
-        ),
-        log_level=_log_level(
-            "PAYMENTS_LOG_LEVEL", _get(env, "PAYMENTS_LOG_LEVEL"), DEFAULT_LOG_LEVEL
-        ),
-        httpx_log_level=_log_level(
-            "PAYMENTS_HTTPX_LOG_LEVEL",
-            _get(env, "PAYMENTS_HTTPX_LOG_LEVEL"),
-            DEFAULT_HTTPX_LOG_LEVEL,
-        ),
-    )
+def load_settings(environ: Mapping[str, str]) -> Settings:
+    """Reads and checks every variable; raises ConfigError on the first problem found. A variable
+    unset or blank leaves its setting at the default."""
+    env = _Env(environ)
+    _no_sdk_console_log(env.get("STRIPE_LOG"))
+    values: dict[str, Any] = {
+        "api_keys": _api_keys(env.get("PAYMENTS_API_KEYS")),
+        "stripe_secret_key": _stripe_key(env.get("STRIPE_SECRET_KEY")),
+        "listen_addr": env.address("PAYMENTS_LISTEN_ADDR"),
+        "stripe_api_base": env.url("STRIPE_API_BASE"),
+        "success_url": env.url("PAYMENTS_SUCCESS_URL"),
+        "cancel_url": env.url("PAYMENTS_CANCEL_URL"),
+        "http_addr": env.address("PAYMENTS_HTTP_ADDR"),
+        "grace_seconds": env.seconds("PAYMENTS_GRACE_SECONDS"),
+        "stripe_timeout_seconds": env.seconds("STRIPE_TIMEOUT_SECONDS", positive=True),
+        "stripe_max_network_retries": env.whole("STRIPE_MAX_NETWORK_RETRIES", 0, 10),
+        "default_deadline_seconds": env.seconds("PAYMENTS_DEFAULT_DEADLINE_SECONDS", positive=True),
+        "log_level": env.log_level("PAYMENTS_LOG_LEVEL"),
+        "httpx_log_level": env.log_level("PAYMENTS_HTTPX_LOG_LEVEL"),
+    }
+    return Settings(**{name: value for name, value in values.items() if value is not None})
+
+
+class _Env:
+    """Checked reads of the environment: each returns None for a variable unset or blank (its
+    setting keeps the default), else the parsed value, or raises ConfigError naming it."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+
+    def get(self, name: str) -> str | None:
+        return self._environ.get(name, "").strip() or None
+
+    def url(self, name: str) -> str | None:
+        def parse(raw: str) -> str | None:
+            parts = urlsplit(raw)
+            well_formed = parts.scheme in ("http", "https") and parts.netloc
+            return raw if well_formed and not any(c.isspace() for c in raw) else None
+
+        return self._read(name, parse, "an http(s) URL, e.g. https://example.com/path")
+
+    def address(self, name: str) -> str | None:
+        def parse(raw: str) -> str | None:
+            host, sep, port = raw.rpartition(":")
+            return raw if sep and host and port.isdigit() and int(port) <= 65535 else None
+
+        return self._read(name, parse, "host:port (port 0-65535; 0 picks a free port)")
+
+    def seconds(self, name: str, *, positive: bool = False) -> float | None:
+        def parse(raw: str) -> float | None:
+            try:
+                value = float(raw)
+            except ValueError:
+                return None
+            in_range = math.isfinite(value) and value >= 0 and (value > 0 or not positive)
+            return value if in_range else None
+
+        bound = "a positive" if positive else "a non-negative"
+        return self._read(name, parse, f"{bound} number of seconds")
+
+    def whole(self, name: str, low: int, high: int) -> int | None:
+        def parse(raw: str) -> int | None:
+            return int(raw) if raw.isdigit() and low <= int(raw) <= high else None
+
+        return self._read(name, parse, f"a whole number from {low} to {high}")
+
+    def log_level(self, name: str) -> int | None:
+        def parse(raw: str) -> int | None:
+            return (
+                logging.getLevelNamesMapping()[raw.upper()] if raw.upper() in _LOG_LEVELS else None
+            )
+
+        return self._read(name, parse, f"one of {', '.join(_LOG_LEVELS)} (any case)")
+
+    def _read(self, name: str, parse: Callable[[str], T | None], expected: str) -> T | None:
+        raw = self.get(name)
+        if raw is None:
+            return None
+        value = parse(raw)
+        if value is None:
+            raise ConfigError(f"{name} must be {expected}")
+        return value
 
 
 def _no_sdk_console_log(value: str | None) -> None:
@@ -115,50 +145,23 @@ def _no_sdk_console_log(value: str | None) -> None:
         )
 
 
-def _get(env: Mapping[str, str], name: str) -> str | None:
-    """The trimmed value, or None when unset or blank (blank means "use the default")."""
-    value = env.get(name, "").strip()
-    return value or None
-
-
-def _api_keys(raw: str) -> tuple[ApiKey, ...]:
+def _api_keys(raw: str | None) -> tuple[ApiKey, ...]:
     """`key` or `name=key` entries, comma-separated. Keys under one name are one caller (for
     rotation); a bare key's fingerprint is its caller's identity. Messages name entries by
     position, never by content: an entry is (part of) a key, which must not reach a log."""
-    entries = tuple(entry.strip() for entry in raw.split(",") if entry.strip())
+    entries = [entry.strip() for entry in (raw or "").split(",") if entry.strip()]
     if not entries:
         raise ConfigError(
             "PAYMENTS_API_KEYS is not set: give the API keys callers may use, comma-separated"
         )
-    keys: list[ApiKey] = []
-    for position, entry in enumerate(entries, start=1):
-        name: str | None = None
-        key: str = entry
-        if "=" in entry:
-            name, _, key = (part.strip() for part in entry.partition("="))
-            if not _CALLER_NAME.match(name):
-                raise ConfigError(
-                    f"PAYMENTS_API_KEYS: entry #{position} has an invalid caller name: write "
-                    "name=key, the name 1-40 of a-z 0-9 _ - starting with a letter "
-                    "(a key without a name cannot contain '=')"
-                )
-        # Position, never the key itself: a key must not reach a log through an error message.
-        if len(key) < MIN_API_KEY_LENGTH:
-            where = " (the part after the first '=' of name=key)" if name is not None else ""
+    keys = [_api_key(position, entry) for position, entry in enumerate(entries, start=1)]
+    for position, api_key in enumerate(keys, start=1):
+        earlier = [seen.key for seen in keys[: position - 1]]
+        if api_key.key in earlier:
             raise ConfigError(
-                f"PAYMENTS_API_KEYS: key #{position}{where} is shorter than {MIN_API_KEY_LENGTH} "
-                "characters; use long random keys"
+                f"PAYMENTS_API_KEYS: key #{position} repeats key #{earlier.index(api_key.key) + 1}"
+                "; give each key once"
             )
-        if not key.isascii() or not key.isprintable() or any(ch.isspace() for ch in key):
-            raise ConfigError(
-                f"PAYMENTS_API_KEYS: key #{position} must be printable ASCII without spaces"
-            )
-        for earlier, seen in enumerate(keys, start=1):
-            if seen.key == key:
-                raise ConfigError(
-                    f"PAYMENTS_API_KEYS: key #{position} repeats key #{earlier}; give each key once"
-                )
-        keys.append(ApiKey(key, name))
     bare_ids = {fingerprint(api_key.key) for api_key in keys if api_key.caller is None}
     for position, api_key in enumerate(keys, start=1):
         if api_key.caller is not None and api_key.caller in bare_ids:
@@ -169,17 +172,32 @@ def _api_keys(raw: str) -> tuple[ApiKey, ...]:
     return tuple(keys)
 
 
-def _log_level(name: str, raw: str | None, default: int) -> int:
-    if raw is None:
-        return default
-    level = _LOG_LEVELS.get(raw.upper())
-    if level is None:
-        raise ConfigError(f"{name} must be one of {', '.join(_LOG_LEVELS)} (any case)")
-    return level
+def _api_key(position: int, entry: str) -> ApiKey:
+    name: str | None = None
+    key = entry
+    if "=" in entry:
+        name, _, key = (part.strip() for part in entry.partition("="))
+        if not _CALLER_NAME.match(name):
+            raise ConfigError(
+                f"PAYMENTS_API_KEYS: entry #{position} has an invalid caller name: write "
+                "name=key, the name 1-40 of a-z 0-9 _ - starting with a letter "
+                "(a key without a name cannot contain '=')"
+            )
+    if len(key) < MIN_API_KEY_LENGTH:
+        where = " (the part after the first '=' of name=key)" if name is not None else ""
+        raise ConfigError(
+            f"PAYMENTS_API_KEYS: key #{position}{where} is shorter than {MIN_API_KEY_LENGTH} "
+            "characters; use long random keys"
+        )
+    if not key.isascii() or not key.isprintable() or any(ch.isspace() for ch in key):
+        raise ConfigError(
+            f"PAYMENTS_API_KEYS: key #{position} must be printable ASCII without spaces"
+        )
+    return ApiKey(key, name)
 
 
-def _stripe_key(raw: str) -> str:
-    key = raw.strip()
+def _stripe_key(raw: str | None) -> str:
+    key = raw or ""
     if not key:
         raise ConfigError("STRIPE_SECRET_KEY is not set: give a Stripe test-mode key (sk_test_…)")
     if key.startswith(_LIVE_KEY_PREFIXES):
@@ -193,42 +211,3 @@ def _stripe_key(raw: str) -> str:
             "rk_test_"
         )
     return key
-
-
-def _url(name: str, raw: str | None) -> str | None:
-    if raw is None:
-        return None
-    parts = urlsplit(raw)
-    if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in raw):
-        raise ConfigError(f"{name} must be an http(s) URL, e.g. https://example.com/path")
-    return raw
-
-
-def _address(name: str, raw: str | None) -> str | None:
-    if raw is None:
-        return None
-    host, sep, port = raw.rpartition(":")
-    if not sep or not host or not port.isdigit() or int(port) > 65535:
-        raise ConfigError(f"{name} must be host:port (port 0-65535; 0 picks a free port)")
-    return raw
-
-
-def _seconds(name: str, raw: str | None, default: float, *, positive: bool = False) -> float:
-    if raw is None:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value) or value < 0 or (positive and value == 0):
-        bound = "a positive" if positive else "a non-negative"
-        raise ConfigError(f"{name} must be {bound} number of seconds")
-    return value
-
-
-def _retries(raw: str | None) -> int:
-    if raw is None:
-        return DEFAULT_STRIPE_MAX_NETWORK_RETRIES
-    if not raw.isdigit() or int(raw) > 10:
-        raise ConfigError("STRIPE_MAX_NETWORK_RETRIES must be a whole number from 0 to 10")
-    return int(raw)

@@ -1,16 +1,14 @@
 """The graceful stop's shared state: which calls are in flight, and whether new ones are refused.
-
-One `Drain` serves both doors (through the call gate), so a stop waits
-for every call that may still use the Stripe client, whichever door it came through.
-"""
+One `Drain` serves both doors (through the call gate), so a stop waits for every call that may
+still use the Stripe client, whichever door it came through."""
 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from domain.call import Deadline
 from service.errors import SHUTTING_DOWN, EdgeError
 
 SHUTTING_DOWN_MESSAGE = "the service is shutting down; retry on another instance"
@@ -34,32 +32,28 @@ class Drain:
         # Set whenever nothing is in flight, so a stop waits on it instead of polling a counter.
         self._idle = asyncio.Event()
         self._idle.set()
-        self._deadline: float | None = None  # time.monotonic() at which the grace period ends
+        self._grace: Deadline | None = None  # when the grace period ends, once draining
 
     @property
     def draining(self) -> bool:
-        return self._deadline is not None
+        return self._grace is not None
 
     @property
     def in_flight(self) -> int:
         return self._in_flight
 
     def begin(self, grace_seconds: float) -> bool:
-        """Refuses new calls from now on; the grace period ends `grace_seconds` from now.
-
-        False when the drain had already begun: the first grace period stands, so a second
-        signal cannot stretch the stop.
-        """
-        if self._deadline is not None:
+        """Refuses new calls from now on, for a grace period of `grace_seconds`. False when the
+        drain had begun already: the first grace period stands, a second signal cannot stretch
+        it."""
+        if self._grace is not None:
             return False
-        self._deadline = time.monotonic() + grace_seconds
+        self._grace = Deadline.after(grace_seconds)
         return True
 
     def remaining_seconds(self) -> float:
         """What is left of the grace period (0 once it is over, or before the drain began)."""
-        if self._deadline is None:
-            return 0.0
-        return max(0.0, self._deadline - time.monotonic())
+        return 0.0 if self._grace is None else max(0.0, self._grace.seconds_left())
 
     @contextmanager
     def admit(self) -> Iterator[None]:

@@ -1,20 +1,14 @@
-"""The one error vocabulary: every ErrorInfo reason the service answers with, its gRPC code and
-its HTTP status, and the translation of any failure into a google.rpc.Status.
-
-docs/errors.md is the user-facing table of the same rows (tests/e2e/test_error_table.py reads it
-and provokes each). Two families of errors reach the edge:
-- the domain's (`domain.errors`), each class published under one `Problem` (`DOMAIN_PROBLEMS`);
-- the edge's own (`EdgeError`): a missing key, a body that is not JSON, a drain in progress, …,
-  each naming its `Problem` as data.
-Anything else is a bug: INTERNAL with a reference, logged with its traceback under it.
+"""The one error vocabulary: every ErrorInfo reason with its gRPC code and HTTP status (the rows
+of docs/errors.md), and any failure as a google.rpc.Status. The domain's errors are published by
+class (`DOMAIN_PROBLEMS`); the edge's own are `EdgeError`s naming their `Problem`; anything else
+is a bug: INTERNAL with a reference, logged with its traceback under it.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import grpc
@@ -31,23 +25,22 @@ ERROR_DOMAIN = "payments.internal"
 
 # grpc-gateway's runtime.HTTPStatusFromCode: the HTTP status of each code on the HTTP door.
 HTTP_STATUS_BY_CODE: Mapping[grpc.StatusCode, int] = {
-    grpc.StatusCode.OK: 200,
-    grpc.StatusCode.CANCELLED: 499,
-    grpc.StatusCode.UNKNOWN: 500,
-    grpc.StatusCode.INVALID_ARGUMENT: 400,
-    grpc.StatusCode.DEADLINE_EXCEEDED: 504,
-    grpc.StatusCode.NOT_FOUND: 404,
-    grpc.StatusCode.ALREADY_EXISTS: 409,
-    grpc.StatusCode.PERMISSION_DENIED: 403,
-    grpc.StatusCode.UNAUTHENTICATED: 401,
-    grpc.StatusCode.RESOURCE_EXHAUSTED: 429,
-    grpc.StatusCode.FAILED_PRECONDITION: 400,
-    grpc.StatusCode.ABORTED: 409,
-    grpc.StatusCode.OUT_OF_RANGE: 400,
-    grpc.StatusCode.UNIMPLEMENTED: 501,
-    grpc.StatusCode.INTERNAL: 500,
-    grpc.StatusCode.UNAVAILABLE: 503,
-    grpc.StatusCode.DATA_LOSS: 500,
+    grpc.StatusCode[name]: status
+    for status, names in {
+        200: "OK",
+        400: "INVALID_ARGUMENT FAILED_PRECONDITION OUT_OF_RANGE",
+        401: "UNAUTHENTICATED",
+        403: "PERMISSION_DENIED",
+        404: "NOT_FOUND",
+        409: "ALREADY_EXISTS ABORTED",
+        429: "RESOURCE_EXHAUSTED",
+        499: "CANCELLED",
+        500: "UNKNOWN INTERNAL DATA_LOSS",
+        501: "UNIMPLEMENTED",
+        503: "UNAVAILABLE",
+        504: "DEADLINE_EXCEEDED",
+    }.items()
+    for name in names.split()
 }
 
 
@@ -66,23 +59,14 @@ class Problem:
 
 
 _C = grpc.StatusCode
-# The domain's errors.
+# The domain's errors: these two, and the rest in DOMAIN_PROBLEMS below.
 VALIDATION_FAILED = Problem("VALIDATION_FAILED", _C.INVALID_ARGUMENT)
-STRIPE_INVALID_REQUEST = Problem("STRIPE_INVALID_REQUEST", _C.INVALID_ARGUMENT)
 NOT_FOUND: Mapping[errors.NotFoundKind, Problem] = {
     "customer": Problem("CUSTOMER_NOT_FOUND", _C.NOT_FOUND),
     "product": Problem("PRODUCT_NOT_FOUND", _C.NOT_FOUND),
     "checkout_session": Problem("CHECKOUT_SESSION_NOT_FOUND", _C.NOT_FOUND),
     "payment_intent": Problem("PAYMENT_INTENT_NOT_FOUND", _C.NOT_FOUND),
 }
-EXTERNAL_PRODUCT_ID_TAKEN = Problem("EXTERNAL_PRODUCT_ID_TAKEN", _C.ALREADY_EXISTS)
-REQUEST_ID_REUSED = Problem("REQUEST_ID_REUSED", _C.FAILED_PRECONDITION)
-PRODUCT_NOT_PURCHASABLE = Problem("PRODUCT_NOT_PURCHASABLE", _C.FAILED_PRECONDITION)
-REQUEST_IN_PROGRESS = Problem("REQUEST_IN_PROGRESS", _C.ABORTED)
-STRIPE_RATE_LIMITED = Problem("STRIPE_RATE_LIMITED", _C.RESOURCE_EXHAUSTED)
-STRIPE_UNAVAILABLE = Problem("STRIPE_UNAVAILABLE", _C.UNAVAILABLE)
-STRIPE_AUTHENTICATION_FAILED = Problem("STRIPE_AUTHENTICATION_FAILED", _C.INTERNAL)
-DEADLINE_EXCEEDED = Problem("DEADLINE_EXCEEDED", _C.DEADLINE_EXCEEDED)
 # The edge's own.
 API_KEY_MISSING = Problem("API_KEY_MISSING", _C.UNAUTHENTICATED)
 API_KEY_INVALID = Problem("API_KEY_INVALID", _C.UNAUTHENTICATED)
@@ -107,23 +91,20 @@ def http_refusal(http_status: int) -> Problem:
 # Most specific first: the first matching class decides. NotFound is published by its kind.
 DOMAIN_PROBLEMS: tuple[tuple[type[errors.DomainError], Problem], ...] = (
     (errors.InvalidInput, VALIDATION_FAILED),
-    (errors.ProviderRejected, STRIPE_INVALID_REQUEST),
-    (errors.ExternalProductIdTaken, EXTERNAL_PRODUCT_ID_TAKEN),
-    (errors.RequestIdReused, REQUEST_ID_REUSED),
-    (errors.ProductNotPurchasable, PRODUCT_NOT_PURCHASABLE),
-    (errors.RequestConflict, REQUEST_IN_PROGRESS),
-    (errors.RateLimited, STRIPE_RATE_LIMITED),
-    (errors.ProviderUnavailable, STRIPE_UNAVAILABLE),
-    (errors.ProviderMisconfigured, STRIPE_AUTHENTICATION_FAILED),
-    (errors.DeadlineExceeded, DEADLINE_EXCEEDED),
+    (errors.ProviderRejected, Problem("STRIPE_INVALID_REQUEST", _C.INVALID_ARGUMENT)),
+    (errors.ExternalProductIdTaken, Problem("EXTERNAL_PRODUCT_ID_TAKEN", _C.ALREADY_EXISTS)),
+    (errors.RequestIdReused, Problem("REQUEST_ID_REUSED", _C.FAILED_PRECONDITION)),
+    (errors.ProductNotPurchasable, Problem("PRODUCT_NOT_PURCHASABLE", _C.FAILED_PRECONDITION)),
+    (errors.RequestConflict, Problem("REQUEST_IN_PROGRESS", _C.ABORTED)),
+    (errors.RateLimited, Problem("STRIPE_RATE_LIMITED", _C.RESOURCE_EXHAUSTED)),
+    (errors.ProviderUnavailable, Problem("STRIPE_UNAVAILABLE", _C.UNAVAILABLE)),
+    (errors.ProviderMisconfigured, Problem("STRIPE_AUTHENTICATION_FAILED", _C.INTERNAL)),
+    (errors.DeadlineExceeded, Problem("DEADLINE_EXCEEDED", _C.DEADLINE_EXCEEDED)),
 )
 
 PROVIDER_MISCONFIGURED_MESSAGE = (
     "the payment provider rejected the service's credentials; the service is misconfigured"
 )
-STRIPE_REQUEST_ID_KEY = "stripe_request_id"
-STRIPE_ERROR_CODE_KEY = "stripe_error_code"
-STRIPE_PARAM_KEY = "stripe_param"
 
 
 class EdgeError(Exception):
@@ -164,19 +145,14 @@ class Failure:
 def failure_of(error: BaseException) -> Failure:
     """The answer to any exception; one that is neither an EdgeError nor a DomainError is a bug,
     logged with its traceback under the reference the caller is given."""
-    if isinstance(error, EdgeError):
-        return _failure(
-            error.problem,
-            error.message,
-            error.metadata,
-            error.violations,
-            error.retry_after_seconds,
-        )
     if isinstance(error, errors.DomainError):
-        return _from_domain_error(error)
-    reference = str(uuid.uuid4())
-    log.error("unexpected error; reference %s", reference, exc_info=error)
-    return _failure(INTERNAL, f"internal error; reference {reference}", {"reference": reference})
+        error = _published(error)
+    elif not isinstance(error, EdgeError):
+        reference = str(uuid.uuid4())
+        log.error("unexpected error; reference %s", reference, exc_info=error)
+        message = f"internal error; reference {reference}"
+        error = EdgeError(INTERNAL, message, metadata={"reference": reference})
+    return Failure(error.problem, _status(error))
 
 
 def problem_of(error: errors.DomainError) -> Problem:
@@ -188,63 +164,48 @@ def problem_of(error: errors.DomainError) -> Problem:
     raise TypeError(f"{type(error).__name__} has no row in DOMAIN_PROBLEMS")
 
 
-def _from_domain_error(error: errors.DomainError) -> Failure:
+def _published(error: errors.DomainError) -> EdgeError:
+    """A domain error as the edge publishes it: its Problem, and the provider's context as
+    ErrorInfo metadata under the documented `stripe_*` keys."""
     message = error.message
     if isinstance(error, errors.ProviderMisconfigured):
         # The provider's own words may mention our key's prefix; the caller needs none of it.
         message = PROVIDER_MISCONFIGURED_MESSAGE
-    violations = error.violations if isinstance(error, errors.InvalidInput) else ()
-    retry = error.retry_after_seconds if isinstance(error, errors.RetryableError) else None
-    metadata = {**error.metadata, **provider_metadata(error.provider)}
-    return _failure(problem_of(error), message, metadata, violations, retry)
-
-
-def provider_metadata(provider: errors.ProviderContext) -> dict[str, str]:
-    """The provider's context as ErrorInfo metadata, under the documented `stripe_*` keys."""
-    metadata: dict[str, str] = {}
-    if provider.param:
-        metadata[STRIPE_PARAM_KEY] = provider.param
-    if provider.request_id:
-        metadata[STRIPE_REQUEST_ID_KEY] = provider.request_id
-    if provider.error_code:
-        metadata[STRIPE_ERROR_CODE_KEY] = provider.error_code
-    return metadata
-
-
-def _failure(
-    problem: Problem,
-    message: str,
-    metadata: Mapping[str, str],
-    violations: Iterable[errors.Violation] = (),
-    retry_after_seconds: float | None = None,
-) -> Failure:
-    info = error_details_pb2.ErrorInfo(
-        reason=problem.reason, domain=ERROR_DOMAIN, metadata=metadata
+    provider = {
+        "stripe_param": error.provider.param,
+        "stripe_request_id": error.provider.request_id,
+        "stripe_error_code": error.provider.error_code,
+    }
+    return EdgeError(
+        problem_of(error),
+        message,
+        metadata={**error.metadata, **{key: value for key, value in provider.items() if value}},
+        violations=error.violations if isinstance(error, errors.InvalidInput) else (),
+        retry_after_seconds=(
+            error.retry_after_seconds if isinstance(error, errors.RetryableError) else None
+        ),
     )
-    details: list[Message] = [info]
-    field_violations = [
-        error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
-        for v in violations
+
+
+def _status(error: EdgeError) -> status_pb2.Status:
+    details: list[Message] = [
+        error_details_pb2.ErrorInfo(
+            reason=error.problem.reason, domain=ERROR_DOMAIN, metadata=error.metadata
+        )
     ]
-    if field_violations:
-        details.append(error_details_pb2.BadRequest(field_violations=field_violations))
-    if retry_after_seconds is not None:
-        details.append(_retry_info(retry_after_seconds))
-    status = status_pb2.Status(code=problem.code.value[0], message=message, details=_pack(details))
-    return Failure(problem, status)
-
-
-def _pack(details: Iterable[Message]) -> list[any_pb2.Any]:
-    packed = []
-    for detail in details:
-        holder = any_pb2.Any()
+    if error.violations:
+        bad = [
+            error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
+            for v in error.violations
+        ]
+        details.append(error_details_pb2.BadRequest(field_violations=bad))
+    if error.retry_after_seconds is not None:
+        delay = duration_pb2.Duration()
+        delay.FromNanoseconds(round(max(0.0, error.retry_after_seconds) * 1e9))
+        details.append(error_details_pb2.RetryInfo(retry_delay=delay))
+    packed = [any_pb2.Any() for _ in details]
+    for holder, detail in zip(packed, details, strict=True):
         holder.Pack(detail)
-        packed.append(holder)
-    return packed
-
-
-def _retry_info(retry_after_seconds: float) -> error_details_pb2.RetryInfo:
-    seconds = max(0.0, retry_after_seconds)
-    whole = math.floor(seconds)
-    delay = duration_pb2.Duration(seconds=whole, nanos=round((seconds - whole) * 1e9))
-    return error_details_pb2.RetryInfo(retry_delay=delay)
+    return status_pb2.Status(
+        code=error.problem.code.value[0], message=error.message, details=packed
+    )

@@ -3,13 +3,11 @@
 1. drain      refused with SHUTTING_DOWN once the service drains; else counted as in flight
 2. API key    the caller's identity, or API_KEY_MISSING / API_KEY_INVALID
 3. deadline   the caller's timeout, or the service's default; the rest of the call runs under it
-4. request    read by the door (HTTP reads and transcodes its body only now) and validated
-5. request_id the request's own (AIP-155), part of the CallContext the handler receives
-6. handler    the RPC itself (service.api), given the request and the CallContext
+4. request    read by the door (its `Incoming`; HTTP reads its body only now) and validated
+5. handler    the RPC (service.api), given the request and a CallContext with its request_id
 
-Every failure becomes one `errors.Failure`, raised as `CallFailed` for the door to write in its
-own form, and every call writes one `service.rpc` log line: method, code, duration, caller.
-A door supplies an `Incoming`: how it reads the key, the timeout and the request.
+Every failure becomes one `errors.Failure`, raised as `CallFailed` for the door to write, and
+every call writes one `service.rpc` log line: method, code, duration, caller, door.
 """
 
 from __future__ import annotations
@@ -19,7 +17,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 import grpc
 from google.protobuf.message import Message
@@ -30,7 +28,7 @@ from service.api import Rpc
 from service.auth import ApiKeyAuthenticator
 from service.draining import Drain
 from service.errors import Failure, failure_of
-from service.validation import MalformedRequest, validate
+from service.validation import validate
 
 log = logging.getLogger("service.rpc")
 
@@ -40,19 +38,13 @@ CUT_OFF_MESSAGE = "the call did not finish within its deadline"
 class Incoming(Protocol):
     """One call as a door received it."""
 
-    door: str
+    door: ClassVar[str]
 
-    def api_key(self) -> str | None:
-        """The key presented, or None."""
-        ...
+    def api_key(self) -> str | None: ...  # the key presented, if any
 
-    def timeout_seconds(self) -> float | None:
-        """The caller's timeout, or None for the default; raises INVALID_TIMEOUT if malformed."""
-        ...
+    def timeout_seconds(self) -> float | None: ...  # None: the default; may be INVALID_TIMEOUT
 
-    async def request(self) -> Message | MalformedRequest:
-        """The request message; raises an EdgeError when the door cannot make one."""
-        ...
+    async def request(self) -> Message: ...  # may raise an EdgeError (MALFORMED_REQUEST, …)
 
 
 class CallFailed(Exception):
@@ -63,22 +55,13 @@ class CallFailed(Exception):
         self.failure = failure
 
 
-class _Outcome:
-    """What the log line says of a call; filled in as the call goes."""
-
-    def __init__(self) -> None:
-        self.caller = "-"
-        self.code = grpc.StatusCode.OK
-        self.deadline: Deadline | None = None
-
-
 class CallGate:
     def __init__(
         self, authenticator: ApiKeyAuthenticator, drain: Drain, default_deadline_seconds: float
     ) -> None:
         self._authenticator = authenticator
         self._drain = drain
-        self._default_deadline_seconds = default_deadline_seconds
+        self._default_timeout = default_deadline_seconds
 
     async def unary(self, rpc: Rpc, incoming: Incoming) -> Message:
         """Runs one unary call through every step; raises CallFailed for any failure."""
@@ -98,37 +81,27 @@ class CallGate:
     @asynccontextmanager
     async def _admitted(self, rpc: Rpc, incoming: Incoming) -> AsyncIterator[CallContext]:
         """Steps 1-3 around the block, and the translation and log line of everything in it."""
-        outcome = _Outcome()
-        started = time.perf_counter()
+        started, caller, code = time.perf_counter(), "-", grpc.StatusCode.OK
+        deadline: Deadline | None = None
         try:
             with self._drain.admit():
-                outcome.caller = self._authenticator.authenticate(incoming.api_key())
+                caller = self._authenticator.authenticate(incoming.api_key())
                 timeout = incoming.timeout_seconds()
-                if timeout is None:
-                    timeout = self._default_deadline_seconds
-                outcome.deadline = Deadline.after(timeout)
-                yield CallContext(outcome.caller, outcome.deadline)
+                deadline = Deadline.after(self._default_timeout if timeout is None else timeout)
+                yield CallContext(caller, deadline)
         except asyncio.CancelledError:
             # The door cancelled the call: its deadline passed, or its caller went away.
-            expired = outcome.deadline is not None and outcome.deadline.expired
-            outcome.code = (
-                grpc.StatusCode.DEADLINE_EXCEEDED if expired else grpc.StatusCode.CANCELLED
-            )
+            expired = deadline is not None and deadline.expired
+            code = grpc.StatusCode.DEADLINE_EXCEEDED if expired else grpc.StatusCode.CANCELLED
             raise
         except Exception as error:
             failure = failure_of(error)
-            outcome.code = failure.problem.code
+            code = failure.problem.code
             raise CallFailed(failure) from None
         finally:
             elapsed_ms = (time.perf_counter() - started) * 1000
-            log.info(
-                "rpc %s %s %.1fms caller=%s door=%s",
-                rpc.path,
-                outcome.code.name,
-                elapsed_ms,
-                outcome.caller,
-                incoming.door,
-            )
+            line = "rpc %s %s %.1fms caller=%s door=%s"
+            log.info(line, rpc.path, code.name, elapsed_ms, caller, incoming.door)
 
 
 def _request_id_of(request: Message) -> str:

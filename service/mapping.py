@@ -2,30 +2,27 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from google.protobuf import timestamp_pb2
+from google.protobuf.message import Message
 
 from domain.checkout import CheckoutSession
 from domain.customer import Customer
 from domain.payment_status import PaymentSnapshot, PaymentStatus
 from domain.product import Product
-from domain.use_cases import (
-    CreateCheckoutCommand,
-    CreateCustomerCommand,
-    CreateProductCommand,
-    ProductLookup,
-)
+from domain.use_cases import ProductLookup
 from payments.v1 import payments_pb2
 
-_PAYMENT_STATUSES: dict[PaymentStatus, payments_pb2.PaymentStatus.ValueType] = {
-    PaymentStatus.UNSPECIFIED: payments_pb2.PAYMENT_STATUS_UNSPECIFIED,
-    PaymentStatus.OPEN: payments_pb2.PAYMENT_STATUS_OPEN,
-    PaymentStatus.PROCESSING: payments_pb2.PAYMENT_STATUS_PROCESSING,
-    PaymentStatus.REQUIRES_ACTION: payments_pb2.PAYMENT_STATUS_REQUIRES_ACTION,
-    PaymentStatus.SUCCEEDED: payments_pb2.PAYMENT_STATUS_SUCCEEDED,
-    PaymentStatus.EXPIRED: payments_pb2.PAYMENT_STATUS_EXPIRED,
-    PaymentStatus.CANCELED: payments_pb2.PAYMENT_STATUS_CANCELED,
+C = TypeVar("C")
+
+# The proto's PAYMENT_STATUS_<NAME> for each domain status; a status without one fails at import.
+_PAYMENT_STATUSES = {
+    status: payments_pb2.PaymentStatus.Value(f"PAYMENT_STATUS_{status.name}")
+    for status in PaymentStatus
 }
 
 
@@ -42,42 +39,20 @@ def payment_status(status: PaymentStatus) -> payments_pb2.PaymentStatus.ValueTyp
     return _PAYMENT_STATUSES[status]
 
 
-def create_customer_command(
-    request: payments_pb2.CreateCustomerRequest,
-) -> CreateCustomerCommand:
-    return CreateCustomerCommand(
-        email=request.email, name=request.name, metadata=dict(request.metadata)
-    )
-
-
-def create_product_command(request: payments_pb2.CreateProductRequest) -> CreateProductCommand:
-    return CreateProductCommand(
-        name=request.name,
-        description=request.description,
-        unit_amount=request.unit_amount,
-        currency=request.currency,
-        external_product_id=request.external_product_id,
-        metadata=dict(request.metadata),
-    )
+def command_from(request: Message, command_type: type[C]) -> C:
+    """The command whose fields are the request's fields of the same names (maps as dicts);
+    request fields the command does not name (`request_id`: the gate's) are left out."""
+    values = {}
+    for field in dataclasses.fields(command_type):  # type: ignore[arg-type]
+        value = getattr(request, field.name)
+        values[field.name] = dict(value) if isinstance(value, Mapping) else value
+    return command_type(**values)
 
 
 def product_lookup(request: payments_pb2.GetProductRequest) -> ProductLookup:
     if request.WhichOneof("lookup") == "product_id":
         return ProductLookup(product_id=request.product_id)
     return ProductLookup(external_product_id=request.external_product_id)
-
-
-def create_checkout_command(
-    request: payments_pb2.CreateCheckoutRequest,
-) -> CreateCheckoutCommand:
-    return CreateCheckoutCommand(
-        product_id=request.product_id,
-        customer_id=request.customer_id,
-        quantity=request.quantity,
-        success_url=request.success_url,
-        cancel_url=request.cancel_url,
-        metadata=dict(request.metadata),
-    )
 
 
 def customer_message(customer: Customer) -> payments_pb2.Customer:

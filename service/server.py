@@ -5,24 +5,23 @@ from __future__ import annotations
 import logging
 import socket
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, TypeAlias
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
 import grpc
 from google.protobuf import message_factory
+from google.protobuf.descriptor import MethodDescriptor
 from google.protobuf.message import DecodeError, Message
-from grpc_health.v1 import (
-    health,
-    health_pb2,
-    health_pb2_grpc,
-)
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from grpc_status import rpc_status
 
+from domain.errors import Violation
 from service.api import PAYMENT_SERVICE, Rpc
 from service.auth import key_from_metadata
 from service.draining import Drain
+from service.errors import MALFORMED_REQUEST, invalid
 from service.gate import CallFailed, CallGate
-from service.validation import MalformedRequest
 
 if TYPE_CHECKING:  # the grpc classes are generic in the stubs only
     Context: TypeAlias = grpc.aio.ServicerContext[Any, Any]
@@ -31,6 +30,7 @@ log = logging.getLogger("service.server")
 
 PAYMENT_SERVICE_NAME: str = PAYMENT_SERVICE.full_name
 OVERALL_HEALTH = ""  # the empty service name: the whole server, as probes ask by default
+_MALFORMED = "is not a valid protobuf encoding of the request message"
 
 
 class BindError(RuntimeError):
@@ -40,23 +40,12 @@ class BindError(RuntimeError):
 class PaymentsServer:
     """A built, not yet started server. `port` is the bound port (the real one for port 0)."""
 
-    def __init__(
-        self,
-        server: grpc.aio.Server,
-        health_servicer: health.aio.HealthServicer,
-        drain: Drain,
-        host: str,
-        port: int,
-    ) -> None:
+    def __init__(self, server: grpc.aio.Server, health_servicer: health.aio.HealthServicer,
+                 drain: Drain, address: str) -> None:  # fmt: skip
         self._server = server
         self._health = health_servicer
         self._drain = drain
-        self.host = host
-        self.port = port
-
-    @property
-    def address(self) -> str:
-        return f"{self.host}:{self.port}"
+        self.address = address
 
     async def start(self) -> None:
         await self._server.start()
@@ -72,11 +61,8 @@ class PaymentsServer:
             return
         # Sets NOT_SERVING for every service and ignores later changes.
         await self._health.enter_graceful_shutdown()
-        log.info(
-            "draining: refusing new calls, %d in flight (grace %ss)",
-            self._drain.in_flight,
-            grace_seconds,
-        )
+        in_flight = self._drain.in_flight
+        log.info("draining: refusing new calls, %d in flight (grace %ss)", in_flight, grace_seconds)
 
     async def stop(self, grace_seconds: float) -> None:
         """Drains: refuses new calls (unless `refuse_new_calls` already did), lets the calls in
@@ -84,27 +70,23 @@ class PaymentsServer:
         call still running)."""
         await self.refuse_new_calls(grace_seconds)
         if not await self._drain.wait_idle():
-            log.warning(
-                "grace period over with %d calls in flight; cancelling them",
-                self._drain.in_flight,
-            )
+            cut = self._drain.in_flight
+            log.warning("grace period over with %d calls in flight; cancelling them", cut)
         # Nothing of ours is in flight any more (or the grace is spent): grpc.aio's stop now only
         # closes the port and connections, bounded by whatever grace is left.
         await self._server.stop(self._drain.remaining_seconds())
         log.info("stopped")
 
-    async def wait_for_termination(self) -> None:
-        await self._server.wait_for_termination()
 
-
+@dataclass(frozen=True, slots=True)
 class _GrpcIncoming:
-    """A gRPC call as the gate reads it."""
+    """A gRPC call as the gate reads it. `request` is None when its bytes were no message of
+    the method's request type (see `_tolerant_parser`)."""
 
-    door = "grpc"
-
-    def __init__(self, request: Message | MalformedRequest, context: Context) -> None:
-        self._request = request
-        self._context = context
+    _request: Message | None
+    _method: MethodDescriptor
+    _context: Context
+    door: ClassVar[str] = "grpc"
 
     def api_key(self) -> str | None:
         return key_from_metadata(self._context.invocation_metadata() or ())
@@ -112,45 +94,41 @@ class _GrpcIncoming:
     def timeout_seconds(self) -> float | None:
         return self._context.time_remaining()
 
-    async def request(self) -> Message | MalformedRequest:
+    async def request(self) -> Message:
+        if self._request is None:
+            name, problem = self._method.input_type.name, Violation("request", _MALFORMED)
+            raise invalid(MALFORMED_REQUEST, [problem], name)
         return self._request
 
 
-def _tolerant_parser(
-    message_type: type[Message],
-) -> Callable[[bytes], Message | MalformedRequest]:
-    """`message_type.FromString`, except that undecodable bytes give a MalformedRequest (which
-    validation refuses as INVALID_ARGUMENT) instead of an exception (which gRPC answers with
-    UNKNOWN and the parser's message)."""
+def _tolerant_parser(message_type: type[Message]) -> Callable[[bytes], Message | None]:
+    """`message_type.FromString`, except that undecodable bytes (corrupt wire format, invalid
+    UTF-8 in a string field) give None instead of an exception, which gRPC would answer with
+    UNKNOWN before the call reached the gate: so the call still passes the drain and key checks
+    and is then refused as MALFORMED_REQUEST, with details."""
 
-    def parse(data: bytes) -> Message | MalformedRequest:
+    def parse(data: bytes) -> Message | None:
         try:
             return message_type.FromString(data)
         except DecodeError:
-            return MalformedRequest(message_type.DESCRIPTOR.name)
+            return None
 
     return parse
 
 
 def _method_handler(gate: CallGate, rpc: Rpc) -> grpc.RpcMethodHandler[Any, Any]:
-    async def serve(request: Message | MalformedRequest, context: Context) -> Message:
+    async def serve(request: Message | None, context: Context) -> Message:
         try:
-            return await gate.unary(rpc, _GrpcIncoming(request, context))
+            return await gate.unary(rpc, _GrpcIncoming(request, rpc.method, context))
         except CallFailed as failed:
             await context.abort_with_status(rpc_status.to_status(failed.failure.status))
             raise  # abort_with_status raises; this line only tells the type checker
 
+    parse = _tolerant_parser(message_factory.GetMessageClass(rpc.method.input_type))
+    serialize = message_factory.GetMessageClass(rpc.method.output_type).SerializeToString
     return grpc.unary_unary_rpc_method_handler(
-        serve,
-        request_deserializer=_tolerant_parser(
-            message_factory.GetMessageClass(rpc.method.input_type)
-        ),
-        response_serializer=_serialize,
+        serve, request_deserializer=parse, response_serializer=serialize
     )
-
-
-def _serialize(message: Message) -> bytes:
-    return message.SerializeToString()
 
 
 def add_payment_service(rpcs: Sequence[Rpc], gate: CallGate, server: grpc.aio.Server) -> None:
@@ -205,5 +183,5 @@ def build_server(
         raise BindError(f"cannot listen on {listen_addr}: {error}") from None
     if port == 0:
         raise BindError(f"cannot listen on {listen_addr}: the address is in use or not local")
-    host = listen_addr.rpartition(":")[0]
-    return PaymentsServer(server, health_servicer, drain, host, port)
+    address = f"{listen_addr.rpartition(':')[0]}:{port}"
+    return PaymentsServer(server, health_servicer, drain, address)

@@ -11,29 +11,16 @@ from google.protobuf.message import Message
 from protovalidate import FieldPathElementPb, FieldPathPb, ViolationPb
 
 from domain.errors import Violation
-from service.errors import MALFORMED_REQUEST, VALIDATION_FAILED, invalid
+from service.errors import VALIDATION_FAILED, invalid
 
 
-class MalformedRequest:
-    """Stands in for a request whose bytes could not be parsed as the method's request message
-    (corrupt wire format, invalid UTF-8 in a string field). The gRPC door's deserializer returns
-    it instead of raising, so that the call still passes the drain and API-key checks and is then
-    refused by `validate` as INVALID_ARGUMENT with details, rather than by gRPC as UNKNOWN."""
-
-    def __init__(self, message_name: str) -> None:
-        self.message_name = message_name
-
-
-def validate(message: Message | MalformedRequest) -> Message:
-    """`message` when it is valid; else raises VALIDATION_FAILED listing every violated rule
-    (MALFORMED_REQUEST for bytes that were no message at all)."""
-    if isinstance(message, MalformedRequest):
-        problem = Violation("request", "is not a valid protobuf encoding of the request message")
-        raise invalid(MALFORMED_REQUEST, [problem], message.message_name)
+def validate(message: Message) -> Message:
+    """`message` when it is valid; else raises VALIDATION_FAILED listing every violated rule."""
     found = protovalidate.collect_violations(message)
     if found:
-        violations = [to_violation(v.proto) for v in found]
-        raise invalid(VALIDATION_FAILED, violations, message.DESCRIPTOR.name)
+        raise invalid(
+            VALIDATION_FAILED, [to_violation(v.proto) for v in found], message.DESCRIPTOR.name
+        )
     return message
 
 

@@ -1,9 +1,6 @@
-"""The HTTP/JSON door: every `google.api.http` route of PaymentService, through the call gate.
-
-A request goes the way a gRPC call goes (`service.gate`): the same order of checks, the same
-API methods, the same errors, answered as the JSON form of google.rpc.Status with the HTTP status
-grpc-gateway uses for each code. This module says only how HTTP carries a call: where the key,
-the timeout and the request are, and how an answer is written.
+"""The HTTP/JSON door: every `google.api.http` route of PaymentService, through the call gate,
+failures as JSON google.rpc.Status with grpc-gateway's HTTP status for the code. This module says
+only how HTTP carries a call: where the key, the timeout and the request are; how answers look.
 """
 
 from __future__ import annotations
@@ -13,7 +10,8 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from aiohttp import web
 from google.protobuf import json_format
@@ -24,19 +22,8 @@ from google.protobuf.message import Message
 from google.rpc import error_details_pb2, status_pb2  # noqa: F401 (registers the details)
 
 from domain.errors import Violation
+from service import errors
 from service.auth import key_from_metadata
-from service.errors import (
-    BODY_TOO_LARGE,
-    INVALID_TIMEOUT,
-    METHOD_NOT_ALLOWED,
-    ROUTE_NOT_FOUND,
-    UNSUPPORTED_CONTENT_TYPE,
-    EdgeError,
-    Failure,
-    failure_of,
-    http_refusal,
-    invalid,
-)
 from service.gate import CallFailed, CallGate
 from service.http.routes import HttpRoute
 from service.http.transcode import build_request, decode_json_body
@@ -78,21 +65,19 @@ def _handler(gate: CallGate, route: HttpRoute) -> Handler:
 
 
 def _document(openapi: bytes) -> Handler:
-    async def serve(request: web.Request) -> web.StreamResponse:
-        """The OpenAPI (Swagger 2.0) document; no API key needed."""
+    async def serve(request: web.Request) -> web.StreamResponse:  # no API key needed
         return web.Response(body=openapi, content_type="application/json")
 
     return serve
 
 
+@dataclass(frozen=True, slots=True)
 class _HttpIncoming:
     """An HTTP request as the gate reads it."""
 
-    door = "http"
-
-    def __init__(self, request: web.Request, route: HttpRoute) -> None:
-        self._request = request
-        self._route = route
+    _request: web.Request
+    _route: HttpRoute
+    door: ClassVar[str] = "http"
 
     def api_key(self) -> str | None:
         return key_from_metadata(self._request.headers.items())
@@ -117,8 +102,7 @@ def timeout_of(grpc_timeout: str | None, seconds: str | None) -> float | None:
     if grpc_timeout is not None:
         match = _GRPC_TIMEOUT.match(grpc_timeout.strip())
         if match is None:
-            rule = "must be 1-8 digits and a unit (H M S m u n)"
-            raise invalid(INVALID_TIMEOUT, [Violation(GRPC_TIMEOUT_HEADER, rule)], "request")
+            raise _bad_timeout(GRPC_TIMEOUT_HEADER, "must be 1-8 digits and a unit (H M S m u n)")
         value = int(match.group(1)) * _GRPC_TIMEOUT_UNITS[match.group(2)]
         return min(value, MAX_TIMEOUT_SECONDS)
     if seconds is None:
@@ -128,9 +112,12 @@ def timeout_of(grpc_timeout: str | None, seconds: str | None) -> float | None:
     except ValueError:
         value = -1.0
     if not 0 < value < float("inf"):
-        rule = "must be a positive number of seconds"
-        raise invalid(INVALID_TIMEOUT, [Violation(TIMEOUT_HEADER, rule)], "request")
+        raise _bad_timeout(TIMEOUT_HEADER, "must be a positive number of seconds")
     return min(value, MAX_TIMEOUT_SECONDS)
+
+
+def _bad_timeout(header: str, rule: str) -> errors.EdgeError:
+    return errors.invalid(errors.INVALID_TIMEOUT, [Violation(header, rule)], "request")
 
 
 async def _read_json(request: web.Request) -> object:
@@ -144,16 +131,16 @@ async def _read_json(request: web.Request) -> object:
         return {}  # no body: an empty message, whose rules then speak
     content_type = request.headers.get("Content-Type")
     if content_type is None or not _JSON_TYPE.match(request.content_type):
-        raise EdgeError(
-            UNSUPPORTED_CONTENT_TYPE,
+        raise errors.EdgeError(
+            errors.UNSUPPORTED_CONTENT_TYPE,
             "the request body must be JSON: send Content-Type: application/json",
             metadata={"content_type": (content_type or "")[:100]},
             violations=[Violation("Content-Type", "must be application/json")],
         )
     charset = request.charset
     if charset is not None and charset.lower() not in ("utf-8", "utf8"):
-        raise EdgeError(
-            UNSUPPORTED_CONTENT_TYPE,
+        raise errors.EdgeError(
+            errors.UNSUPPORTED_CONTENT_TYPE,
             "the request body must be UTF-8 JSON",
             metadata={"charset": charset[:40]},
             violations=[Violation("Content-Type", "charset must be utf-8")],
@@ -161,38 +148,39 @@ async def _read_json(request: web.Request) -> object:
     return decode_json_body(raw)
 
 
-def _too_large() -> EdgeError:
-    return EdgeError(
-        BODY_TOO_LARGE,
+def _too_large() -> errors.EdgeError:
+    return errors.EdgeError(
+        errors.BODY_TOO_LARGE,
         f"the request body is larger than {MAX_BODY_BYTES} bytes",
         metadata={"limit_bytes": str(MAX_BODY_BYTES)},
     )
 
 
-def _web_refusal(request: web.Request, exc: web.HTTPException) -> EdgeError:
+def _web_refusal(request: web.Request, exc: web.HTTPException) -> errors.EdgeError:
     """aiohttp's own refusals (no such route, wrong method, body too large) in our vocabulary."""
     if exc.status == 405:
         allowed = _allowed(exc)
         message = f"method {request.method} is not allowed on {request.path}"
-        return EdgeError(METHOD_NOT_ALLOWED, message, metadata={"allowed_methods": allowed})
+        return errors.EdgeError(
+            errors.METHOD_NOT_ALLOWED, message, metadata={"allowed_methods": allowed}
+        )
     if exc.status == 404:
         message = f"no route for {request.method} {request.path}"
-        return EdgeError(ROUTE_NOT_FOUND, message, metadata={"path": request.path[:200]})
+        return errors.EdgeError(
+            errors.ROUTE_NOT_FOUND, message, metadata={"path": request.path[:200]}
+        )
     if exc.status == 413:
         return _too_large()
-    return EdgeError(http_refusal(exc.status), exc.reason)
+    return errors.EdgeError(errors.http_refusal(exc.status), exc.reason)
 
 
 def _allowed(exc: web.HTTPException) -> str:
     return ", ".join(sorted(getattr(exc, "allowed_methods", ()) or ()))
 
 
-def _failure_response(request: web.Request, failure: Failure) -> web.Response:
+def _failure_response(request: web.Request, failure: errors.Failure) -> web.Response:
     request[_REASON] = failure.problem.reason
-    body = json_format.MessageToDict(failure.status)
-    body["code"] = failure.status.code  # present even for a zero code
-    body.setdefault("message", "")
-    body.setdefault("details", [])
+    body = json_format.MessageToDict(failure.status, always_print_fields_with_no_presence=True)
     return _json_response(failure.problem.http_status, body)
 
 
@@ -211,11 +199,11 @@ async def _answer_and_log(request: web.Request, handler: Handler) -> web.StreamR
     except CallFailed as failed:
         response = _failure_response(request, failed.failure)
     except web.HTTPException as exc:
-        response = _failure_response(request, failure_of(_web_refusal(request, exc)))
+        response = _failure_response(request, errors.failure_of(_web_refusal(request, exc)))
         if exc.status == 405:
             response.headers["Allow"] = _allowed(exc)
     except Exception as exc:  # CancelledError (the client went away) is not an Exception
-        response = _failure_response(request, failure_of(exc))
+        response = _failure_response(request, errors.failure_of(exc))
     access_log.info(
         "%s %s %d rpc=%s reason=%s %.1fms",
         request.method,

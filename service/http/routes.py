@@ -1,8 +1,7 @@
 """HTTP routes from the `google.api.http` rules of PaymentService, in the forms the contract uses
 and no others: GET or POST; the whole request as the body (`body: "*"`) or no body; path
-variables (`{id}`) naming top-level string fields; one level of `additional_bindings`. A rule
-outside these fails at start-up (`BindingError`), so the proto cannot promise a route this door
-does not serve as written.
+variables (`{id}`) naming top-level string fields; one level of `additional_bindings`. Any
+other rule fails at start-up (`BindingError`): the proto cannot promise what this door lacks.
 """
 
 from __future__ import annotations

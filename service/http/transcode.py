@@ -1,9 +1,7 @@
-"""HTTP request → request message, by protobuf's canonical JSON mapping, for the route forms
-`routes` admits: the JSON body is the whole message, path variables and query parameters set
-top-level scalar fields. Field names are accepted both as written in the proto
-(`external_product_id`) and as lowerCamelCase JSON names (`externalProductId`). Every problem is
-an EdgeError naming each field at fault, so the caller gets a BadRequest.
-"""
+"""HTTP request → request message by protobuf's JSON mapping, in the forms `routes` admits: the
+JSON body is the whole message; path variables and query parameters set top-level string fields.
+Names as in the proto or in lowerCamelCase both work. Every problem is an EdgeError naming each
+field at fault (a BadRequest)."""
 
 from __future__ import annotations
 
@@ -21,14 +19,14 @@ from service.errors import INVALID_JSON, INVALID_QUERY_PARAMETER, VALIDATION_FAI
 from service.http.routes import HttpRoute
 
 _F = FieldDescriptor
-_INT_TYPES = frozenset(
-    {_F.TYPE_INT32, _F.TYPE_SINT32, _F.TYPE_SFIXED32, _F.TYPE_UINT32, _F.TYPE_FIXED32}
-    | {_F.TYPE_INT64, _F.TYPE_SINT64, _F.TYPE_SFIXED64, _F.TYPE_UINT64, _F.TYPE_FIXED64}
-)
-_FLOAT_TYPES = frozenset({_F.TYPE_FLOAT, _F.TYPE_DOUBLE})
-# strconv.ParseBool's spellings, as grpc-gateway accepts them.
-_TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})
-_FALSE = frozenset({"0", "f", "F", "FALSE", "false", "False"})
+# What the canonical JSON mapping accepts, in words, for the field types requests use.
+_EXPECTED = {
+    _F.TYPE_INT64: "an integer (a JSON number or a decimal string)",
+    _F.TYPE_INT32: "an integer",
+    _F.TYPE_BOOL: "true or false",
+    _F.TYPE_ENUM: "an enum value name (or its number)",
+    _F.TYPE_MESSAGE: "a JSON object",
+}
 _PARSE_PREFIX = re.compile(r"^Failed to parse \S+ field: ")
 _PARSE_SUFFIX = re.compile(r" at [\w.\"]+\.?$")
 
@@ -54,11 +52,7 @@ def build_request(
     if given_twice:
         raise invalid(VALIDATION_FAILED, given_twice, message.name)
     request = _new(message)
-    try:
-        json_format.ParseDict(fields, request)
-    except json_format.ParseError as exc:  # a query value json_format refuses (an enum name)
-        problem = INVALID_JSON if route.has_body else INVALID_QUERY_PARAMETER
-        raise invalid(problem, [Violation("", _clean(exc))], "request") from None
+    json_format.ParseDict(fields, request)  # each field was checked alone: this cannot fail
     return request
 
 
@@ -103,27 +97,26 @@ def _body_fields(message: Descriptor, body: object) -> dict[str, Any]:
     return fields
 
 
-def _query_fields(route: HttpRoute, query: Iterable[tuple[str, str]]) -> dict[str, Any]:
+def _query_fields(route: HttpRoute, query: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Query parameters set top-level string fields (the only kind the contract's GET routes
+    take); anything else is named in an INVALID_QUERY_PARAMETER."""
     message = route.rpc.method.input_type
     violations: list[Violation] = []
-    fields: dict[str, Any] = {}
-    for key, raw in query:
+    fields: dict[str, str] = {}
+    for key, value in query:
         field = _find_field(message, key)
         problem = _query_problem(route, field, fields)
         if field is not None and problem is None:
-            try:
-                fields[field.name] = _scalar(field, raw)
-            except ValueError as exc:
-                problem = str(exc)
-        if problem is not None:
-            violations.append(Violation(key, problem))
+            fields[field.name] = value
+        else:
+            violations.append(Violation(key, problem or ""))
     if violations:
         raise invalid(INVALID_QUERY_PARAMETER, violations, "request")
     return fields
 
 
 def _query_problem(
-    route: HttpRoute, field: FieldDescriptor | None, given: Mapping[str, Any]
+    route: HttpRoute, field: FieldDescriptor | None, given: Mapping[str, str]
 ) -> str | None:
     if field is None:
         return f"unknown query parameter for {route.rpc.method.input_type.name}"
@@ -131,33 +124,11 @@ def _query_problem(
         return "is set by the request body, not the query"
     if field.name in route.path_fields:
         return "is set by the URL path, not the query"
-    if field.is_repeated or field.type == _F.TYPE_MESSAGE:
-        return "cannot be set from the query; this route takes top-level scalar fields only"
+    if field.is_repeated or field.type != _F.TYPE_STRING:
+        return "cannot be set from the query; send a top-level string field"
     if field.name in given:
         return "given more than once"
     return None
-
-
-def _scalar(field: FieldDescriptor, raw: str) -> object:
-    """One query value as the JSON value json_format expects for `field`."""
-    kind = field.type
-    if kind in _INT_TYPES:
-        try:
-            return int(raw, 10)
-        except ValueError:
-            raise ValueError(f"expected an integer, got {raw!r}") from None
-    if kind in _FLOAT_TYPES:
-        try:
-            return float(raw)
-        except ValueError:
-            raise ValueError(f"expected a number, got {raw!r}") from None
-    if kind == _F.TYPE_BOOL:
-        if raw in _TRUE or raw in _FALSE:
-            return raw in _TRUE
-        raise ValueError(f"expected true or false, got {raw!r}")
-    if kind == _F.TYPE_ENUM:
-        return int(raw) if raw.lstrip("-").isdigit() else raw
-    return raw  # string, bytes (base64, as in JSON)
 
 
 def _find_field(message: Descriptor, name: str) -> FieldDescriptor | None:
@@ -183,18 +154,7 @@ def _expected(field: FieldDescriptor) -> str:
         return "a JSON object"
     if field.is_repeated:
         return "a JSON array"
-    kind = field.type
-    words = {
-        _F.TYPE_BOOL: "true or false",
-        _F.TYPE_ENUM: "an enum value name (or its number)",
-        _F.TYPE_BYTES: "a base64 string",
-        _F.TYPE_MESSAGE: "a JSON object",
-    }
-    if kind in _INT_TYPES:
-        return "an integer (a JSON number or a decimal string)"
-    if kind in _FLOAT_TYPES:
-        return "a number"
-    return words.get(kind, "a string")
+    return _EXPECTED.get(field.type, "a string")
 
 
 def _describe(field: FieldDescriptor, value: object, error: Exception) -> str:

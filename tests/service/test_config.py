@@ -7,13 +7,7 @@ import logging
 import pytest
 
 from service.auth import ApiKey, fingerprint
-from service.config import (
-    DEFAULT_CANCEL_URL,
-    DEFAULT_LISTEN_ADDR,
-    DEFAULT_SUCCESS_URL,
-    ConfigError,
-    load_settings,
-)
+from service.config import ConfigError, load_settings
 
 KEY = "k" * 20
 VALID = {"PAYMENTS_API_KEYS": f"{KEY}, {'j' * 20}", "STRIPE_SECRET_KEY": "sk_test_abc123"}
@@ -24,8 +18,10 @@ def test_defaults() -> None:
     assert settings.api_keys == (ApiKey(KEY), ApiKey("j" * 20))
     assert settings.default_deadline_seconds == 30
     assert (settings.log_level, settings.httpx_log_level) == (logging.INFO, logging.WARNING)
-    assert settings.listen_addr == DEFAULT_LISTEN_ADDR
-    assert (settings.success_url, settings.cancel_url) == (DEFAULT_SUCCESS_URL, DEFAULT_CANCEL_URL)
+    assert settings.listen_addr == "127.0.0.1:50051"
+    assert settings.success_url.startswith("https://example.com/checkout/success?")
+    assert settings.cancel_url == "https://example.com/checkout/cancel"
+    assert (settings.stripe_timeout_seconds, settings.stripe_max_network_retries) == (20, 2)
     assert settings.grace_seconds == 10
     assert settings.stripe_api_base is None
     assert settings.http_addr is None

@@ -18,7 +18,8 @@ PRODUCTION = ("domain", "service", "stripe_adapter")
 
 def problems() -> list[vocabulary.Problem]:
     found = [v for v in vars(vocabulary).values() if isinstance(v, vocabulary.Problem)]
-    return found + list(vocabulary.NOT_FOUND.values())
+    found += [problem for _, problem in vocabulary.DOMAIN_PROBLEMS]
+    return list(set(found + list(vocabulary.NOT_FOUND.values())))
 
 
 def _subclasses(cls: type[errors.DomainError]) -> list[type[errors.DomainError]]:
