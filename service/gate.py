@@ -88,6 +88,7 @@ class CallGate:
                 caller = self._authenticator.authenticate(incoming.api_key())
                 timeout = incoming.timeout_seconds()
                 deadline = Deadline.after(self._default_timeout if timeout is None else timeout)
+                deadline.check("before the request was read")
                 yield CallContext(caller, deadline)
         except asyncio.CancelledError:
             # The door cancelled the call: its deadline passed, or its caller went away.

@@ -19,7 +19,7 @@ from payments.v1 import payments_pb2, payments_pb2_grpc
 from service.composition import running_service
 from stripe_emulator.testing import serve
 from tests.conftest import communicate
-from tests.http.conftest import API_KEY, settings_for
+from tests.edge.conftest import API_KEY, settings_for
 
 REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / "docs/debugging.md"

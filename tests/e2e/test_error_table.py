@@ -25,12 +25,16 @@ from google.protobuf.message import Message
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
+from domain.call import WriteOptions
+from domain.customer import Customer, NewCustomer
+from domain.ports import PaymentGateway
 from payments.v1 import payments_pb2, payments_pb2_grpc
 from service.composition import Service, running_service
 from service.config import Settings
 from stripe_emulator.testing import EmulatorHandle
 from tests.conftest import API_KEY, objects, v1_requests, wait_until
 from tests.emulator.helpers import stripe_client
+from tests.fake_gateway import FakeGateway
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "errors.md"
 ROW = re.compile(r"^\| ([A-Z_]+) \| `([A-Z_]+)` \| (.*) \| (.*) \| (.*) \|$", re.MULTILINE)
@@ -84,7 +88,6 @@ class Ctx:
     service: Service
     stub: Any
     emulator: EmulatorHandle
-    monkeypatch: pytest.MonkeyPatch
 
 
 @dataclass
@@ -106,6 +109,7 @@ class Scenario:
     from_stripe: bool = False  # Stripe's request id must be kept
     doors: tuple[str, ...] = ("grpc", "http")
     overrides: dict[str, Any] = field(default_factory=dict)
+    gateway: Callable[[], PaymentGateway] | None = None  # in place of Stripe's, when given
     check: Callable[[Ctx, Outcome], None] | None = None
 
 
@@ -311,11 +315,14 @@ async def deadline_passes_at_stripe(ctx: Ctx) -> Call:
     return replace(customer(), timeout=0.5)
 
 
-async def unexpected_failure(ctx: Ctx) -> Call:
-    async def broken(*args: Any, **kwargs: Any) -> Any:
+class BrokenGateway(FakeGateway):
+    """A gateway with a bug: the INTERNAL row is about failures nobody foresaw."""
+
+    async def create_customer(self, new: NewCustomer, options: WriteOptions) -> Customer:
         raise ZeroDivisionError("secret internal detail")
 
-    ctx.monkeypatch.setattr(ctx.service.gateway, "create_customer", broken)
+
+async def unexpected_failure(ctx: Ctx) -> Call:
     return customer()
 
 
@@ -414,7 +421,12 @@ SCENARIOS: dict[str, list[Scenario]] = {
     # deadline, so the service's own answer (and its reason) arrives.
     "DEADLINE_EXCEEDED": [Scenario(deadline_passes_at_stripe, doors=("http",))],
     "INTERNAL": [
-        Scenario(unexpected_failure, required=frozenset({"reference"}), check=check_internal)
+        Scenario(
+            unexpected_failure,
+            required=frozenset({"reference"}),
+            check=check_internal,
+            gateway=BrokenGateway,
+        )
     ],
 }
 
@@ -515,8 +527,9 @@ async def both_doors(settings: Settings) -> AsyncIterator[Callable[..., Any]]:
     """Starts the service (with per-scenario settings) serving both doors."""
     started: list[Any] = []
 
-    async def start(**overrides: Any) -> Service:
-        lifecycle = running_service(replace(settings, http_addr="127.0.0.1:0", **overrides))
+    async def start(gateway: PaymentGateway | None, **overrides: Any) -> Service:
+        settings_here = replace(settings, http_addr="127.0.0.1:0", **overrides)
+        lifecycle = running_service(settings_here, gateway=gateway)
         service = await lifecycle.__aenter__()
         started.append(lifecycle)
         return service
@@ -533,16 +546,16 @@ async def test_each_documented_error(
     door: str,
     emulator: EmulatorHandle,
     both_doors: Callable[..., Awaitable[Service]],
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     assert scenario is not None, f"docs/errors.md row {row.reason} has no end-to-end scenario"
-    service = await both_doors(**scenario.overrides)
+    gateway = scenario.gateway() if scenario.gateway is not None else None
+    service = await both_doors(gateway, **scenario.overrides)
     async with (
         grpc.aio.insecure_channel(service.address) as channel,
         aiohttp.ClientSession() as client,
     ):
         stub = payments_pb2_grpc.PaymentServiceStub(channel)
-        ctx = Ctx(door, service, stub, emulator, monkeypatch)
+        ctx = Ctx(door, service, stub, emulator)
         call = await scenario.setup(ctx)
         started = time.monotonic()
         if door == "grpc":

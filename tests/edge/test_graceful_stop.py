@@ -2,14 +2,13 @@
 asked for, and a graceful stop that refuses new calls, lets those in flight finish and never
 outlives its grace period.
 
-Calls are held in flight by a gate in front of the Stripe gateway that the test opens itself, so
-no step depends on how long anything takes."""
+Calls are held in flight by a fake gateway that the test opens itself, so no step depends on how
+long anything takes."""
 
 from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
@@ -18,47 +17,43 @@ import grpc
 import pytest
 from grpc_status import rpc_status
 
+from domain.call import WriteOptions
+from domain.customer import Customer, NewCustomer
 from payments.v1 import payments_pb2, payments_pb2_grpc
 from service.composition import Service, running_service
 from service.config import Settings
 from service.server import BindError
-from tests.conftest import API_KEY, rich_details, wait_until, wait_until_not_serving
+from tests.conftest import rich_details, wait_until, wait_until_not_serving
+from tests.edge.conftest import API_KEY
+from tests.fake_gateway import FakeGateway
 
 AUTH = (("x-api-key", API_KEY),)
 
 
-class Gate:
-    """Stands in for one gateway method: each call waits until `release` is set, then goes on
-    to the real method. `entered` is set once `expected` calls are waiting."""
+class HeldGateway(FakeGateway):
+    """Each create_customer waits until `release` is set; `entered` is set once `expected` calls
+    are waiting."""
 
-    def __init__(self, method: Callable[..., Awaitable[Any]], expected: int) -> None:
-        self._method = method
+    def __init__(self, expected: int = 1) -> None:
+        super().__init__()
         self._expected = expected
         self._waiting = 0
         self.entered = asyncio.Event()
         self.release = asyncio.Event()
 
-    async def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    async def create_customer(self, new: NewCustomer, options: WriteOptions) -> Customer:
         self._waiting += 1
         if self._waiting == self._expected:
             self.entered.set()
         await self.release.wait()
-        return await self._method(*args, **kwargs)
-
-
-def hold_create_customer(
-    monkeypatch: pytest.MonkeyPatch, service: Service, expected: int = 1
-) -> Gate:
-    gate = Gate(service.gateway.create_customer, expected)
-    monkeypatch.setattr(service.gateway, "create_customer", gate)
-    return gate
+        return await super().create_customer(new, options)
 
 
 class Lifecycle:
     """`running_service` entered by hand, so that a test can begin the stop and watch it."""
 
-    def __init__(self, settings: Settings) -> None:
-        self._lifecycle = running_service(settings)
+    def __init__(self, settings: Settings, gateway: FakeGateway) -> None:
+        self._lifecycle = running_service(settings, gateway=gateway)
         self._stopping: asyncio.Task[bool | None] | None = None
 
     async def __aenter__(self) -> Service:
@@ -99,14 +94,15 @@ def customer_request(email: str) -> payments_pb2.CreateCustomerRequest:
     return payments_pb2.CreateCustomerRequest(email=email)
 
 
-async def test_http_door_is_off_unless_asked_for(service: Service) -> None:
-    assert service.http is None
-    assert service.http_address is None
+async def test_http_door_is_off_unless_asked_for(settings: Settings) -> None:
+    async with running_service(replace(settings, http_addr=None), gateway=FakeGateway()) as svc:
+        assert svc.http is None
+        assert svc.http_address is None
 
 
 async def test_http_door_serves_at_the_address_it_exposes(settings: Settings) -> None:
     async with (
-        running_service(replace(settings, http_addr="127.0.0.1:0")) as service,
+        running_service(settings, gateway=FakeGateway()) as service,
         aiohttp.ClientSession() as client,
     ):
         assert service.http_address is not None
@@ -126,14 +122,15 @@ async def test_an_http_address_in_use_is_a_bind_error(settings: Settings) -> Non
         taken.listen()
         address = f"127.0.0.1:{taken.getsockname()[1]}"
         with pytest.raises(BindError, match=f"cannot listen on {address}"):
-            async with running_service(replace(settings, http_addr=address)):
+            async with running_service(replace(settings, http_addr=address), gateway=FakeGateway()):
                 pass
 
 
 async def test_stop_refuses_new_calls_and_lets_those_in_flight_finish(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch
+    settings: Settings,
 ) -> None:
-    lifecycle = Lifecycle(replace(settings, http_addr="127.0.0.1:0", grace_seconds=30))
+    gate = HeldGateway(expected=2)
+    lifecycle = Lifecycle(replace(settings, grace_seconds=30), gate)
     async with (
         lifecycle as service,
         grpc.aio.insecure_channel(service.address) as channel,
@@ -141,7 +138,6 @@ async def test_stop_refuses_new_calls_and_lets_those_in_flight_finish(
     ):
         assert service.http_address is not None
         stub = payments_pb2_grpc.PaymentServiceStub(channel)
-        gate = hold_create_customer(monkeypatch, service, expected=2)
         over_grpc = asyncio.ensure_future(
             stub.CreateCustomer(customer_request("grpc@example.com"), metadata=AUTH, timeout=20)
         )
@@ -174,15 +170,15 @@ async def test_stop_refuses_new_calls_and_lets_those_in_flight_finish(
 
 
 async def test_a_refused_call_is_refused_before_its_key_is_checked(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch
+    settings: Settings,
 ) -> None:
-    lifecycle = Lifecycle(replace(settings, grace_seconds=30))
+    gate = HeldGateway()
+    lifecycle = Lifecycle(replace(settings, grace_seconds=30), gate)
     async with (
         lifecycle as service,
         grpc.aio.insecure_channel(service.address) as channel,
     ):
         stub = payments_pb2_grpc.PaymentServiceStub(channel)
-        gate = hold_create_customer(monkeypatch, service)
         in_flight = asyncio.ensure_future(
             stub.CreateCustomer(customer_request("a@example.com"), metadata=AUTH, timeout=20)
         )
@@ -200,15 +196,15 @@ async def test_a_refused_call_is_refused_before_its_key_is_checked(
 
 
 async def test_a_call_still_running_when_the_grace_period_ends_is_cut_off(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch
+    settings: Settings,
 ) -> None:
-    lifecycle = Lifecycle(replace(settings, grace_seconds=0.2))
+    gate = HeldGateway()  # never released
+    lifecycle = Lifecycle(replace(settings, grace_seconds=0.2), gate)
     async with (
         lifecycle as service,
         grpc.aio.insecure_channel(service.address) as channel,
     ):
         stub = payments_pb2_grpc.PaymentServiceStub(channel)
-        gate = hold_create_customer(monkeypatch, service)  # never released
         stuck = asyncio.ensure_future(
             stub.CreateCustomer(customer_request("stuck@example.com"), metadata=AUTH, timeout=20)
         )

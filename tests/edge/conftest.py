@@ -16,7 +16,7 @@ from service.config import Settings
 from service.http import HttpListener
 from tests.fake_gateway import FakeGateway
 
-API_KEY = "http-test-key-0123456789abcdef"
+API_KEY = "edge-test-key-0123456789abcdef"
 
 
 @dataclass(frozen=True)
@@ -65,11 +65,21 @@ def gateway() -> FakeGateway:
 
 
 @pytest.fixture
-async def stack(gateway: FakeGateway) -> AsyncIterator[Stack]:
-    async with (
-        running_service(settings_for(), gateway=gateway, grace_seconds=0) as service,
-        aiohttp.ClientSession() as client,
-    ):
+def settings() -> Settings:
+    """Overrides the emulator-backed settings of tests/conftest.py: nothing talks to Stripe."""
+    return settings_for()
+
+
+@pytest.fixture
+async def service(settings: Settings, gateway: FakeGateway) -> AsyncIterator[Service]:
+    """Both doors over the fake gateway (tests/conftest.py's `channel` and `stub` use it)."""
+    async with running_service(settings, gateway=gateway, grace_seconds=0) as running:
+        yield running
+
+
+@pytest.fixture
+async def stack(gateway: FakeGateway, service: Service) -> AsyncIterator[Stack]:
+    async with aiohttp.ClientSession() as client:
         assert service.http is not None  # the composition root's own HTTP door
         yield Stack(gateway, service, service.http, client)
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.http.conftest import API_KEY, Stack
+from tests.edge.conftest import API_KEY, Stack
 
 REPO = Path(__file__).resolve().parents[2]
 
