@@ -1,0 +1,27 @@
+"""The service's wheel carries the service and its OpenAPI document (served from the package),
+and not the emulator, which is for development only."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_the_wheel_holds_the_service_and_its_document_not_the_emulator(tmp_path: Path) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(tmp_path)],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    (wheel,) = tmp_path.glob("payments_service-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+
+    assert {"service/composition.py", "domain/call.py", "stripe_adapter/gateway.py"} <= names
+    assert "payments/v1/payments.swagger.json" in names
+    assert not [name for name in names if name.startswith(("stripe_emulator/", "tools/", "tests/"))]
