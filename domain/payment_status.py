@@ -19,20 +19,20 @@ class PaymentStatus(enum.Enum):
     UNSPECIFIED is a provider state this code does not know yet.
     """
 
-    UNSPECIFIED = "unspecified"
-    OPEN = "open"
-    PROCESSING = "processing"
-    REQUIRES_ACTION = "requires_action"
-    SUCCEEDED = "succeeded"
-    EXPIRED = "expired"
-    CANCELED = "canceled"
+    UNSPECIFIED = enum.auto()
+    OPEN = enum.auto()
+    PROCESSING = enum.auto()
+    REQUIRES_ACTION = enum.auto()
+    SUCCEEDED = enum.auto()
+    EXPIRED = enum.auto()
+    CANCELED = enum.auto()
 
 
 class PaymentRefKind(enum.Enum):
     """Which object a payment id names: the hosted checkout, or the payment behind it."""
 
-    CHECKOUT_SESSION = "checkout_session"
-    PAYMENT_INTENT = "payment_intent"
+    CHECKOUT_SESSION = enum.auto()
+    PAYMENT_INTENT = enum.auto()
 
 
 @dataclass(frozen=True, slots=True)

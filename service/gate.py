@@ -80,7 +80,8 @@ class CallGate:
 
     @asynccontextmanager
     async def _admitted(self, rpc: Rpc, incoming: Incoming) -> AsyncIterator[CallContext]:
-        """Steps 1-3 around the block, and the translation and log line of everything in it."""
+        """Steps 1-3 around the block, and the translation and log line of everything in it; a
+        server-streaming RPC runs its whole stream inside the same block."""
         started, caller, code = time.perf_counter(), "-", grpc.StatusCode.OK
         deadline: Deadline | None = None
         try:

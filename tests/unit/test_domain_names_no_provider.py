@@ -86,3 +86,34 @@ def test_the_guard_sees_literals_and_names_but_not_docstrings(tmp_path: Path) ->
         "domain/sample.py:5",
         "domain/sample.py:6",
     ]
+
+
+# The provider's own words for states and its id prefixes: the adapter maps them (translate.py).
+PROVIDER_WORDS = (
+    "requires_payment_method",
+    "requires_action",
+    "no_payment_required",
+    "complete",
+    "cs_",
+    "pi_",
+    "prod_",
+    "cus_",
+)
+
+
+def _string_literals(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    docstrings = _docstrings(tree)
+    return [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in docstrings
+    ]
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(DOMAIN.parent)))
+def test_no_literal_in_the_domain_is_a_provider_state_or_id_prefix(path: Path) -> None:
+    found = [text for text in _string_literals(path) for word in PROVIDER_WORDS if word in text]
+    assert found == []
