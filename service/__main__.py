@@ -11,7 +11,7 @@ import os
 import signal
 import sys
 
-from service.config import ConfigError, Settings, load_settings
+from service.config import ConfigError, Settings, load_settings, variable_of
 from service.server import BindError
 
 EXIT_CONFIG_ERROR = 2
@@ -66,7 +66,8 @@ def main() -> int:
     try:
         asyncio.run(serve(settings))
     except BindError as error:
-        print(f"payments: {error}", file=sys.stderr)
+        fix = f"set {variable_of(error.setting)} to a free address of this host"
+        print(f"payments: {error}; {fix}", file=sys.stderr)
         return EXIT_CONFIG_ERROR
     return 0
 

@@ -40,14 +40,13 @@ class ApiKey:
 class ApiKeyAuthenticator:
     """Accepts any of several configured keys at once, so keys can be rotated without downtime."""
 
-    def __init__(self, api_keys: Sequence[ApiKey | str]) -> None:
+    def __init__(self, api_keys: Sequence[ApiKey]) -> None:
         if not api_keys:
             raise ValueError("at least one API key is required")
-        entries = [entry if isinstance(entry, ApiKey) else ApiKey(entry) for entry in api_keys]
         # Comparing digests makes every comparison the same length, so timing reveals neither
         # the keys' contents nor their lengths.
         self._entries = tuple(
-            (hashlib.sha256(entry.key.encode()).digest(), entry.caller_id) for entry in entries
+            (hashlib.sha256(entry.key.encode()).digest(), entry.caller_id) for entry in api_keys
         )
 
     def authenticate(self, presented_key: str | None) -> str:

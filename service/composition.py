@@ -20,12 +20,13 @@ from service.auth import ApiKeyAuthenticator
 from service.config import Settings
 from service.draining import Drain
 from service.gate import CallGate
-from service.http import HttpListener, routes_of, serve_http
+from service.http import routes_of, serve_http
 from service.server import BindError, PaymentsServer, build_server
 from stripe_adapter.gateway import StripePaymentGateway
 from stripe_adapter.settings import StripeSettings
 
-OPENAPI_PACKAGE, OPENAPI_FILE = "payments.v1", "payments.swagger.json"
+# The OpenAPI document `make generate` writes beside the stubs: package data, found when installed.
+OPENAPI = resources.files("payments.v1").joinpath("payments.swagger.json")
 MIN_HTTP_SHUTDOWN_SECONDS = 0.001
 
 
@@ -39,18 +40,13 @@ class Service:
     rpcs: tuple[Rpc, ...]
     server: PaymentsServer
     drain: Drain
-    http: HttpListener | None = None
-    """The HTTP/JSON door while `running_service` serves it (PAYMENTS_HTTP_ADDR set)."""
+    http_address: str | None = None
+    """host:port of the HTTP/JSON door while `running_service` serves it (http_addr set)."""
 
     @property
     def address(self) -> str:
-        """host:port actually bound (the real port when PAYMENTS_LISTEN_ADDR asks for port 0)."""
+        """host:port of the gRPC door (the real port for port 0)."""
         return self.server.address
-
-    @property
-    def http_address(self) -> str | None:
-        """host:port of the HTTP/JSON door (the real port for port 0); None when it is off."""
-        return None if self.http is None else self.http.url.removeprefix("http://")
 
 
 def build_service(settings: Settings, gateway: PaymentGateway) -> Service:
@@ -102,19 +98,14 @@ async def running_service(
             stop.push_async_callback(stripe.aclose)  # step 4
             gateway = stripe
         service = build_service(settings, gateway)
-        await service.server.start()
         stop.push_async_callback(service.server.stop, grace)  # step 3
         http = await _serve_http(stop, service, grace)  # step 2 on exit
+        await service.server.start()  # SERVING only once every listener is bound
         stop.push_async_callback(service.server.refuse_new_calls, grace)  # step 1
-        yield replace(service, http=http)
+        yield replace(service, http_address=http)
 
 
-def openapi_document() -> bytes:
-    """The OpenAPI document `make generate` writes beside the generated stubs (package data)."""
-    return resources.files(OPENAPI_PACKAGE).joinpath(OPENAPI_FILE).read_bytes()
-
-
-async def _serve_http(stop: AsyncExitStack, service: Service, grace: float) -> HttpListener | None:
+async def _serve_http(stop: AsyncExitStack, service: Service, grace: float) -> str | None:
     """Starts the HTTP/JSON door when configured; leaving `stop` stops it gracefully."""
     addr = service.settings.http_addr
     if addr is None:
@@ -123,11 +114,11 @@ async def _serve_http(stop: AsyncExitStack, service: Service, grace: float) -> H
         addr,
         service.gate,
         routes_of(service.rpcs),
-        openapi_document(),
+        OPENAPI.read_bytes(),
         # aiohttp reads a timeout of 0 as "wait forever"; a grace of 0 means "do not wait".
         shutdown_timeout=max(grace, MIN_HTTP_SHUTDOWN_SECONDS),
     )
     try:
         return await stop.enter_async_context(door)
     except OSError as error:
-        raise BindError(f"cannot listen on {addr}: {error.strerror or error}") from None
+        raise BindError("http_addr", addr, error.strerror or error) from None

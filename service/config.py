@@ -10,7 +10,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlsplit
 
 from service.auth import ApiKey, fingerprint
@@ -23,7 +23,6 @@ _LOG_LEVELS = {
 }
 _TEST_KEY_PREFIXES = ("sk_test_", "rk_test_")
 _LIVE_KEY_PREFIXES = ("sk_live_", "rk_live_")
-T = TypeVar("T")
 
 
 class ConfigError(Exception):
@@ -34,8 +33,7 @@ class ConfigError(Exception):
 class Settings:
     """Everything the service reads from its environment. Secrets are kept out of repr()."""
 
-    api_keys: tuple[ApiKey | str, ...] = field(repr=False)
-    """Accepted keys; an ApiKey names its caller, a bare str is identified by its fingerprint."""
+    api_keys: tuple[ApiKey, ...] = field(repr=False)
     stripe_secret_key: str = field(repr=False)
     listen_addr: str = "127.0.0.1:50051"
     stripe_api_base: str | None = None
@@ -54,102 +52,104 @@ class Settings:
 def load_settings(environ: Mapping[str, str]) -> Settings:
     """Reads and checks every variable; raises ConfigError on the first problem found. A variable
     unset or blank leaves its setting at the default."""
-    env = _Env(environ)
-    _no_sdk_console_log(env.get("STRIPE_LOG"))
-    values: dict[str, Any] = {
-        "api_keys": _api_keys(env.get("PAYMENTS_API_KEYS")),
-        "stripe_secret_key": _stripe_key(env.get("STRIPE_SECRET_KEY")),
-        "listen_addr": env.address("PAYMENTS_LISTEN_ADDR"),
-        "stripe_api_base": env.url("STRIPE_API_BASE"),
-        "success_url": env.url("PAYMENTS_SUCCESS_URL"),
-        "cancel_url": env.url("PAYMENTS_CANCEL_URL"),
-        "http_addr": env.address("PAYMENTS_HTTP_ADDR"),
-        "grace_seconds": env.seconds("PAYMENTS_GRACE_SECONDS"),
-        "stripe_timeout_seconds": env.seconds("STRIPE_TIMEOUT_SECONDS", positive=True),
-        "stripe_max_network_retries": env.whole("STRIPE_MAX_NETWORK_RETRIES", 0, 10),
-        "default_deadline_seconds": env.seconds("PAYMENTS_DEFAULT_DEADLINE_SECONDS", positive=True),
-        "log_level": env.log_level("PAYMENTS_LOG_LEVEL"),
-        "httpx_log_level": env.log_level("PAYMENTS_HTTPX_LOG_LEVEL"),
-    }
-    return Settings(**{name: value for name, value in values.items() if value is not None})
+    _no_sdk_console_log(environ.get("STRIPE_LOG", ""))
+    values: dict[str, Any] = {}
+    for setting, (name, parse, expected) in VARIABLES.items():
+        raw = environ.get(name, "").strip()
+        if raw or setting in _REQUIRED:
+            values[setting] = parse(raw)
+            if values[setting] is None:
+                raise ConfigError(f"{name} must be {expected}")
+    return Settings(**values)
 
 
-class _Env:
-    """Checked reads of the environment: each returns None for a variable unset or blank (its
-    setting keeps the default), else the parsed value, or raises ConfigError naming it."""
-
-    def __init__(self, environ: Mapping[str, str]) -> None:
-        self._environ = environ
-
-    def get(self, name: str) -> str | None:
-        return self._environ.get(name, "").strip() or None
-
-    def url(self, name: str) -> str | None:
-        def parse(raw: str) -> str | None:
-            parts = urlsplit(raw)
-            well_formed = parts.scheme in ("http", "https") and parts.netloc
-            return raw if well_formed and not any(c.isspace() for c in raw) else None
-
-        return self._read(name, parse, "an http(s) URL, e.g. https://example.com/path")
-
-    def address(self, name: str) -> str | None:
-        def parse(raw: str) -> str | None:
-            host, sep, port = raw.rpartition(":")
-            return raw if sep and host and port.isdigit() and int(port) <= 65535 else None
-
-        return self._read(name, parse, "host:port (port 0-65535; 0 picks a free port)")
-
-    def seconds(self, name: str, *, positive: bool = False) -> float | None:
-        def parse(raw: str) -> float | None:
-            try:
-                value = float(raw)
-            except ValueError:
-                return None
-            in_range = math.isfinite(value) and value >= 0 and (value > 0 or not positive)
-            return value if in_range else None
-
-        bound = "a positive" if positive else "a non-negative"
-        return self._read(name, parse, f"{bound} number of seconds")
-
-    def whole(self, name: str, low: int, high: int) -> int | None:
-        def parse(raw: str) -> int | None:
-            return int(raw) if raw.isdigit() and low <= int(raw) <= high else None
-
-        return self._read(name, parse, f"a whole number from {low} to {high}")
-
-    def log_level(self, name: str) -> int | None:
-        def parse(raw: str) -> int | None:
-            return (
-                logging.getLevelNamesMapping()[raw.upper()] if raw.upper() in _LOG_LEVELS else None
-            )
-
-        return self._read(name, parse, f"one of {', '.join(_LOG_LEVELS)} (any case)")
-
-    def _read(self, name: str, parse: Callable[[str], T | None], expected: str) -> T | None:
-        raw = self.get(name)
-        if raw is None:
-            return None
-        value = parse(raw)
-        if value is None:
-            raise ConfigError(f"{name} must be {expected}")
-        return value
+def variable_of(setting: str) -> str:
+    """The environment variable of a Settings field (for messages that say what to change)."""
+    return VARIABLES[setting][0]
 
 
-def _no_sdk_console_log(value: str | None) -> None:
+def _url(raw: str) -> str | None:
+    parts = urlsplit(raw)
+    well_formed = parts.scheme in ("http", "https") and parts.netloc
+    return raw if well_formed and not any(c.isspace() for c in raw) else None
+
+
+def _address(raw: str) -> str | None:
+    host, sep, port = raw.rpartition(":")
+    return raw if sep and host and port.isdigit() and int(port) <= 65535 else None
+
+
+def _seconds(raw: str, positive: bool = False) -> float | None:
+    try:
+        value = float(raw)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) and value >= 0 and (value > 0 or not positive) else None
+
+
+def _positive_seconds(raw: str) -> float | None:
+    return _seconds(raw, positive=True)
+
+
+def _retries(raw: str) -> int | None:
+    return int(raw) if raw.isdigit() and int(raw) <= 10 else None
+
+
+def _log_level(raw: str) -> int | None:
+    return _LOG_LEVELS.get(raw.upper())
+
+
+_URL, _ADDRESS = (
+    "an http(s) URL, e.g. https://example.com/path",
+    "host:port (port 0-65535; 0 picks a free port)",
+)
+_LEVEL = f"one of {', '.join(_LOG_LEVELS)} (any case)"
+_REQUIRED = ("api_keys", "stripe_secret_key")  # their parsers say what is missing or wrong
+# Each setting's environment variable, its parser (None: not a valid value), what it must be.
+VARIABLES: Mapping[str, tuple[str, Callable[[str], Any], str]] = {
+    "api_keys": ("PAYMENTS_API_KEYS", lambda raw: _api_keys(raw), "set"),
+    "stripe_secret_key": ("STRIPE_SECRET_KEY", lambda raw: _stripe_key(raw), "set"),
+    "listen_addr": ("PAYMENTS_LISTEN_ADDR", _address, _ADDRESS),
+    "stripe_api_base": ("STRIPE_API_BASE", _url, _URL),
+    "success_url": ("PAYMENTS_SUCCESS_URL", _url, _URL),
+    "cancel_url": ("PAYMENTS_CANCEL_URL", _url, _URL),
+    "http_addr": ("PAYMENTS_HTTP_ADDR", _address, _ADDRESS),
+    "grace_seconds": ("PAYMENTS_GRACE_SECONDS", _seconds, "a non-negative number of seconds"),
+    "stripe_timeout_seconds": (
+        "STRIPE_TIMEOUT_SECONDS",
+        _positive_seconds,
+        "a positive number of seconds",
+    ),
+    "stripe_max_network_retries": (
+        "STRIPE_MAX_NETWORK_RETRIES",
+        _retries,
+        "a whole number from 0 to 10",
+    ),
+    "default_deadline_seconds": (
+        "PAYMENTS_DEFAULT_DEADLINE_SECONDS",
+        _positive_seconds,
+        "a positive number of seconds",
+    ),
+    "log_level": ("PAYMENTS_LOG_LEVEL", _log_level, _LEVEL),
+    "httpx_log_level": ("PAYMENTS_HTTPX_LOG_LEVEL", _log_level, _LEVEL),
+}
+
+
+def _no_sdk_console_log(value: str) -> None:
     # With STRIPE_LOG=info or debug the Stripe SDK prints every request straight to stderr,
     # past the logging setup: its lines can quote the end of the Stripe key and customers' data.
-    if value is not None and value.lower() in ("info", "debug"):
+    if value.strip().lower() in ("info", "debug"):
         raise ConfigError(
             "STRIPE_LOG makes the Stripe SDK print requests, and the end of its key, to stderr: "
             "unset it (PAYMENTS_LOG_LEVEL sets the service's own log)"
         )
 
 
-def _api_keys(raw: str | None) -> tuple[ApiKey, ...]:
+def _api_keys(raw: str) -> tuple[ApiKey, ...]:
     """`key` or `name=key` entries, comma-separated. Keys under one name are one caller (for
     rotation); a bare key's fingerprint is its caller's identity. Messages name entries by
     position, never by content: an entry is (part of) a key, which must not reach a log."""
-    entries = [entry.strip() for entry in (raw or "").split(",") if entry.strip()]
+    entries = [entry.strip() for entry in raw.split(",") if entry.strip()]
     if not entries:
         raise ConfigError(
             "PAYMENTS_API_KEYS is not set: give the API keys callers may use, comma-separated"
@@ -196,8 +196,7 @@ def _api_key(position: int, entry: str) -> ApiKey:
     return ApiKey(key, name)
 
 
-def _stripe_key(raw: str | None) -> str:
-    key = raw or ""
+def _stripe_key(key: str) -> str:
     if not key:
         raise ConfigError("STRIPE_SECRET_KEY is not set: give a Stripe test-mode key (sk_test_…)")
     if key.startswith(_LIVE_KEY_PREFIXES):

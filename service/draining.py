@@ -43,9 +43,8 @@ class Drain:
         return self._in_flight
 
     def begin(self, grace_seconds: float) -> bool:
-        """Refuses new calls from now on, for a grace period of `grace_seconds`. False when the
-        drain had begun already: the first grace period stands, a second signal cannot stretch
-        it."""
+        """Refuses new calls from now on, for a grace period of `grace_seconds`; False (the first
+        grace stands, a second signal cannot stretch it) when the drain had begun already."""
         if self._grace is not None:
             return False
         self._grace = Deadline.after(grace_seconds)

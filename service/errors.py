@@ -23,19 +23,16 @@ log = logging.getLogger("service.errors")
 ERROR_DOMAIN = "payments.internal"
 """ErrorInfo.domain of every error; the proto's service comment names the same value."""
 
-# grpc-gateway's runtime.HTTPStatusFromCode: the HTTP status of each code on the HTTP door.
+# grpc-gateway's runtime.HTTPStatusFromCode for the codes the service answers with.
 HTTP_STATUS_BY_CODE: Mapping[grpc.StatusCode, int] = {
     grpc.StatusCode[name]: status
     for status, names in {
-        200: "OK",
-        400: "INVALID_ARGUMENT FAILED_PRECONDITION OUT_OF_RANGE",
+        400: "INVALID_ARGUMENT FAILED_PRECONDITION",
         401: "UNAUTHENTICATED",
-        403: "PERMISSION_DENIED",
         404: "NOT_FOUND",
         409: "ALREADY_EXISTS ABORTED",
         429: "RESOURCE_EXHAUSTED",
-        499: "CANCELLED",
-        500: "UNKNOWN INTERNAL DATA_LOSS",
+        500: "INTERNAL",
         501: "UNIMPLEMENTED",
         503: "UNAVAILABLE",
         504: "DEADLINE_EXCEEDED",

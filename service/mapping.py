@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TypeVar
 
 from google.protobuf import timestamp_pb2
@@ -27,9 +27,6 @@ _PAYMENT_STATUSES = {
 
 
 def timestamp(moment: datetime) -> timestamp_pb2.Timestamp:
-    """A Timestamp; a naive datetime is taken as UTC (the provider's clock)."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
     stamp = timestamp_pb2.Timestamp()
     stamp.FromDatetime(moment)
     return stamp

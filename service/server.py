@@ -28,17 +28,21 @@ if TYPE_CHECKING:  # the grpc classes are generic in the stubs only
 
 log = logging.getLogger("service.server")
 
-PAYMENT_SERVICE_NAME: str = PAYMENT_SERVICE.full_name
 OVERALL_HEALTH = ""  # the empty service name: the whole server, as probes ask by default
 _MALFORMED = "is not a valid protobuf encoding of the request message"
 
 
 class BindError(RuntimeError):
-    """The listen address could not be bound (in use, or not an address of this host)."""
+    """A listen address could not be bound (in use, or not an address of this host); `setting`
+    names the Settings field that holds it."""
+
+    def __init__(self, setting: str, address: str, problem: object) -> None:
+        super().__init__(f"cannot listen on {address}: {problem}")
+        self.setting = setting
 
 
 class PaymentsServer:
-    """A built, not yet started server. `port` is the bound port (the real one for port 0)."""
+    """A built server, its port bound (`address` has the real port for port 0)."""
 
     def __init__(self, server: grpc.aio.Server, health_servicer: health.aio.HealthServicer,
                  drain: Drain, address: str) -> None:  # fmt: skip
@@ -46,17 +50,18 @@ class PaymentsServer:
         self._health = health_servicer
         self._drain = drain
         self.address = address
+        self._started = False
 
     async def start(self) -> None:
+        self._started = True
         await self._server.start()
-        for service in (OVERALL_HEALTH, PAYMENT_SERVICE_NAME):
+        for service in (OVERALL_HEALTH, PAYMENT_SERVICE.full_name):
             await self._health.set(service, health_pb2.HealthCheckResponse.SERVING)
         log.info("serving on %s", self.address)
 
     async def refuse_new_calls(self, grace_seconds: float) -> None:
-        """The first step of a stop, and the start of its grace period: new PaymentService calls
-        are refused (UNAVAILABLE, SHUTTING_DOWN) and health says NOT_SERVING. Health and
-        reflection keep answering until `stop` closes the port. Only the first call counts."""
+        """A stop's first step, starting its grace period: new calls are refused, health says
+        NOT_SERVING (health and reflection answer until the port closes). Once only."""
         if not self._drain.begin(grace_seconds):
             return
         # Sets NOT_SERVING for every service and ignores later changes.
@@ -67,13 +72,15 @@ class PaymentsServer:
     async def stop(self, grace_seconds: float) -> None:
         """Drains: refuses new calls (unless `refuse_new_calls` already did), lets the calls in
         flight finish within what is left of the grace period, closes the port (cancelling any
-        call still running)."""
+        call still running). A server never started only releases its port."""
+        if not self._started:
+            await self._server.stop(None)
+            return
         await self.refuse_new_calls(grace_seconds)
         if not await self._drain.wait_idle():
             cut = self._drain.in_flight
             log.warning("grace period over with %d calls in flight; cancelling them", cut)
-        # Nothing of ours is in flight any more (or the grace is spent): grpc.aio's stop now only
-        # closes the port and connections, bounded by whatever grace is left.
+        # Nothing of ours is in flight (or the grace is spent): this only closes the connections.
         await self._server.stop(self._drain.remaining_seconds())
         log.info("stopped")
 
@@ -102,10 +109,9 @@ class _GrpcIncoming:
 
 
 def _tolerant_parser(message_type: type[Message]) -> Callable[[bytes], Message | None]:
-    """`message_type.FromString`, except that undecodable bytes (corrupt wire format, invalid
-    UTF-8 in a string field) give None instead of an exception, which gRPC would answer with
-    UNKNOWN before the call reached the gate: so the call still passes the drain and key checks
-    and is then refused as MALFORMED_REQUEST, with details."""
+    """`message_type.FromString`, but undecodable bytes give None, not an exception (which gRPC
+    would answer with UNKNOWN before the gate): the call then passes the drain and key checks
+    and is refused as MALFORMED_REQUEST, with details."""
 
     def parse(data: bytes) -> Message | None:
         try:
@@ -135,22 +141,21 @@ def add_payment_service(rpcs: Sequence[Rpc], gate: CallGate, server: grpc.aio.Se
     """Registers PaymentService, every method through the gate."""
     handlers = {rpc.method.name: _method_handler(gate, rpc) for rpc in rpcs}
     server.add_generic_rpc_handlers(
-        (grpc.method_handlers_generic_handler(PAYMENT_SERVICE_NAME, handlers),)
+        (grpc.method_handlers_generic_handler(PAYMENT_SERVICE.full_name, handlers),)
     )
-    server.add_registered_method_handlers(PAYMENT_SERVICE_NAME, handlers)
+    server.add_registered_method_handlers(PAYMENT_SERVICE.full_name, handlers)
 
 
 def _probe_bind(listen_addr: str) -> None:
-    """Raises BindError when no address `listen_addr` resolves to can be bound, before gRPC's
-    core tries: it would log its own multi-line error to stderr first, and a misconfiguration
-    must be one line. gRPC serves when at least one resolved address binds, and so does this."""
+    """Raises BindError when no address `listen_addr` resolves to can be bound, before gRPC's core
+    tries (it would print a multi-line error first); like gRPC, one bound address suffices."""
     host, _, port = listen_addr.rpartition(":")
     try:
         found = socket.getaddrinfo(
             host.strip("[]") or None, int(port), type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
         )
     except (socket.gaierror, ValueError) as error:
-        raise BindError(f"cannot listen on {listen_addr}: {error}") from None
+        raise BindError("listen_addr", listen_addr, error) from None
     problem: OSError | None = None
     for family, kind, proto, _, address in found:
         with socket.socket(family, kind, proto) as probe:
@@ -161,9 +166,7 @@ def _probe_bind(listen_addr: str) -> None:
                 problem = problem or error
                 continue
             return
-    raise BindError(
-        f"cannot listen on {listen_addr}: {problem.strerror if problem else 'no address'}"
-    )
+    raise BindError("listen_addr", listen_addr, problem.strerror if problem else "no address")
 
 
 def build_server(
@@ -174,14 +177,14 @@ def build_server(
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
-        (PAYMENT_SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server
+        (PAYMENT_SERVICE.full_name, health.SERVICE_NAME, reflection.SERVICE_NAME), server
     )
     _probe_bind(listen_addr)
     try:
         port = server.add_insecure_port(listen_addr)
     except RuntimeError as error:
-        raise BindError(f"cannot listen on {listen_addr}: {error}") from None
+        raise BindError("listen_addr", listen_addr, error) from None
     if port == 0:
-        raise BindError(f"cannot listen on {listen_addr}: the address is in use or not local")
+        raise BindError("listen_addr", listen_addr, "the address is in use or not local")
     address = f"{listen_addr.rpartition(':')[0]}:{port}"
     return PaymentsServer(server, health_servicer, drain, address)

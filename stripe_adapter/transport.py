@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import ssl
 from collections.abc import Awaitable, Mapping
 from typing import Any
@@ -35,6 +36,7 @@ import stripe
 from stripe_adapter.deadline import DeadlinePassed, current_remaining
 
 _NETWORK_ERROR = "Could not reach Stripe (network error: {name})."
+log = logging.getLogger("stripe_adapter")
 
 
 class DeadlineAwareHTTPClient(stripe.HTTPClient):
@@ -127,7 +129,9 @@ class DeadlineAwareHTTPClient(stripe.HTTPClient):
 
 
 def _connection_error(exc: Exception) -> stripe.APIConnectionError:
-    # Retryable by the SDK (same idempotency key); the message names no URL or credentials.
+    # The cause, for the operator (httpx names the failure and the host, never a credential);
+    # the SDK's error stays generic, and retryable by the SDK (same idempotency key).
+    log.info("Stripe could not be reached: %s: %s", type(exc).__name__, exc or "no detail")
     return stripe.APIConnectionError(  # type: ignore[no-untyped-call]  # SDK ctor lacks hints
         _NETWORK_ERROR.format(name=type(exc).__name__), should_retry=True
     )

@@ -7,30 +7,38 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
+from service.config import variable_of
 from service.gate import CallGate
 from service.http.app import OPENAPI_ROUTE, create_app
 from service.http.routes import BindingError, HttpRoute, routes_of
 
 log = logging.getLogger("service.http")
+refused_log = logging.getLogger("service.http.refused")  # what aiohttp logs of unparsable input
 
-__all__ = ["OPENAPI_ROUTE", "BindingError", "HttpListener", "HttpRoute", "routes_of", "serve_http"]
+
+class _OneLineRefusal(logging.Filter):
+    """aiohttp logs a request it cannot parse with a traceback quoting the bytes (a key, maybe):
+    one line instead, saying what this port speaks (a gRPC client sends HTTP/2's `PRI`)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, HttpProcessingError):
+            record.msg, record.args, record.exc_info = _NOT_HTTP1, (type(error).__name__,), None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
 
 
-@dataclass(frozen=True, slots=True)
-class HttpListener:
-    """A running HTTP listener: where it listens (the real port for port 0)."""
+_NOT_HTTP1 = (
+    "refused input that is not HTTP/1.1 (%s): this port serves HTTP/JSON; gRPC and other HTTP/2 "
+    f"clients belong on the gRPC port ({variable_of('listen_addr')})"
+)
+refused_log.addFilter(_OneLineRefusal())
 
-    host: str
-    port: int
-
-    @property
-    def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+__all__ = ["OPENAPI_ROUTE", "BindingError", "HttpRoute", "routes_of", "serve_http"]
 
 
 @contextlib.asynccontextmanager
@@ -41,21 +49,26 @@ async def serve_http(
     openapi: bytes,
     *,
     shutdown_timeout: float,
-) -> AsyncIterator[HttpListener]:
-    """Serves the door on `addr` (host:port; port 0 picks one) until the block ends; then stops
-    accepting connections and lets requests in flight finish within `shutdown_timeout`."""
+) -> AsyncIterator[str]:
+    """Serves the door on `addr` (host:port; port 0 picks one) until the block ends, yielding the
+    address bound; then stops accepting connections and lets requests in flight finish within
+    `shutdown_timeout`."""
     app = create_app(gate, routes, openapi)
     runner = web.AppRunner(
-        app, access_log=None, handle_signals=False, shutdown_timeout=shutdown_timeout
+        app,
+        access_log=None,
+        handle_signals=False,
+        shutdown_timeout=shutdown_timeout,
+        logger=refused_log,
     )
     await runner.setup()
     try:
         host, _, port = addr.rpartition(":")
-        site = web.TCPSite(runner, host.strip("[]") or "127.0.0.1", int(port))
+        host = host.strip("[]") or "127.0.0.1"
+        site = web.TCPSite(runner, host, int(port))
         await site.start()
-        bound = runner.addresses[0]
-        listener = HttpListener(host.strip("[]") or "127.0.0.1", int(bound[1]))
-        log.info("listening on %s (HTTP/JSON, %d routes)", listener.url, len(routes))
-        yield listener
+        bound = f"{f'[{host}]' if ':' in host else host}:{runner.addresses[0][1]}"
+        log.info("listening on http://%s (HTTP/JSON, %d routes)", bound, len(routes))
+        yield bound
     finally:
         await runner.cleanup()

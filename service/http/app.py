@@ -131,21 +131,22 @@ async def _read_json(request: web.Request) -> object:
         return {}  # no body: an empty message, whose rules then speak
     content_type = request.headers.get("Content-Type")
     if content_type is None or not _JSON_TYPE.match(request.content_type):
-        raise errors.EdgeError(
-            errors.UNSUPPORTED_CONTENT_TYPE,
-            "the request body must be JSON: send Content-Type: application/json",
-            metadata={"content_type": (content_type or "")[:100]},
-            violations=[Violation("Content-Type", "must be application/json")],
+        message = "the request body must be JSON: send Content-Type: application/json"
+        raise _unsupported(
+            message, "content_type", (content_type or "")[:100], "must be application/json"
         )
     charset = request.charset
     if charset is not None and charset.lower() not in ("utf-8", "utf8"):
-        raise errors.EdgeError(
-            errors.UNSUPPORTED_CONTENT_TYPE,
-            "the request body must be UTF-8 JSON",
-            metadata={"charset": charset[:40]},
-            violations=[Violation("Content-Type", "charset must be utf-8")],
-        )
+        message = "the request body must be UTF-8 JSON"
+        raise _unsupported(message, "charset", charset[:40], "charset must be utf-8")
     return decode_json_body(raw)
+
+
+def _unsupported(message: str, key: str, value: str, rule: str) -> errors.EdgeError:
+    violation = Violation("Content-Type", rule)
+    return errors.EdgeError(
+        errors.UNSUPPORTED_CONTENT_TYPE, message, metadata={key: value}, violations=[violation]
+    )
 
 
 def _too_large() -> errors.EdgeError:

@@ -27,6 +27,11 @@ _EXPECTED = {
     _F.TYPE_ENUM: "an enum value name (or its number)",
     _F.TYPE_MESSAGE: "a JSON object",
 }
+# What json.loads makes of each JSON type, in words.
+_JSON_KINDS: dict[type, str] = {
+    list: "an array", dict: "an object", str: "a string", bool: "a boolean",
+    int: "a number", float: "a number", type(None): "null",
+}  # fmt: skip
 _PARSE_PREFIX = re.compile(r"^Failed to parse \S+ field: ")
 _PARSE_SUFFIX = re.compile(r" at [\w.\"]+\.?$")
 
@@ -59,7 +64,7 @@ def build_request(
 def decode_json_body(raw: bytes) -> object:
     """The body as JSON; INVALID_JSON when it is not UTF-8 JSON."""
     try:
-        return json.loads(raw.decode("utf-8")) if raw.strip() else {}
+        return json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
         problem = f"is not UTF-8: {exc.reason} at byte {exc.start}"
     except json.JSONDecodeError as exc:
@@ -178,9 +183,4 @@ def _new(message: Descriptor) -> Message:
 
 
 def _json_kind(value: object) -> str:
-    kinds = {list: "an array", str: "a string", bool: "a boolean", dict: "an object"}
-    if value is None:
-        return "null"
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return "a number"
-    return kinds.get(type(value), type(value).__name__)
+    return _JSON_KINDS.get(type(value), type(value).__name__)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import socket
 import time
 from collections.abc import AsyncIterator
 
@@ -18,6 +20,7 @@ from domain.errors import (
     RequestConflict,
 )
 from stripe_adapter.gateway import StripePaymentGateway
+from stripe_adapter.settings import StripeSettings
 from stripe_emulator.testing import EmulatorHandle
 from tests.adapter.conftest import (
     api_requests,
@@ -282,3 +285,26 @@ async def test_a_huge_retry_after_is_capped_at_the_max_delay(emulator: EmulatorH
 
     assert caught.value.retry_after_seconds == pytest.approx(0.05)
     assert api_requests(emulator) == {"POST /v1/customers": 2}  # it waited the capped delay once
+
+
+async def test_an_unreachable_stripe_is_unavailable_and_logged_with_its_cause(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with socket.socket() as closed:  # a port nobody listens on: connect() is refused at once
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    settings = StripeSettings(
+        api_key="sk_test_unreachable", api_base=f"http://127.0.0.1:{port}",
+        timeout_seconds=2, max_network_retries=0,
+    )  # fmt: skip
+    gateway = StripePaymentGateway.from_settings(settings)
+    caplog.set_level(logging.INFO, logger="stripe_adapter")
+    try:
+        with pytest.raises(ProviderUnavailable):
+            await gateway.create_customer(ANN, write())
+    finally:
+        await gateway.aclose()
+
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "stripe_adapter"]
+    assert line.startswith("Stripe could not be reached: ConnectError: ")
+    assert "sk_test" not in line

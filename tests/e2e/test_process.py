@@ -132,7 +132,22 @@ def test_refuses_a_listen_address_in_use(emulator: EmulatorHandle) -> None:
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert f"cannot listen on {address}" in lines[0]
+    assert lines[0].endswith("set PAYMENTS_LISTEN_ADDR to a free address of this host")
     assert "Traceback" not in result.stderr
+
+
+def test_refuses_an_http_address_in_use_naming_its_setting(emulator: EmulatorHandle) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        address = f"127.0.0.1:{taken.getsockname()[1]}"
+        env = {**service_env(emulator, (API_KEY,)), "PAYMENTS_HTTP_ADDR": address}
+        result = run_service(env)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert f"cannot listen on {address}" in lines[0]
+    assert lines[0].endswith("set PAYMENTS_HTTP_ADDR to a free address of this host")
 
 
 @asynccontextmanager

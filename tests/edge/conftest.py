@@ -11,9 +11,9 @@ from typing import Any
 import aiohttp
 import pytest
 
+from service.auth import ApiKey
 from service.composition import Service, running_service
 from service.config import Settings
-from service.http import HttpListener
 from tests.fake_gateway import FakeGateway
 
 API_KEY = "edge-test-key-0123456789abcdef"
@@ -23,8 +23,11 @@ API_KEY = "edge-test-key-0123456789abcdef"
 class Stack:
     gateway: FakeGateway
     service: Service
-    http: HttpListener
     client: aiohttp.ClientSession
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.service.http_address}"
 
     @property
     def auth(self) -> dict[str, str]:
@@ -42,7 +45,7 @@ class Stack:
         """(HTTP status, decoded JSON body); the body must be JSON whatever the status."""
         all_headers = {**self.auth, **(headers or {})}
         async with self.client.request(
-            method, self.http.url + path, json=json, headers=all_headers, **kwargs
+            method, self.url + path, json=json, headers=all_headers, **kwargs
         ) as response:
             assert response.content_type == "application/json", await response.text()
             return response.status, await response.json()
@@ -50,7 +53,7 @@ class Stack:
 
 def settings_for(**overrides: Any) -> Settings:
     values: dict[str, Any] = {
-        "api_keys": (API_KEY,),
+        "api_keys": (ApiKey(API_KEY),),
         "stripe_secret_key": "sk_test_never_used_by_the_fake",
         "listen_addr": "127.0.0.1:0",
         "http_addr": "127.0.0.1:0",
@@ -80,8 +83,8 @@ async def service(settings: Settings, gateway: FakeGateway) -> AsyncIterator[Ser
 @pytest.fixture
 async def stack(gateway: FakeGateway, service: Service) -> AsyncIterator[Stack]:
     async with aiohttp.ClientSession() as client:
-        assert service.http is not None  # the composition root's own HTTP door
-        yield Stack(gateway, service, service.http, client)
+        assert service.http_address is not None  # the composition root's own HTTP door
+        yield Stack(gateway, service, client)
 
 
 def error_info(body: dict[str, Any]) -> dict[str, Any]:

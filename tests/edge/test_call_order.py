@@ -26,7 +26,7 @@ async def grpc_reason(stub: Stub, request: Any, metadata: Any) -> str:
 
 
 async def http_reason(stack: Stack, body: Any, headers: dict[str, str]) -> str:
-    url = stack.http.url + "/v1/customers"
+    url = stack.url + "/v1/customers"
     async with stack.client.post(url, json=body, headers=headers) as response:
         return str(error_info(await response.json())["reason"])
 
@@ -75,7 +75,7 @@ async def test_the_rpc_gets_the_caller_request_id_and_deadline(
         body = {"email": GOOD.email, "requestId": GOOD.request_id}
         headers = {"x-api-key": API_KEY, "X-Request-Timeout": "7"}
         async with stack.client.post(
-            stack.http.url + "/v1/customers", json=body, headers=headers
+            stack.url + "/v1/customers", json=body, headers=headers
         ) as answer:
             assert answer.status == 200
 

@@ -14,6 +14,7 @@ from service.errors import HTTP_STATUS_BY_CODE
 from tests.edge.conftest import API_KEY, Stack, error_info, field_violations, settings_for
 from tests.edge.test_routes import create_customer, create_product
 from tests.fake_gateway import FakeGateway
+from tests.service.test_errors_doc import problems
 
 STATUS_KEYS = {"code", "message", "details"}
 
@@ -30,7 +31,7 @@ async def raw(
     all_headers = {"x-api-key": API_KEY, **(headers or {})}
     async with stack.client.request(
         method,
-        stack.http.url + path,
+        stack.url + path,
         data=data,
         headers=all_headers,
         skip_auto_headers=["Content-Type"],
@@ -43,7 +44,7 @@ async def raw(
 
 async def test_no_key_is_401_api_key_missing(stack: Stack) -> None:
     async with stack.client.post(
-        stack.http.url + "/v1/customers", json={"email": "a@example.com"}
+        stack.url + "/v1/customers", json={"email": "a@example.com"}
     ) as response:
         body = await response.json()
 
@@ -65,7 +66,7 @@ async def test_wrong_key_is_401_api_key_invalid(stack: Stack) -> None:
 
 async def test_the_key_is_checked_before_the_body(stack: Stack) -> None:
     async with stack.client.post(
-        stack.http.url + "/v1/customers",
+        stack.url + "/v1/customers",
         data=b"{not json",
         headers={"Content-Type": "application/json"},
     ) as response:
@@ -173,7 +174,7 @@ async def test_wrong_content_types_are_415(stack: Stack, content_type: str | Non
 
 async def test_json_with_a_suffix_content_type_is_accepted(stack: Stack) -> None:
     async with stack.client.post(
-        stack.http.url + "/v1/customers",
+        stack.url + "/v1/customers",
         data=b'{"email": "a@example.com"}',
         headers={
             "x-api-key": API_KEY,
@@ -366,10 +367,10 @@ async def test_a_call_while_the_service_drains_is_503_shutting_down(stack: Stack
     # A request can reach the app after the stop began, on a connection opened before the
     # listener closed; it is refused like a gRPC call, before the key is even looked at.
     stack.service.drain.begin(grace_seconds=5)
-    url = stack.http.url + "/v1/customers"
+    url = stack.url + "/v1/customers"
     async with stack.client.post(url, json={"email": "late@example.com"}) as response:
         body = await response.json()
-    async with stack.client.get(stack.http.url + "/openapi.json") as document:
+    async with stack.client.get(stack.url + "/openapi.json") as document:
         assert document.status == 200  # not a call: still served while draining
 
     assert response.status == 503
@@ -383,33 +384,40 @@ async def test_a_call_while_the_service_drains_is_503_shutting_down(stack: Stack
 
 
 def test_http_status_per_code_matches_grpc_gateway() -> None:
+    """The service's codes, each with grpc-gateway's runtime.HTTPStatusFromCode status; every
+    code a Problem uses has one."""
     by_name = {code.name: status for code, status in HTTP_STATUS_BY_CODE.items()}
+    used = {problem.code for problem in problems()}
+    assert used <= set(HTTP_STATUS_BY_CODE)
 
-    assert by_name == {
-        "OK": 200,
-        "CANCELLED": 499,
-        "UNKNOWN": 500,
-        "INVALID_ARGUMENT": 400,
-        "DEADLINE_EXCEEDED": 504,
-        "NOT_FOUND": 404,
-        "ALREADY_EXISTS": 409,
-        "PERMISSION_DENIED": 403,
-        "UNAUTHENTICATED": 401,
-        "RESOURCE_EXHAUSTED": 429,
-        "FAILED_PRECONDITION": 400,
-        "ABORTED": 409,
-        "OUT_OF_RANGE": 400,
-        "UNIMPLEMENTED": 501,
-        "INTERNAL": 500,
-        "UNAVAILABLE": 503,
-        "DATA_LOSS": 500,
-    }
+    assert (
+        by_name.items()
+        <= {
+            "OK": 200,
+            "CANCELLED": 499,
+            "UNKNOWN": 500,
+            "INVALID_ARGUMENT": 400,
+            "DEADLINE_EXCEEDED": 504,
+            "NOT_FOUND": 404,
+            "ALREADY_EXISTS": 409,
+            "PERMISSION_DENIED": 403,
+            "UNAUTHENTICATED": 401,
+            "RESOURCE_EXHAUSTED": 429,
+            "FAILED_PRECONDITION": 400,
+            "ABORTED": 409,
+            "OUT_OF_RANGE": 400,
+            "UNIMPLEMENTED": 501,
+            "INTERNAL": 500,
+            "UNAVAILABLE": 503,
+            "DATA_LOSS": 500,
+        }.items()
+    )
 
 
 async def test_the_api_key_is_checked_before_the_timeout_header(stack: Stack) -> None:
     # The gRPC door's order: drain → API key → …; a keyless caller learns about its key first.
     async with stack.client.get(
-        stack.http.url + "/v1/products/prod_x", headers={"X-Request-Timeout": "-1"}
+        stack.url + "/v1/products/prod_x", headers={"X-Request-Timeout": "-1"}
     ) as response:
         body = await response.json()
     assert response.status == 401, body

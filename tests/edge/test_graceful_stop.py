@@ -96,7 +96,7 @@ def customer_request(email: str) -> payments_pb2.CreateCustomerRequest:
 
 async def test_http_door_is_off_unless_asked_for(settings: Settings) -> None:
     async with running_service(replace(settings, http_addr=None), gateway=FakeGateway()) as svc:
-        assert svc.http is None
+        assert svc.http_address is None
         assert svc.http_address is None
 
 

@@ -136,7 +136,7 @@ async def test_checkout_then_payment_status_by_session_and_intent(stack: Stack) 
 
 async def test_bearer_authorization_is_accepted(stack: Stack) -> None:
     async with stack.client.post(
-        stack.http.url + "/v1/customers",
+        stack.url + "/v1/customers",
         json={"email": "bob@example.com"},
         headers={"Authorization": f"Bearer {API_KEY}"},
     ) as response:
@@ -144,7 +144,7 @@ async def test_bearer_authorization_is_accepted(stack: Stack) -> None:
 
 
 async def test_openapi_document_is_served_without_a_key(stack: Stack) -> None:
-    async with stack.client.get(stack.http.url + "/openapi.json") as response:
+    async with stack.client.get(stack.url + "/openapi.json") as response:
         assert response.status == 200
         assert response.content_type == "application/json"
         document = await response.json()

@@ -19,7 +19,7 @@ FIRST, SECOND = "first-key-0123456789abcdef", "second-key-0123456789abcdef"
 
 
 def test_each_configured_key_authenticates_as_its_fingerprint() -> None:
-    authenticator = ApiKeyAuthenticator([FIRST, SECOND])
+    authenticator = ApiKeyAuthenticator([ApiKey(FIRST), ApiKey(SECOND)])
     assert authenticator.authenticate(FIRST) == fingerprint(FIRST)
     assert authenticator.authenticate(SECOND) == fingerprint(SECOND)
     assert fingerprint(FIRST) != fingerprint(SECOND)
@@ -44,14 +44,14 @@ def test_keys_named_alike_are_one_caller() -> None:
 )
 def test_rejections(presented: str | None, reason: str) -> None:
     with pytest.raises(EdgeError) as raised:
-        ApiKeyAuthenticator([FIRST]).authenticate(presented)
+        ApiKeyAuthenticator([ApiKey(FIRST)]).authenticate(presented)
     assert raised.value.problem.reason == reason
     assert "nope" not in str(raised.value)
 
 
 def test_near_miss_is_rejected() -> None:
     with pytest.raises(EdgeError):
-        ApiKeyAuthenticator([FIRST]).authenticate(FIRST[:-1] + "X")
+        ApiKeyAuthenticator([ApiKey(FIRST)]).authenticate(FIRST[:-1] + "X")
 
 
 def test_every_key_is_compared_whichever_matches(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -64,7 +64,9 @@ def test_every_key_is_compared_whichever_matches(monkeypatch: pytest.MonkeyPatch
         return real(a, b)
 
     monkeypatch.setattr(hmac, "compare_digest", counting)  # the module auth uses
-    authenticator = ApiKeyAuthenticator([FIRST, SECOND, "third-key-0123456789abcdef"])
+    authenticator = ApiKeyAuthenticator(
+        [ApiKey(FIRST), ApiKey(SECOND), ApiKey("third-key-0123456789abcdef")]
+    )
     for presented in (FIRST, SECOND, "wrong"):
         calls.clear()
         with contextlib.suppress(EdgeError):

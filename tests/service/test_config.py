@@ -136,3 +136,14 @@ def test_the_default_deadline_and_log_levels() -> None:
     )
     assert settings.default_deadline_seconds == 7.5
     assert (settings.log_level, settings.httpx_log_level) == (logging.DEBUG, logging.ERROR)
+
+
+def test_every_setting_has_one_variable() -> None:
+    from dataclasses import fields
+
+    from service.config import VARIABLES, Settings, variable_of
+
+    assert set(VARIABLES) == {field.name for field in fields(Settings)}
+    names = [variable_of(setting) for setting in VARIABLES]
+    assert len(names) == len(set(names))
+    assert variable_of("http_addr") == "PAYMENTS_HTTP_ADDR"
