@@ -12,8 +12,8 @@ import pytest
 
 from service.composition import running_service
 from stripe_emulator.testing import serve
-from tests.conftest import communicate
-from tests.edge.conftest import API_KEY, settings_for
+from tests.conftest import API_KEY, communicate
+from tests.edge.conftest import settings_for
 
 REPO = Path(__file__).resolve().parents[2]
 NOT_WANTED = ("stripe", "aiohttp", "service", "domain", "stripe_adapter", "stripe_emulator")

@@ -18,8 +18,8 @@ import pytest
 from payments.v1 import payments_pb2, payments_pb2_grpc
 from service.composition import running_service
 from stripe_emulator.testing import serve
-from tests.conftest import communicate
-from tests.edge.conftest import API_KEY, settings_for
+from tests.conftest import API_KEY, communicate
+from tests.edge.conftest import settings_for
 
 REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / "docs/debugging.md"

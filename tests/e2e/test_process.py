@@ -21,6 +21,7 @@ import grpc
 import pytest
 
 from payments.v1 import payments_pb2, payments_pb2_grpc
+from service.__main__ import main as service_main
 from stripe_emulator.testing import EmulatorHandle
 from tests.conftest import (
     API_KEY,
@@ -53,6 +54,20 @@ def run_service(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
         timeout=20,
         check=False,
     )
+
+
+def refusal_of(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, str]:
+    """`python -m service`'s main() in this process, with only `env` of the service's variables:
+    (exit code, stderr). The same code as the process runs, without its seconds of imports."""
+    for name in os.environ:
+        if name.startswith(("PAYMENTS_", "STRIPE_")):
+            monkeypatch.delenv(name)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    code = service_main()
+    return code, capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
@@ -108,46 +123,60 @@ def run_service(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     ],
 )
 def test_refuses_to_start_misconfigured(
+    emulator: EmulatorHandle,
+    override: dict[str, str],
+    expected: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, stderr = refusal_of(
+        {**service_env(emulator, (API_KEY,)), **override}, monkeypatch, capsys
+    )
+    assert code == 2
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    assert expected in lines[0]
+    assert "Traceback" not in stderr
+    assert "abcdefghijklmnop" not in stderr  # the key itself is never echoed
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        ({"STRIPE_SECRET_KEY": "sk_live_abcdefghijklmnop"}, "live-mode key"),
+        ({"PAYMENTS_LISTEN_ADDR": "192.0.2.1:0"}, "cannot listen on 192.0.2.1:0"),
+    ],
+    ids=["config", "bind"],
+)
+def test_a_real_process_refuses_in_one_line_and_exits_2(
     emulator: EmulatorHandle, override: dict[str, str], expected: str
 ) -> None:
-    env = {**service_env(emulator, (API_KEY,)), **override}
-    result = run_service(env)
+    result = run_service({**service_env(emulator, (API_KEY,)), **override})
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert expected in lines[0]
-    assert "Traceback" not in result.stderr
-    assert "abcdefghijklmnop" not in result.stderr  # the key itself is never echoed
     assert result.stdout == ""  # nothing claimed to listen
 
 
-def test_refuses_a_listen_address_in_use(emulator: EmulatorHandle) -> None:
+@pytest.mark.parametrize("variable", ["PAYMENTS_LISTEN_ADDR", "PAYMENTS_HTTP_ADDR"])
+def test_an_address_in_use_is_refused_naming_its_setting(
+    emulator: EmulatorHandle,
+    variable: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         address = f"127.0.0.1:{taken.getsockname()[1]}"
-        env = {**service_env(emulator, (API_KEY,)), "PAYMENTS_LISTEN_ADDR": address}
-        result = run_service(env)
-    assert result.returncode == 2
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
+        env = {**service_env(emulator, (API_KEY,)), variable: address}
+        code, stderr = refusal_of(env, monkeypatch, capsys)
+    assert code == 2
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr  # gRPC never said SERVING: every listener binds first
     assert f"cannot listen on {address}" in lines[0]
-    assert lines[0].endswith("set PAYMENTS_LISTEN_ADDR to a free address of this host")
-    assert "Traceback" not in result.stderr
-
-
-def test_refuses_an_http_address_in_use_naming_its_setting(emulator: EmulatorHandle) -> None:
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        address = f"127.0.0.1:{taken.getsockname()[1]}"
-        env = {**service_env(emulator, (API_KEY,)), "PAYMENTS_HTTP_ADDR": address}
-        result = run_service(env)
-    assert result.returncode == 2
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert f"cannot listen on {address}" in lines[0]
-    assert lines[0].endswith("set PAYMENTS_HTTP_ADDR to a free address of this host")
+    assert lines[0].endswith(f"set {variable} to a free address of this host")
 
 
 @asynccontextmanager

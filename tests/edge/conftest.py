@@ -14,9 +14,8 @@ import pytest
 from service.auth import ApiKey
 from service.composition import Service, running_service
 from service.config import Settings
+from tests.conftest import API_KEY, SECOND_API_KEY
 from tests.fake_gateway import FakeGateway
-
-API_KEY = "edge-test-key-0123456789abcdef"
 
 
 @dataclass(frozen=True)
@@ -53,7 +52,7 @@ class Stack:
 
 def settings_for(**overrides: Any) -> Settings:
     values: dict[str, Any] = {
-        "api_keys": (ApiKey(API_KEY),),
+        "api_keys": (ApiKey(API_KEY), ApiKey(SECOND_API_KEY)),  # as tests/conftest.py's
         "stripe_secret_key": "sk_test_never_used_by_the_fake",
         "listen_addr": "127.0.0.1:0",
         "http_addr": "127.0.0.1:0",

@@ -11,8 +11,8 @@ import pytest
 
 from payments.v1 import payments_pb2
 from service.composition import Service
-from tests.conftest import Stub, rich_details
-from tests.edge.conftest import API_KEY, Stack, error_info
+from tests.conftest import API_KEY, Stub, rich_details
+from tests.edge.conftest import Stack, error_info
 from tests.fake_gateway import FakeGateway
 
 BAD_EMAIL = payments_pb2.CreateCustomerRequest(email="not-an-email")

@@ -20,8 +20,7 @@ from domain.payment_status import PaymentSnapshot
 from payments.v1 import payments_pb2
 from service.composition import Service
 from service.errors import HTTP_STATUS_BY_CODE
-from tests.conftest import Stub, rich_details
-from tests.edge.conftest import API_KEY
+from tests.conftest import API_KEY, Stub, rich_details
 from tests.fake_gateway import FakeGateway
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "errors.md"

@@ -11,7 +11,8 @@ from domain.call import WriteOptions
 from domain.customer import Customer, NewCustomer
 from service.composition import running_service
 from service.errors import HTTP_STATUS_BY_CODE
-from tests.edge.conftest import API_KEY, Stack, error_info, field_violations, settings_for
+from tests.conftest import API_KEY
+from tests.edge.conftest import Stack, error_info, field_violations, settings_for
 from tests.edge.test_routes import create_customer, create_product
 from tests.fake_gateway import FakeGateway
 from tests.service.test_errors_doc import problems

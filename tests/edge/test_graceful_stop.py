@@ -23,8 +23,7 @@ from payments.v1 import payments_pb2, payments_pb2_grpc
 from service.composition import Service, running_service
 from service.config import Settings
 from service.server import BindError
-from tests.conftest import rich_details, wait_until, wait_until_not_serving
-from tests.edge.conftest import API_KEY
+from tests.conftest import API_KEY, rich_details, wait_until, wait_until_not_serving
 from tests.fake_gateway import FakeGateway
 
 AUTH = (("x-api-key", API_KEY),)

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.edge.conftest import API_KEY, Stack
+from tests.conftest import API_KEY
+from tests.edge.conftest import Stack
 
 REPO = Path(__file__).resolve().parents[2]
 
