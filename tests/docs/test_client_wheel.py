@@ -10,10 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from service.composition import running_service
-from stripe_emulator.testing import serve
-from tests.conftest import API_KEY, communicate
-from tests.edge.conftest import settings_for
+from tests.conftest import API_KEY, communicate, emulated_service
 
 REPO = Path(__file__).resolve().parents[2]
 NOT_WANTED = ("stripe", "aiohttp", "service", "domain", "stripe_adapter", "stripe_emulator")
@@ -73,13 +70,7 @@ def test_the_wheel_ships_types(client_venv: Path) -> None:
 
 async def test_the_example_runs_on_the_wheel_against_a_live_service(client_venv: Path) -> None:
     env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp")}
-    async with (
-        serve() as emulator,
-        running_service(
-            settings_for(stripe_secret_key=emulator.api_key, stripe_api_base=emulator.url),
-            grace_seconds=0,
-        ) as svc,
-    ):
+    async with emulated_service() as svc:
         process = await asyncio.create_subprocess_exec(
             str(client_venv),
             "-I",  # not the repo's packages: only what the venv has

@@ -16,10 +16,7 @@ import grpc
 import pytest
 
 from payments.v1 import payments_pb2, payments_pb2_grpc
-from service.composition import running_service
-from stripe_emulator.testing import serve
-from tests.conftest import API_KEY, communicate
-from tests.edge.conftest import settings_for
+from tests.conftest import API_KEY, communicate, emulated_service
 
 REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / "docs/debugging.md"
@@ -68,13 +65,7 @@ class Live:
 @pytest.fixture
 async def live() -> AsyncIterator[Live]:
     """The service on 127.0.0.1:0 with the emulator behind it, and ids for the doc's variables."""
-    async with (
-        serve() as emulator,
-        running_service(
-            settings_for(stripe_secret_key=emulator.api_key, stripe_api_base=emulator.url),
-            grace_seconds=0,
-        ) as svc,
-    ):
+    async with emulated_service() as svc:
         async with grpc.aio.insecure_channel(svc.address) as channel:
             stub = payments_pb2_grpc.PaymentServiceStub(channel)
             metadata = (("x-api-key", API_KEY),)
