@@ -16,9 +16,17 @@ VENV_STAMP := .venv/.make-synced
 
 PROTO_APT := golang-grpc-gateway golang-github-grpc-ecosystem-grpc-gateway-dev
 BENCH_APT := wrk nghttp2-client
+# Debian's own chromium: the browser test never downloads one (playwright-core has none).
+BROWSER_APT := chromium
+# The Python versions the project supports (pyproject's requires-python); PYTHON=3.12 (or a path)
+# picks one for .venv, else uv takes the first supported interpreter on PATH. Never downloaded.
+PYTHONS := 3.11 3.12 3.13
+PYTHON_RANGE := >=3.11,<3.14
+PYTHON ?=
 
 .PHONY: help venv tools bench-tools third-party generate check-generated lint typecheck \
-	breaking openapi-validate test ci run demo bench client-wheel client-venv clean distclean
+	breaking openapi-validate test ci run demo pay bench client-wheel client-venv clean distclean \
+	browser-tools node ts-client proto-bundle test-pythons
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-17s %s\n", $$1, $$2}'
@@ -30,7 +38,11 @@ $(VENV_STAMP): pyproject.toml uv.lock
 	  python3 -m pip --version >/dev/null 2>&1 || tools/apt_install.sh python3-pip; \
 	  python3 -m pip install --quiet uv==$(UV_VERSION); \
 	fi
-	$(UV) sync --frozen
+	@$(UV) python find --quiet '$(or $(PYTHON),$(PYTHON_RANGE))' >/dev/null 2>&1 || { \
+	  echo "ERROR: no Python $(or $(PYTHON),3.11, 3.12 or 3.13) found on PATH; make never downloads one." >&2; \
+	  echo "Install one (Debian 12: apt-get install python3; pyenv install 3.12), or name it: make PYTHON=/path/to/python3.12 ..." >&2; \
+	  exit 2; }
+	$(UV) sync --frozen --python '$(or $(PYTHON),$(PYTHON_RANGE))'
 	@touch $@
 
 tools: venv bench-tools ## Debian packages: protoc-gen-swagger and its option protos (+ bench tools)
@@ -38,6 +50,13 @@ tools: venv bench-tools ## Debian packages: protoc-gen-swagger and its option pr
 
 bench-tools: ## Debian packages: wrk, h2load (nghttp2-client)
 	@tools/apt_install.sh $(BENCH_APT)
+
+browser-tools: node ## Debian's chromium and playwright-core (tests/browser), for the browser test
+	@tools/apt_install.sh $(BROWSER_APT)
+	@tools/npm_ci.sh tests/browser
+
+node: ## Check that Node.js >= 20 and npm are there (the TypeScript client and the browser test)
+	@tools/check_node.sh
 
 third-party: venv ## Other projects' .proto sources into build/third_party (never committed)
 	@tools/apt_install.sh $(PROTO_APT)
@@ -82,8 +101,11 @@ ci: ## Everything CI runs (.ci/run)
 	  start=$$(date +%s); echo "=== make $$t"; $(MAKE) $$t; echo "=== make $$t: $$(( $$(date +%s) - start ))s"; \
 	done
 
-run: venv ## Serve gRPC on :50051 and HTTP/JSON on :8080 against the emulator until Ctrl-C
+run: venv ## Serve gRPC on :50051, HTTP/JSON on :8080, return pages on :8081, emulator on :12111
 	$(RUN) python -m tools.run
+
+pay: venv ## Pay a checkout of the running make run: make pay SESSION=cs_… [OUTCOME=fail|processing]
+	@$(RUN) python -m tools.pay
 
 demo: venv ## Start the emulator and the service, run the whole payment flow, stop
 	$(RUN) python -m tools.demo
