@@ -96,8 +96,20 @@ openapi-validate: venv ## openapi-spec-validator on docs/openapi/*.json
 test: venv client-venv ## pytest
 	$(RUN) pytest -q
 
+# The other supported Pythons: each gets its own venv from the same uv.lock in build/, and runs
+# the unit and end-to-end tests. Only the versions this machine has (PATH or pyenv): a fresh
+# Debian 12 has 3.11 alone, and then this checks nothing more than `make test`.
+test-pythons: venv ## The unit and e2e tests under the other supported Pythons found here
+	@main=$$(.venv/bin/python -c 'import sys; print("%d.%d" % sys.version_info[:2])'); \
+	tools/pythons.sh $(PYTHONS) | while read -r version python; do \
+	  [ "$$version" = "$$main" ] && continue; \
+	  echo "=== Python $$version ($$python)"; \
+	  UV_PROJECT_ENVIRONMENT=build/venv-$$version $(UV) sync --frozen --quiet --python "$$python"; \
+	  build/venv-$$version/bin/python -m pytest -q -p no:cacheprovider tests/unit tests/e2e; \
+	done
+
 ci: ## Everything CI runs (.ci/run)
-	@for t in venv tools check-generated lint typecheck breaking openapi-validate test; do \
+	@for t in venv tools check-generated lint typecheck breaking openapi-validate test test-pythons; do \
 	  start=$$(date +%s); echo "=== make $$t"; $(MAKE) $$t; echo "=== make $$t: $$(( $$(date +%s) - start ))s"; \
 	done
 
