@@ -93,7 +93,7 @@ breaking: third-party ## buf breaking: proto/ against HEAD~1's (BREAKING_AGAINST
 openapi-validate: venv ## openapi-spec-validator on docs/openapi/*.json
 	$(RUN) openapi-spec-validator docs/openapi/*.json
 
-test: venv client-venv ## pytest
+test: venv client-venv browser-tools ## pytest (also in a headless chromium, and Node)
 	$(RUN) pytest -q
 
 # The other supported Pythons: each gets its own venv from the same uv.lock in build/, and runs

@@ -10,8 +10,8 @@ _STYLE = (
     "body{margin:0;font:16px/1.5 system-ui,sans-serif;color:#1a1f36;background:#f6f9fc}"
     "main{max-width:560px;margin:0 auto;padding:32px 16px}"
     ".card{background:#fff;border-radius:8px;padding:24px;box-shadow:0 2px 5px rgba(60,66,87,.1)}"
-    "h1{font-size:22px;margin:0 0 16px}dl{display:grid;grid-template-columns:auto 1fr;gap:4px 16px}"
-    "dt{color:#697386}dd{margin:0;overflow-wrap:anywhere}"
+    "h1{font-size:22px;margin:0 0 16px}dl{margin:0}"
+    "dt{color:#697386;font-size:14px;margin-top:12px}dd{margin:0;overflow-wrap:anywhere}"
     ".status{font-weight:600}a{color:#635bff}"
 )
 
