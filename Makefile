@@ -93,7 +93,7 @@ breaking: third-party ## buf breaking: proto/ against HEAD~1's (BREAKING_AGAINST
 openapi-validate: venv ## openapi-spec-validator on docs/openapi/*.json
 	$(RUN) openapi-spec-validator docs/openapi/*.json
 
-test: venv client-venv browser-tools ## pytest (also in a headless chromium, and Node)
+test: venv client-venv browser-tools ts-client ## pytest (also in a headless chromium, and Node)
 	$(RUN) pytest -q
 
 # The other supported Pythons: each gets its own venv from the same uv.lock in build/, and runs
@@ -125,14 +125,20 @@ demo: venv ## Start the emulator and the service, run the whole payment flow, st
 bench: venv bench-tools ## Benchmarks; results go to docs/benchmarks.md
 	$(RUN) python bench/run_all.py
 
-client-wheel: venv ## Build the payments-api wheel (generated stubs only) into dist/
+client-wheel: venv proto-bundle ## Build the payments-api wheel (generated stubs + proto bundle) into dist/
 	$(RUN) python clients/python/build_wheel.py --out dist
+
+proto-bundle: third-party ## The contract and every .proto it imports, for any protoc, in dist/proto/
+	@tools/proto_bundle.sh dist/proto
+
+ts-client: node proto-bundle ## The TypeScript client: npm ci, protoc-gen-es stubs from dist/proto, tsc
+	@tools/ts_client.sh dist/proto
 
 # A caller's view for tests/docs/test_client_wheel.py: a fresh venv holding only the payments-api
 # wheel and what it declares, pinned to uv.lock's versions and resolved from the registry here, as
 # `make venv` does, so that the tests themselves stay on loopback.
 CLIENT_VENV := build/client-venv
-client-venv: venv ## A venv with only the payments-api wheel and its declared dependencies
+client-venv: venv proto-bundle ## A venv with only the payments-api wheel and its declared dependencies
 	rm -rf $(CLIENT_VENV) build/client-dist
 	$(RUN) python clients/python/build_wheel.py --out build/client-dist >/dev/null
 	$(UV) export --frozen --no-dev --no-hashes --no-emit-project --quiet \
