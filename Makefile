@@ -33,7 +33,8 @@ help: ## List the targets
 
 venv: $(VENV_STAMP) ## uv (pip-installed if missing) and .venv from uv.lock
 
-$(VENV_STAMP): pyproject.toml uv.lock
+# PYTHON=… given: sync every time (uv replaces .venv when its interpreter is another one).
+$(VENV_STAMP): pyproject.toml uv.lock $(if $(PYTHON),FORCE)
 	@if ! command -v uv >/dev/null && ! python3 -m uv --version >/dev/null 2>&1; then \
 	  python3 -m pip --version >/dev/null 2>&1 || tools/apt_install.sh python3-pip; \
 	  python3 -m pip install --quiet uv==$(UV_VERSION); \
@@ -148,8 +149,11 @@ client-venv: venv proto-bundle ## A venv with only the payments-api wheel and it
 	  --constraint build/client-constraints.txt build/client-dist/payments_api-*.whl
 
 clean: ## Remove build outputs and caches (keeps .venv)
-	rm -rf build dist .mypy_cache .ruff_cache .pytest_cache
+	rm -rf build dist .mypy_cache .ruff_cache .pytest_cache clients/typescript/src/gen \
+	  clients/typescript/dist
 	find . -path ./.venv -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 
-distclean: clean ## Also remove .venv
-	rm -rf .venv
+FORCE:
+
+distclean: clean ## Also remove .venv and the npm packages
+	rm -rf .venv clients/typescript/node_modules tests/browser/node_modules
