@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,7 +16,9 @@ import grpc
 import pytest
 
 from payments.v1 import payments_pb2, payments_pb2_grpc
+from service.auth import ApiKey
 from service.composition import running_service
+from service.config import MIN_API_KEY_LENGTH, load_settings
 from stripe_emulator.testing import serve
 from tests.docs.doc_blocks import DOCS, REPO, examples, failures_of, run_shell, settings_blocks
 from tests.http.conftest import API_KEY, settings_for
@@ -138,3 +141,21 @@ async def test_settings_blocks_hold_make_runs_defaults(doc: Path) -> None:
                 assert value.startswith(MAKE_RUN_DEFAULTS["PATH"]), value
             else:
                 assert value == MAKE_RUN_DEFAULTS[name], f"{doc.name}: {name}={value}"
+
+
+def test_the_readmes_example_keys_are_accepted() -> None:
+    """The PAYMENTS_API_KEYS example a reader copies passes the service's own key rules."""
+    readme = (REPO / "README.md").read_text()
+    example = re.search(r"`PAYMENTS_API_KEYS` \| [^|]*?e\.g\. `([^`]+)`", readme)
+    assert example, "README's PAYMENTS_API_KEYS row gives no example"
+
+    settings = load_settings(
+        {"PAYMENTS_API_KEYS": example.group(1), "STRIPE_SECRET_KEY": "sk_test_readme"}
+    )
+
+    assert [key.caller for key in settings.api_keys if isinstance(key, ApiKey)] == [
+        "orders",
+        "orders",
+        "billing",
+    ]
+    assert f"at least {MIN_API_KEY_LENGTH} characters" in readme
