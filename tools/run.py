@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import sys
 import threading
 import uuid
@@ -61,10 +62,27 @@ def _setting(name: str, default: str, pattern: re.Pattern[str], shape: str) -> s
     return value
 
 
+def _free(name: str, host: str, port: int) -> None:
+    """Says which setting to change when a port is taken (a second `make run`, most likely)."""
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as error:
+        why = str(error.strerror).split(" (")[0]  # asyncio-style details repeat the address
+        raise _Misconfigured(
+            f"{name}: {host}:{port} is not free ({why}); is another `make run` running? "
+            f"Set {name} to a free one (port 0 picks one)"
+        ) from None
+
+
 def serve() -> None:
     api_keys = os.environ.get("PAYMENTS_API_KEYS", "").strip() or DEV_API_KEY
     pages_addr = _setting("PAYMENTS_RUN_PAGES_ADDR", "127.0.0.1:8081", _ADDRESS, "host:port")
     port = _setting("STRIPE_EMULATOR_PORT", "12111", re.compile(r"^\d{1,5}$"), "a port number")
+    pages_host, _, pages_port = pages_addr.rpartition(":")
+    _free("PAYMENTS_RUN_PAGES_ADDR", pages_host, int(pages_port))
+    if not os.environ.get("STRIPE_SECRET_KEY"):
+        _free("STRIPE_EMULATOR_PORT", "127.0.0.1", int(port))
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

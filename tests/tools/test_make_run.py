@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import sys
 import urllib.error
 import urllib.request
@@ -14,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.docs.doc_blocks import run_shell
-from tests.tools.run_process import Running, start_run
+from tests.conftest import communicate
+from tests.docs.doc_blocks import REPO, run_shell
+from tests.tools.run_process import LOOPBACK_PORT_0, Running, start_run
 
 OWN_KEYS = "orders=orders-key-0123456789abcdef,billing=billing-key-fedcba9876543210"
 
@@ -127,3 +129,30 @@ async def test_make_pay_can_decline(dev_run: Running) -> None:
     assert status == 0, output
     assert "open / unpaid" in output
     assert "requires_payment_method" in output
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [("STRIPE_EMULATOR_PORT", "{port}"), ("PAYMENTS_RUN_PAGES_ADDR", "127.0.0.1:{port}")],
+)
+async def test_a_taken_port_names_the_setting_to_change(setting: str, value: str) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        env = {**os.environ, **LOOPBACK_PORT_0, "STRIPE_SECRET_KEY": ""}
+        env[setting] = value.format(port=port)
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "tools.run",
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+            env=env,
+            cwd=REPO,
+        )
+        _, err = await communicate(process, within=30)
+
+    assert process.returncode == 2
+    assert err.decode() == (
+        f"run: {setting}: 127.0.0.1:{port} is not free (Address already in use); is another "
+        f"`make run` running? Set {setting} to a free one (port 0 picks one)\n"
+    )
