@@ -10,6 +10,8 @@ import { join } from "node:path";
 import { chromium } from "playwright-core";
 
 const [pagesUrl, screenshots] = process.argv.slice(2);
+// headless: true adds --headless, and launchPersistentContext's folder (fresh, removed at the
+// end) is the --user-data-dir; the rest keeps chromium quiet and off the network.
 const FLAGS = [
   "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
   "--disable-background-networking", "--disable-component-update", "--disable-sync",
