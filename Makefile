@@ -22,6 +22,7 @@ BROWSER_APT := chromium
 # picks one for .venv, else uv takes the first supported interpreter on PATH. Never downloaded.
 PYTHONS := 3.11 3.12 3.13
 PYTHON_RANGE := >=3.11,<3.14
+PYTHON_NAMES := 3.11, 3.12 or 3.13
 PYTHON ?=
 
 .PHONY: help venv tools bench-tools third-party generate check-generated lint typecheck \
@@ -40,7 +41,7 @@ $(VENV_STAMP): pyproject.toml uv.lock $(if $(PYTHON),FORCE)
 	  python3 -m pip install --quiet uv==$(UV_VERSION); \
 	fi
 	@$(UV) python find --quiet '$(or $(PYTHON),$(PYTHON_RANGE))' >/dev/null 2>&1 || { \
-	  echo "ERROR: no Python $(or $(PYTHON),3.11, 3.12 or 3.13) found on PATH; make never downloads one." >&2; \
+	  echo "ERROR: no Python $(or $(PYTHON),$(PYTHON_NAMES)) found on PATH; make never downloads one." >&2; \
 	  echo "Install one (Debian 12: apt-get install python3; pyenv install 3.12), or name it: make PYTHON=/path/to/python3.12 ..." >&2; \
 	  exit 2; }
 	$(UV) sync --frozen --python '$(or $(PYTHON),$(PYTHON_RANGE))'
