@@ -29,6 +29,10 @@ from tools.return_pages_html import error_page, status_page
 CALL_TIMEOUT_SECONDS = 10.0
 
 
+class ServiceNotUp(Exception):
+    """A page was asked for before `make run` had the service's address."""
+
+
 @dataclass
 class Shop:
     """What the pages need to call the service; set once the service is up."""
@@ -74,7 +78,7 @@ class Shop:
 
     def _stub(self) -> payments_pb2_grpc.PaymentServiceStub:
         if self.stub is None:
-            raise RuntimeError("the service is not up yet")
+            raise ServiceNotUp
         return self.stub
 
     def _metadata(self) -> tuple[tuple[str, str], ...]:
@@ -100,6 +104,9 @@ class _Handler(BaseHTTPRequestHandler):
             route(query)
         except grpc.RpcError as error:
             self._send_rpc_error(error)
+        except ServiceNotUp:
+            text = "The service is still starting: reload in a moment."
+            self._send(HTTPStatus.SERVICE_UNAVAILABLE, error_page("Not ready", text))
 
     def _success(self, query: dict[str, str]) -> None:
         session_id = query.get("session_id", "")

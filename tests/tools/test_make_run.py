@@ -18,6 +18,7 @@ import pytest
 from tests.conftest import communicate
 from tests.docs.doc_blocks import REPO, run_shell
 from tests.tools.run_process import LOOPBACK_PORT_0, Running, start_run
+from tools.return_pages import Shop, serving_pages
 
 OWN_KEYS = "orders=orders-key-0123456789abcdef,billing=billing-key-fedcba9876543210"
 
@@ -156,3 +157,12 @@ async def test_a_taken_port_names_the_setting_to_change(setting: str, value: str
         f"run: {setting}: 127.0.0.1:{port} is not free (Address already in use); is another "
         f"`make run` running? Set {setting} to a free one (port 0 picks one)\n"
     )
+
+
+def test_pages_asked_before_the_service_is_up_say_so() -> None:
+    shop = Shop(api_key="unused-key-0123456789")
+    with serving_pages("127.0.0.1:0", shop):
+        status, html = get(f"{shop.base_url}/checkout/success?session_id=cs_test_1")
+
+    assert status == 503
+    assert "still starting" in html
