@@ -16,21 +16,35 @@ VENV_STAMP := .venv/.make-synced
 
 PROTO_APT := golang-grpc-gateway golang-github-grpc-ecosystem-grpc-gateway-dev
 BENCH_APT := wrk nghttp2-client
+# Debian's own chromium: the browser test never downloads one (playwright-core has none).
+BROWSER_APT := chromium
+# The Python versions the project supports (pyproject's requires-python); PYTHON=3.12 (or a path)
+# picks one for .venv, else uv takes the first supported interpreter on PATH. Never downloaded.
+PYTHONS := 3.11 3.12 3.13
+PYTHON_RANGE := >=3.11,<3.14
+PYTHON_NAMES := 3.11, 3.12 or 3.13
+PYTHON ?=
 
 .PHONY: help venv tools bench-tools third-party generate check-generated lint typecheck \
-	breaking openapi-validate test ci run demo bench client-wheel client-venv clean distclean
+	breaking openapi-validate test ci run demo pay bench client-wheel client-venv clean distclean \
+	browser-tools node ts-client proto-bundle test-pythons
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-17s %s\n", $$1, $$2}'
 
 venv: $(VENV_STAMP) ## uv (pip-installed if missing) and .venv from uv.lock
 
-$(VENV_STAMP): pyproject.toml uv.lock
+# PYTHON=… given: sync every time (uv replaces .venv when its interpreter is another one).
+$(VENV_STAMP): pyproject.toml uv.lock $(if $(PYTHON),FORCE)
 	@if ! command -v uv >/dev/null && ! python3 -m uv --version >/dev/null 2>&1; then \
 	  python3 -m pip --version >/dev/null 2>&1 || tools/apt_install.sh python3-pip; \
 	  python3 -m pip install --quiet uv==$(UV_VERSION); \
 	fi
-	$(UV) sync --frozen
+	@$(UV) python find --quiet '$(or $(PYTHON),$(PYTHON_RANGE))' >/dev/null 2>&1 || { \
+	  echo "ERROR: no Python $(or $(PYTHON),$(PYTHON_NAMES)) found on PATH; make never downloads one." >&2; \
+	  echo "Install one (Debian 12: apt-get install python3; pyenv install 3.12), or name it: make PYTHON=/path/to/python3.12 ..." >&2; \
+	  exit 2; }
+	$(UV) sync --frozen --python '$(or $(PYTHON),$(PYTHON_RANGE))'
 	@touch $@
 
 tools: venv bench-tools ## Debian packages: protoc-gen-swagger and its option protos (+ bench tools)
@@ -38,6 +52,13 @@ tools: venv bench-tools ## Debian packages: protoc-gen-swagger and its option pr
 
 bench-tools: ## Debian packages: wrk, h2load (nghttp2-client)
 	@tools/apt_install.sh $(BENCH_APT)
+
+browser-tools: node ## Debian's chromium and playwright-core (tests/browser), for the browser test
+	@tools/apt_install.sh $(BROWSER_APT)
+	@tools/npm_ci.sh tests/browser
+
+node: ## Check that Node.js >= 20 and npm are there (the TypeScript client and the browser test)
+	@tools/check_node.sh
 
 third-party: venv ## Other projects' .proto sources into build/third_party (never committed)
 	@tools/apt_install.sh $(PROTO_APT)
@@ -74,16 +95,31 @@ breaking: third-party ## buf breaking: proto/ against HEAD~1's (BREAKING_AGAINST
 openapi-validate: venv ## openapi-spec-validator on the generated OpenAPI document
 	$(RUN) openapi-spec-validator generated/payments/v1/payments.swagger.json
 
-test: venv client-venv ## pytest
+test: venv client-venv browser-tools ts-client ## pytest (also in a headless chromium, and Node)
 	$(RUN) pytest -q
 
+# The other supported Pythons: each gets its own venv from the same uv.lock in build/, and runs
+# the unit and end-to-end tests. Only the versions this machine has (PATH or pyenv): a fresh
+# Debian 12 has 3.11 alone, and then this checks nothing more than `make test`.
+test-pythons: venv ## The unit and e2e tests under the other supported Pythons found here
+	@main=$$(.venv/bin/python -c 'import sys; print("%d.%d" % sys.version_info[:2])'); \
+	tools/pythons.sh $(PYTHONS) | while read -r version python; do \
+	  [ "$$version" = "$$main" ] && continue; \
+	  echo "=== Python $$version ($$python)"; \
+	  UV_PROJECT_ENVIRONMENT=build/venv-$$version $(UV) sync --frozen --quiet --python "$$python"; \
+	  build/venv-$$version/bin/python -m pytest -q -p no:cacheprovider tests/unit tests/e2e; \
+	done
+
 ci: ## Everything CI runs (.ci/run)
-	@for t in venv tools check-generated lint typecheck breaking openapi-validate test; do \
+	@for t in venv tools check-generated lint typecheck breaking openapi-validate test test-pythons; do \
 	  start=$$(date +%s); echo "=== make $$t"; $(MAKE) $$t; echo "=== make $$t: $$(( $$(date +%s) - start ))s"; \
 	done
 
-run: venv ## Serve gRPC on :50051 and HTTP/JSON on :8080 against the emulator until Ctrl-C
+run: venv ## Serve gRPC on :50051, HTTP/JSON on :8080, return pages on :8081, emulator on :12111
 	$(RUN) python -m tools.run
+
+pay: venv ## Pay a checkout of the running make run: make pay SESSION=cs_… [OUTCOME=fail|processing]
+	@$(RUN) python -m tools.pay
 
 demo: venv ## Start the emulator and the service, run the whole payment flow, stop
 	$(RUN) python -m tools.demo
@@ -91,14 +127,20 @@ demo: venv ## Start the emulator and the service, run the whole payment flow, st
 bench: venv bench-tools ## Benchmarks; results go to docs/benchmarks.md
 	$(RUN) python bench/run_all.py
 
-client-wheel: venv ## Build the payments-api wheel (generated stubs only) into dist/
+client-wheel: venv proto-bundle ## Build the payments-api wheel (generated stubs + proto bundle) into dist/
 	$(RUN) python clients/python/build_wheel.py --out dist
+
+proto-bundle: third-party ## The contract and every .proto it imports, for any protoc, in dist/proto/
+	@tools/proto_bundle.sh dist/proto
+
+ts-client: node proto-bundle ## The TypeScript client: npm ci, protoc-gen-es stubs from dist/proto, tsc
+	@tools/ts_client.sh dist/proto
 
 # A caller's view for tests/docs/test_client_wheel.py: a fresh venv holding only the payments-api
 # wheel and what it declares, pinned to uv.lock's versions and resolved from the registry here, as
 # `make venv` does, so that the tests themselves stay on loopback.
 CLIENT_VENV := build/client-venv
-client-venv: venv ## A venv with only the payments-api wheel and its declared dependencies
+client-venv: venv proto-bundle ## A venv with only the payments-api wheel and its declared dependencies
 	rm -rf $(CLIENT_VENV) build/client-dist
 	$(RUN) python clients/python/build_wheel.py --out build/client-dist >/dev/null
 	$(UV) export --frozen --no-dev --no-hashes --no-emit-project --quiet \
@@ -108,8 +150,11 @@ client-venv: venv ## A venv with only the payments-api wheel and its declared de
 	  --constraint build/client-constraints.txt build/client-dist/payments_api-*.whl
 
 clean: ## Remove build outputs and caches (keeps .venv)
-	rm -rf build dist .mypy_cache .ruff_cache .pytest_cache
+	rm -rf build dist .mypy_cache .ruff_cache .pytest_cache clients/typescript/src/gen \
+	  clients/typescript/dist
 	find . -path ./.venv -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 
-distclean: clean ## Also remove .venv
-	rm -rf .venv
+FORCE:
+
+distclean: clean ## Also remove .venv and the npm packages
+	rm -rf .venv clients/typescript/node_modules tests/browser/node_modules

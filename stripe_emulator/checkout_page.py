@@ -1,6 +1,8 @@
 """The hosted checkout page at each session's ``url``, so a person can click through offline.
 
-Plain HTML; every value from the session or its products is escaped.
+Plain HTML styled like Stripe Checkout (checkout_style.py); every value from the session or its
+products is escaped. POST/redirect/GET: every POST answers with a 303 to a page to GET (the
+session's own, with a notice, or the success or cancel URL), so a refresh never re-submits.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from html import escape
 from aiohttp import web
 
 from stripe_emulator import errors
+from stripe_emulator.checkout_style import CSS
 from stripe_emulator.currencies import format_amount
 from stripe_emulator.emulator_routes import read_body
 from stripe_emulator.payments import pay_session, refresh_expiry, success_redirect
@@ -37,12 +40,28 @@ def _session(request: web.Request) -> JSON:
 
 def _not_found() -> web.Response:
     return _html(
-        _page("Checkout Session not found", "<p>This checkout link is not valid.</p>"), 404
+        _page(
+            "Checkout Session not found",
+            "<section class='card'><h1>Checkout Session not found</h1>"
+            "<p>This checkout link is not valid.</p></section>",
+        ),
+        404,
     )
 
 
 def _redirect(location: str) -> web.Response:
     return web.Response(status=303, headers={"Location": location})
+
+
+# What a redirect back to the page may say, by a fixed code: never text from the query string.
+_NOTICES = {
+    "declined": "Your card was declined. Try another card.",
+    "no-cancel-url": "This Checkout Session has no cancel_url to return to.",
+}
+
+
+def _back_to_page(session: JSON, notice: str) -> web.Response:
+    return _redirect(f"/checkout/{session['id']}?notice={notice}")
 
 
 async def show(request: web.Request) -> web.Response:
@@ -54,7 +73,8 @@ async def show(request: web.Request) -> web.Response:
 
 async def _show(request: web.Request) -> web.Response:
     session = _session(request)
-    return _html(_session_page(state_of(request).store, session))
+    notice = _NOTICES.get(request.query.get("notice", ""))
+    return _html(_session_page(state_of(request).store, session, notice=notice))
 
 
 async def pay(request: web.Request) -> web.Response:
@@ -76,7 +96,7 @@ async def _pay(request: web.Request) -> web.Response:
     except errors.StripeError as exc:
         return _html(_session_page(state.store, session, notice=exc.message), status=400)
     if session["status"] == "open":  # the card was declined; the customer may try again
-        return _html(_session_page(state.store, session, notice="Your card was declined."))
+        return _back_to_page(session, "declined")
     return _redirect(success_redirect(session))
 
 
@@ -91,7 +111,7 @@ async def _cancel(request: web.Request) -> web.Response:
     """Stripe's back link: the session stays open, the customer returns to ``cancel_url``."""
     session = _session(request)
     if not session["cancel_url"]:
-        return _html(_session_page(state_of(request).store, session, notice="No cancel_url."))
+        return _back_to_page(session, "no-cancel-url")
     return _redirect(session["cancel_url"])
 
 
@@ -101,15 +121,21 @@ def _html(text: str, status: int = 200) -> web.Response:
 
 def _session_page(store: Store, session: JSON, notice: str | None = None) -> str:
     rows = "".join(_line_item_row(store, item) for item in store.line_items[session["id"]])
-    total = format_amount(session["amount_total"], session["currency"])
-    parts = [
-        f"<p class='notice'>{escape(notice)}</p>" if notice else "",
-        "<table><tr><th>Item</th><th>Quantity</th><th>Unit price</th></tr>",
-        rows,
-        f"</table><p>Total: <strong>{escape(total)}</strong></p>",
-        _actions(session),
-    ]
-    return _page("Checkout", "".join(parts))
+    total = escape(format_amount(session["amount_total"], session["currency"]))
+    summary = (
+        "<section><div class='merchant'>Payments service <span class='badge'>Test mode</span>"
+        f"</div><div>Pay</div><div class='total'>{total}</div>"
+        f"<ul class='items'>{rows}</ul>"
+        f"<p>Total due <strong>{total}</strong></p></section>"
+    )
+    card = (
+        "<section class='card'>"
+        + _back_link(session)
+        + (f"<p class='notice' role='alert'>{escape(notice)}</p>" if notice else "")
+        + _actions(session, total)
+        + "</section>"
+    )
+    return _page("Checkout", summary + card)
 
 
 def _line_item_row(store: Store, item: JSON) -> str:
@@ -117,30 +143,44 @@ def _line_item_row(store: Store, item: JSON) -> str:
     product = store.get("product", str(price.get("product"))) or {}
     unit = format_amount(price.get("unit_amount") or 0, price.get("currency") or "usd")
     return (
-        f"<tr><td>{escape(str(product.get('name', '')))}</td>"
-        f"<td>{escape(str(item['quantity']))}</td><td>{escape(unit)}</td></tr>"
+        f"<li><span>{escape(str(product.get('name', '')))}"
+        f"<small>Qty {escape(str(item['quantity']))}</small></span>"
+        f"<span>{escape(unit)} each</span></li>"
     )
 
 
-def _actions(session: JSON) -> str:
+def _back_link(session: JSON) -> str:
+    if session["status"] != "open":
+        return ""
+    base = f"/checkout/{escape(session['id'], quote=True)}"
+    return (
+        f"<form method='post' action='{base}/cancel'>"
+        "<button type='submit' class='back'>&larr; Cancel</button></form>"
+    )
+
+
+def _actions(session: JSON, total: str) -> str:
     if session["status"] == "expired":
         return "<p>This Checkout Session has expired.</p>"
     if session["status"] == "complete":
-        return "<p>This Checkout Session is complete. Thank you!</p>"
+        return "<p class='done'>This Checkout Session is complete. Thank you!</p>"
     base = f"/checkout/{escape(session['id'], quote=True)}"
     return (
-        f"<form method='post' action='{base}/pay'>"
-        "<button type='submit' name='outcome' value='succeed'>Pay</button> "
-        "<button type='submit' name='outcome' value='fail'>Pay with a declined card</button>"
-        "</form>"
-        f"<form method='post' action='{base}/cancel'><button type='submit'>Cancel</button></form>"
+        f"<h1>Pay with card</h1><form method='post' action='{base}/pay'>"
+        "<label for='card'>Card information</label>"
+        "<input id='card' value='4242 4242 4242 4242' readonly aria-readonly='true'>"
+        f"<button type='submit' class='pay' name='outcome' value='succeed'>Pay {total}</button>"
+        "<button type='submit' class='secondary' name='outcome' value='fail'>"
+        "Pay with a declined card</button>"
+        "</form><p class='hint'>Emulator: no card data is taken; the buttons choose what the "
+        "card network answers.</p>"
     )
 
 
 def _page(title: str, body: str) -> str:
     return (
-        "<!doctype html><html><head><meta charset='utf-8'>"
-        f"<title>{escape(title)} - Stripe emulator</title></head>"
-        f"<body><h1>{escape(title)}</h1><p><em>Test mode (Stripe emulator)</em></p>"
-        f"{body}</body></html>"
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{escape(title)} - Stripe emulator</title><style>{CSS}</style></head>"
+        f"<body><main>{body}</main></body></html>"
     )

@@ -20,7 +20,7 @@ from payments.v1 import payments_pb2_grpc
 from service.auth import ApiKey
 from service.composition import Service, running_service
 from service.config import Settings, load_settings
-from stripe_emulator.testing import EmulatorHandle, running_emulator
+from stripe_emulator.testing import AsyncEmulatorHandle, EmulatorHandle, running_emulator
 from stripe_emulator.testing import serve as serve_emulator
 
 if TYPE_CHECKING:  # the async stub type exists in the .pyi only
@@ -95,19 +95,25 @@ def auth(api_keys: tuple[str, str]) -> tuple[tuple[str, str], ...]:
 # Helpers shared by the test modules.
 
 
+def settings_over(emulator: EmulatorHandle | AsyncEmulatorHandle) -> Settings:
+    """Both doors on 127.0.0.1:0 with `emulator` behind them and the suite's two keys."""
+    return Settings(
+        api_keys=(ApiKey(API_KEY), ApiKey(SECOND_API_KEY)),
+        stripe_secret_key=emulator.api_key,
+        stripe_api_base=emulator.url,
+        listen_addr="127.0.0.1:0",
+        http_addr="127.0.0.1:0",
+    )
+
+
 @asynccontextmanager
 async def emulated_service() -> AsyncIterator[Service]:
-    """Both doors on 127.0.0.1:0 with an emulator of their own behind them, on this event loop."""
-    async with serve_emulator() as emulator:
-        settings = Settings(
-            api_keys=(ApiKey(API_KEY), ApiKey(SECOND_API_KEY)),
-            stripe_secret_key=emulator.api_key,
-            stripe_api_base=emulator.url,
-            listen_addr="127.0.0.1:0",
-            http_addr="127.0.0.1:0",
-        )
-        async with running_service(settings, grace_seconds=0) as service:
-            yield service
+    """Both doors with an emulator of their own behind them, on this event loop."""
+    async with (
+        serve_emulator() as emulator,
+        running_service(settings_over(emulator), grace_seconds=0) as service,
+    ):
+        yield service
 
 
 def rich_details(error: grpc.aio.AioRpcError) -> dict[str, Any]:

@@ -72,7 +72,10 @@ def run_flow(
         timeout=10,
     )
     show("session", checkout.checkout_session_id)
-    show("checkout page", checkout.url)
+    # The emulator's page goes when the demo stops: no link to it (make run keeps one open).
+    show(
+        "checkout page", checkout.url if emulator_url is None else "on the emulator, until the end"
+    )
     show("total", f"{checkout.amount_total} {checkout.currency}")
 
     status = get_status(stub, checkout.checkout_session_id, metadata)
@@ -94,7 +97,7 @@ def run_flow(
 
 def status_over_http(http_address: str, payment_id: str) -> None:
     """The same RPC through the HTTP/JSON door: GET /v1/payments/{id}."""
-    step(f"GET http://{http_address}/v1/payments/{payment_id}  (the HTTP/JSON door)")
+    step(f"GET /v1/payments/{payment_id} on the HTTP/JSON door ({http_address})")
     request = urllib.request.Request(
         f"http://{http_address}/v1/payments/{payment_id}", headers={"x-api-key": DEMO_API_KEY}
     )
@@ -146,7 +149,7 @@ def run_demo() -> int:
     ) as stack:
         show("gRPC", stack.grpc_address)
         show("HTTP/JSON", stack.http_address)
-        show("Stripe", stack.emulator_url or "api.stripe.com (test mode)")
+        show("Stripe", "the emulator" if stack.emulator_url else "api.stripe.com (test mode)")
         with grpc.insecure_channel(stack.grpc_address) as channel:
             try:
                 run_flow(
@@ -158,6 +161,7 @@ def run_demo() -> int:
                 print(f"demo failed: {describe_error(error)}", file=sys.stderr)
                 return 1
     step("Done: OPEN → SUCCEEDED, by session and by PaymentIntent")
+    print("    `make run` keeps the service up, with a checkout page to open in a browser.")
     return 0
 
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 import os
 import sys
+import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from tools.processes import start
 
@@ -33,10 +35,16 @@ def running_stack(
     grpc_addr: str,
     http_addr: str | None,
     say: Callable[[str], None],
+    emulator_port: int = 0,
+    service_env: Mapping[str, str] | None = None,
 ) -> Iterator[Stack]:
-    """Starts what is needed, yields where it listens, stops everything on leaving."""
+    """Starts what is needed, yields where it listens, stops everything on leaving.
+
+    `service_env` adds to the service's environment (the caller's own environment wins).
+    """
     with ExitStack() as stack:
-        env = {"PAYMENTS_API_KEYS": api_key, "PAYMENTS_LISTEN_ADDR": grpc_addr}
+        env = {name: value for name, value in (service_env or {}).items() if name not in os.environ}
+        env |= {"PAYMENTS_API_KEYS": api_key, "PAYMENTS_LISTEN_ADDR": grpc_addr}
         if http_addr:
             env["PAYMENTS_HTTP_ADDR"] = http_addr
         emulator_url = None
@@ -55,7 +63,7 @@ def running_stack(
                         "-m",
                         "stripe_emulator",
                         "--port",
-                        "0",
+                        str(emulator_port),
                         "--log-level",
                         "WARNING",
                     ],
@@ -81,13 +89,17 @@ def running_stack(
         say("Stopping")
 
 
-def pay_in_emulator(emulator_url: str, session_id: str, timeout: float = 10.0) -> None:
-    """The emulator-only route that stands for the customer paying on the hosted page."""
+def pay_in_emulator(
+    emulator_url: str, session_id: str, outcome: str = "succeed", timeout: float = 10.0
+) -> dict[str, Any]:
+    """The emulator-only route that stands for the customer paying on the hosted page; answers
+    the session (its payment_intent expanded). urllib.error.HTTPError carries a refusal."""
     request = urllib.request.Request(
-        f"{emulator_url}/_emulator/checkout/sessions/{session_id}/pay",
-        data=json.dumps({"outcome": "succeed"}).encode(),
+        f"{emulator_url}/_emulator/checkout/sessions/{urllib.parse.quote(session_id, safe='')}/pay",
+        data=json.dumps({"outcome": outcome}).encode(),
         headers={"Content-Type": "application/json"},
         method="POST",
     )
     with urllib.request.urlopen(request, timeout=timeout) as response:
-        response.read()
+        session: dict[str, Any] = json.loads(response.read())
+    return session

@@ -1,8 +1,10 @@
 """Builds the `payments-api` wheel from generated/: stages the generated packages next to
-clients/python/pyproject.toml in build/payments-api/, adds py.typed markers, then runs
-`python -m build --wheel --no-isolation` there (no download: setuptools comes from the venv).
+clients/python/pyproject.toml in build/payments-api/, adds py.typed markers and the proto bundle
+(`make proto-bundle`, dist/proto: the contract and every import, for other languages) as
+payments/proto_bundle/, then runs `python -m build --wheel --no-isolation` there (no download:
+setuptools comes from the venv).
 
-    python clients/python/build_wheel.py [--out DIR]     # prints the wheel's path
+    python clients/python/build_wheel.py [--out DIR] [--proto-bundle DIR]   # prints the wheel
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 GENERATED = REPO / "generated"
 STAGE = REPO / "build" / "payments-api"
+PROTO_BUNDLE = REPO / "dist" / "proto"
 
 _PROTOBUF_GENCODE = re.compile(r"^# Protobuf Python Version: (\d+)\.(\d+)\.(\d+)$", re.MULTILINE)
 _GRPC_GENCODE = re.compile(r"^GRPC_GENERATED_VERSION = '(\d+)\.(\d+)\.(\d+)'$", re.MULTILINE)
@@ -50,7 +53,16 @@ def check_runtime_bounds(dependencies: list[str]) -> None:
                 )
 
 
-def stage() -> Path:
+def stage_proto_bundle(bundle: Path) -> None:
+    """The .proto files a caller in another language compiles, inside the wheel's payments/."""
+    if not (bundle / "payments" / "v1" / "payments.proto").is_file():
+        raise SystemExit(f"no proto bundle in {bundle}: run `make proto-bundle`")
+    shutil.copytree(
+        bundle, STAGE / "payments" / "proto_bundle", ignore=shutil.ignore_patterns(".*")
+    )
+
+
+def stage(bundle: Path = PROTO_BUNDLE) -> Path:
     project = tomllib.loads((HERE / "pyproject.toml").read_text())
     check_runtime_bounds(project["project"]["dependencies"])
     if STAGE.exists():
@@ -66,11 +78,12 @@ def stage() -> Path:
             package, STAGE / package.name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
         )
         (STAGE / package.name / "py.typed").touch()
+    stage_proto_bundle(bundle)
     return STAGE
 
 
-def build(out: Path) -> Path:
-    staged = stage()
+def build(out: Path, bundle: Path = PROTO_BUNDLE) -> Path:
+    staged = stage(bundle)
     out.mkdir(parents=True, exist_ok=True)
     subprocess.run(
         [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out)],
@@ -87,8 +100,11 @@ def build(out: Path) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--out", type=Path, default=REPO / "dist", help="where the wheel goes")
+    parser.add_argument(
+        "--proto-bundle", type=Path, default=PROTO_BUNDLE, help="make proto-bundle's output"
+    )
     args = parser.parse_args()
-    print(build(args.out.resolve()))
+    print(build(args.out.resolve(), args.proto_bundle.resolve()))
 
 
 if __name__ == "__main__":

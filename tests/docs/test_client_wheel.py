@@ -108,3 +108,19 @@ async def test_the_example_runs_on_the_wheel_against_a_live_service(client_venv:
     assert lines[4] == "no such product: prod_does_not_exist (PRODUCT_NOT_FOUND)"
     assert wrong_key.returncode == 2
     assert "API_KEY_INVALID" in refused.decode()
+
+
+def test_the_wheel_carries_the_proto_bundle(client_venv: Path) -> None:
+    probe = (
+        "import importlib.resources as r;"
+        "print(r.files('payments') / 'proto_bundle' / 'payments' / 'v1' / 'payments.proto')"
+    )
+    found = subprocess.run(
+        [str(client_venv), "-I", "-c", probe], check=True, capture_output=True, text=True
+    )
+    shipped = Path(found.stdout.strip())
+
+    assert shipped.read_bytes() == (REPO / "proto/payments/v1/payments.proto").read_bytes()
+    bundle = shipped.parents[2]
+    assert (bundle / "buf/validate/validate.proto").is_file()
+    assert (bundle / "google/protobuf/timestamp.proto").is_file()

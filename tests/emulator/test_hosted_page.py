@@ -6,7 +6,7 @@ import aiohttp
 import stripe
 
 from stripe_emulator.testing import EmulatorHandle
-from tests.emulator.helpers import CANCEL_URL, make_session
+from tests.emulator.helpers import CANCEL_URL, make_price, make_session
 
 
 async def _get(url: str) -> tuple[int, str]:
@@ -46,8 +46,9 @@ async def test_page_lists_items_and_total_escaped(
     assert "<script>" not in html
     assert "12.50 USD" in html
     assert "37.50 USD" in html
-    assert ">Pay</button>" in html
-    assert ">Cancel</button>" in html
+    assert ">Pay 37.50 USD</button>" in html
+    assert "Cancel</button>" in html
+    assert "name='viewport' content='width=device-width, initial-scale=1'" in html
 
 
 async def test_pay_button_redirects_to_success_url(
@@ -62,17 +63,50 @@ async def test_pay_button_redirects_to_success_url(
 
     status, html = await _get(f"{emulator.url}/checkout/{session.id}")
     assert "complete" in html
-    assert ">Pay</button>" not in html
+    assert "class='pay'" not in html
+    assert "Cancel</button>" not in html
 
 
-async def test_declined_card_stays_on_the_page(
+async def test_declined_card_redirects_back_to_the_page_with_a_notice(
     client: stripe.StripeClient, emulator: EmulatorHandle
 ) -> None:
     session = make_session(client)
-    status, html, _ = await _post(f"{emulator.url}/checkout/{session.id}/pay", {"outcome": "fail"})
+    status, _, location = await _post(
+        f"{emulator.url}/checkout/{session.id}/pay", {"outcome": "fail"}
+    )
+    assert (status, location) == (303, f"/checkout/{session.id}?notice=declined")
+    assert client.v1.checkout.sessions.retrieve(session.id).status == "open"
+
+    status, html = await _get(f"{emulator.url}{location}")
     assert status == 200
     assert "Your card was declined." in html
-    assert client.v1.checkout.sessions.retrieve(session.id).status == "open"
+    assert "class='pay'" in html  # the customer may try again
+
+
+async def test_a_notice_is_chosen_by_code_never_echoed(
+    client: stripe.StripeClient, emulator: EmulatorHandle
+) -> None:
+    session = make_session(client)
+    status, html = await _get(f"{emulator.url}/checkout/{session.id}?notice=<b>owned</b>")
+    assert status == 200
+    assert "owned" not in html
+    assert "class='notice'" not in html
+
+
+async def test_cancel_without_cancel_url_redirects_back_with_a_notice(
+    client: stripe.StripeClient, emulator: EmulatorHandle
+) -> None:
+    session = client.v1.checkout.sessions.create(
+        params={
+            "mode": "payment",
+            "success_url": "https://shop.example/ok",
+            "line_items": [{"price": make_price(client), "quantity": 1}],
+        }
+    )
+    status, _, location = await _post(f"{emulator.url}/checkout/{session.id}/cancel")
+    assert (status, location) == (303, f"/checkout/{session.id}?notice=no-cancel-url")
+    status, html = await _get(f"{emulator.url}{location}")
+    assert "has no cancel_url" in html
 
 
 async def test_cancel_button_redirects_to_cancel_url(

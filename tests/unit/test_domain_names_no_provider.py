@@ -1,5 +1,5 @@
 """The domain names no payment provider: the wire vocabulary (ErrorInfo reasons, `stripe_*`
-metadata keys) belongs to service.status, and Stripe's own terms to stripe_adapter.
+metadata keys) belongs to service.errors, and Stripe's own terms to stripe_adapter.
 
 A guard, import-linter style, over the source text: no string literal and no identifier in
 domain/ mentions the provider. Docstrings and comments may (they explain, they do not decide).
