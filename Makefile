@@ -16,9 +16,12 @@ VENV_STAMP := .venv/.make-synced
 
 PROTO_APT := golang-grpc-gateway golang-github-grpc-ecosystem-grpc-gateway-dev
 BENCH_APT := wrk nghttp2-client
+# The Kubernetes version whose schemas (bundled with kubernetes-validate) deploy/ must pass.
+K8S_VERSION := 1.34.0
 
 .PHONY: help venv tools bench-tools third-party generate check-generated lint typecheck \
-	breaking openapi-validate test ci run demo bench client-wheel client-venv clean distclean
+	breaking openapi-validate deploy-lint test ci run demo bench client-wheel client-venv clean \
+	distclean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-17s %s\n", $$1, $$2}'
@@ -74,11 +77,17 @@ breaking: third-party ## buf breaking: proto/ against HEAD~1's (BREAKING_AGAINST
 openapi-validate: venv ## openapi-spec-validator on the generated OpenAPI document
 	$(RUN) openapi-spec-validator generated/payments/v1/payments.swagger.json
 
+# Offline: hadolint is a binary inside its PyPI wheel, kubernetes-validate carries its schemas.
+deploy-lint: venv ## hadolint on the Dockerfile; deploy/*.yaml against Kubernetes' schemas (strict)
+	$(RUN) hadolint --failure-threshold style Dockerfile
+	$(RUN) kubernetes-validate --strict --quiet --kubernetes-version $(K8S_VERSION) deploy/*.yaml
+	@echo "Dockerfile and deploy/*.yaml pass (Kubernetes $(K8S_VERSION))"
+
 test: venv client-venv ## pytest
 	$(RUN) pytest -q
 
 ci: ## Everything CI runs (.ci/run)
-	@for t in venv tools check-generated lint typecheck breaking openapi-validate test; do \
+	@for t in venv tools check-generated lint typecheck breaking openapi-validate deploy-lint test; do \
 	  start=$$(date +%s); echo "=== make $$t"; $(MAKE) $$t; echo "=== make $$t: $$(( $$(date +%s) - start ))s"; \
 	done
 
