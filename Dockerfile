@@ -8,19 +8,20 @@
 # One Python for both stages, pinned to a full version (the project's requires-python is 3.11);
 # written out, not as an ARG, so that hadolint checks the tag.
 FROM python:3.11.14-slim-bookworm AS python
-
-FROM python AS builder
-# The Makefile's UV_VERSION (tests/deploy checks that they agree).
-ARG UV_VERSION=0.13.9
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_ROOT_USER_ACTION=ignore
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+
+FROM python AS builder
+# The Makefile's UV_VERSION (tests/deploy checks that they agree).
+ARG UV_VERSION=0.13.9
 WORKDIR /src
 RUN pip install "uv==${UV_VERSION}"
 COPY pyproject.toml uv.lock ./
 # uv.lock's versions, as pip constraints: of the build tools (dev group) for this stage, and of
-# the service's own dependencies (no dev tools) for the runtime stage.
+# the service's own dependencies (no dev tools) for the runtime stage. (DL3013 asks for versions
+# on pip's command line: the constraints file gives them.)
 # hadolint ignore=DL3013
 RUN uv export --frozen --no-hashes --only-group dev --no-emit-project --quiet \
       --output-file /tmp/build-constraints.txt \
@@ -39,11 +40,7 @@ RUN python -m build --wheel --no-isolation --outdir /dist . \
 
 FROM python AS runtime
 ENV PYTHONDONTWRITEBYTECODE=1 \
-    PYTHONUNBUFFERED=1 \
-    PIP_NO_CACHE_DIR=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    PIP_ROOT_USER_ACTION=ignore
-SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+    PYTHONUNBUFFERED=1
 # A fixed uid/gid, so that Kubernetes' runAsNonRoot can check it (deploy/deployment.yaml).
 RUN groupadd --system --gid 10001 payments \
  && useradd --system --uid 10001 --gid payments --no-create-home --home-dir /nonexistent \
