@@ -11,6 +11,7 @@ import pytest
 from service.config import VARIABLES, load_settings
 from tests.deploy.manifests import (
     DEPLOY,
+    REPO,
     Manifests,
     dockerfile_lines,
     load_manifests,
@@ -109,3 +110,20 @@ def test_the_pod_runs_as_the_images_user(manifests: Manifests) -> None:
 def test_the_dockerfile_installs_the_makefiles_uv() -> None:
     (uv_arg,) = dockerfile_lines("ARG UV_VERSION=")
     assert uv_arg == make_variable("UV_VERSION")
+
+
+def test_the_build_context_holds_what_the_dockerfile_copies() -> None:
+    """.dockerignore leaves out everything but what it lists, so each COPY source must be there:
+    no engine here would show a missing one."""
+    let_in = {
+        line.removeprefix("!").rstrip("/")
+        for line in (REPO / ".dockerignore").read_text().splitlines()
+        if line.startswith("!")
+    }
+    sources = [
+        source.rstrip("/")
+        for copy in dockerfile_lines("COPY ")
+        for source in [word for word in copy.split() if not word.startswith("--")][:-1]
+    ]
+    assert len(sources) >= 6
+    assert set(sources) <= let_in, f"left out of the build context: {set(sources) - let_in}"
