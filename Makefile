@@ -16,6 +16,8 @@ VENV_STAMP := .venv/.make-synced
 
 PROTO_APT := golang-grpc-gateway golang-github-grpc-ecosystem-grpc-gateway-dev
 BENCH_APT := wrk nghttp2-client
+# The Kubernetes version whose schemas (bundled with kubernetes-validate) deploy/ must pass.
+K8S_VERSION := 1.34.0
 # Debian's own chromium: the browser test never downloads one (playwright-core has none).
 BROWSER_APT := chromium
 # The Python versions the project supports (pyproject's requires-python); PYTHON=3.12 (or a path)
@@ -27,7 +29,7 @@ PYTHON ?=
 
 .PHONY: help venv tools bench-tools third-party generate check-generated lint typecheck \
 	breaking openapi-validate test ci run demo pay bench client-wheel client-venv clean distclean \
-	browser-tools node ts-client proto-bundle test-pythons
+	browser-tools node ts-client proto-bundle test-pythons deploy-lint
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-17s %s\n", $$1, $$2}'
@@ -95,6 +97,12 @@ breaking: third-party ## buf breaking: proto/ against HEAD~1's (BREAKING_AGAINST
 openapi-validate: venv ## openapi-spec-validator on the generated OpenAPI document
 	$(RUN) openapi-spec-validator generated/payments/v1/payments.swagger.json
 
+# Offline: hadolint is a binary inside its PyPI wheel, kubernetes-validate carries its schemas.
+deploy-lint: venv ## hadolint on the Dockerfile; deploy/*.yaml against Kubernetes' schemas (strict)
+	$(RUN) hadolint --failure-threshold style Dockerfile
+	$(RUN) kubernetes-validate --strict --quiet --kubernetes-version $(K8S_VERSION) deploy/*.yaml
+	@echo "Dockerfile and deploy/*.yaml pass (Kubernetes $(K8S_VERSION))"
+
 test: venv client-venv browser-tools ts-client ## pytest (also in a headless chromium, and Node)
 	$(RUN) pytest -q
 
@@ -111,7 +119,7 @@ test-pythons: venv ## The unit and e2e tests under the other supported Pythons f
 	done
 
 ci: ## Everything CI runs (.ci/run)
-	@for t in venv tools check-generated lint typecheck breaking openapi-validate test test-pythons; do \
+	@for t in venv tools check-generated lint typecheck breaking openapi-validate deploy-lint test test-pythons; do \
 	  start=$$(date +%s); echo "=== make $$t"; $(MAKE) $$t; echo "=== make $$t: $$(( $$(date +%s) - start ))s"; \
 	done
 
