@@ -16,6 +16,7 @@ from stripe_emulator.state import state_of
 from stripe_emulator.store import JSON
 
 PARAMS = web.RequestKey[dict[str, Any]]("params")
+REQUEST_ID = web.RequestKey("request_id", str)
 
 
 def json_response(body: Any, status: int = 200) -> web.Response:
@@ -60,3 +61,11 @@ def respond(request: web.Request, obj: JSON, params: dict[str, Any]) -> web.Resp
     if paths:
         obj = expand(state_of(request).store, obj, paths)
     return json_response(obj)
+
+
+def event_request(request: web.Request) -> JSON:
+    """The ``request`` field of the events an API call causes."""
+    return {
+        "id": request.get(REQUEST_ID),
+        "idempotency_key": request.headers.get("Idempotency-Key"),
+    }

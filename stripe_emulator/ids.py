@@ -19,6 +19,9 @@ ID_LENGTHS: dict[str, int] = {
     "ch": 24,
     "cs_test": 58,
     "req": 14,
+    "evt": 24,
+    "we": 24,
+    "whsec": 32,
 }
 
 

@@ -7,7 +7,18 @@ and required flag here against ``spec3.json``.
 
 from __future__ import annotations
 
-from stripe_emulator.params import EXPAND, Arr, Bool, Int, Metadata, Obj, Str
+from stripe_emulator.params import (
+    EXPAND,
+    Arr,
+    Bool,
+    EventType,
+    Int,
+    Metadata,
+    Obj,
+    Range,
+    Spec,
+    Str,
+)
 
 TAX_BEHAVIORS = ("exclusive", "inclusive", "unspecified")
 LOCALES = (
@@ -128,6 +139,7 @@ CREATE_CHECKOUT_SESSION = Obj(
         "locale": Str(enum=LOCALES),
         "metadata": Metadata(),
         "mode": Str(enum=("payment", "setup", "subscription")),
+        "payment_intent_data": Obj({"description": Str(max_length=1000), "metadata": Metadata()}),
         "payment_method_types": Arr(Str(enum=PAYMENT_METHOD_TYPES)),
         "submit_type": Str(enum=("auto", "book", "donate", "pay")),
         "success_url": Str(),
@@ -137,6 +149,35 @@ CREATE_CHECKOUT_SESSION = Obj(
 )
 
 RETRIEVE_PAYMENT_INTENT = Obj({"client_secret": Str(), "expand": EXPAND})
+
+LIST = Obj(
+    {
+        "ending_before": Str(),
+        "expand": EXPAND,
+        "limit": Int(minimum=1, maximum=100),
+        "starting_after": Str(),
+    }
+)
+
+LIST_EVENTS = Obj(
+    {
+        **LIST.fields,
+        "created": Range(),
+        "delivery_success": Bool(),
+        "type": Str(),
+        "types": Arr(Str()),
+    }
+)
+
+WEBHOOK_ENDPOINT_FIELDS: dict[str, Spec] = {
+    "description": Str(allow_empty=True),
+    "enabled_events": Arr(EventType()),
+    "expand": EXPAND,
+    "metadata": Metadata(),
+    "url": Str(),
+}
+CREATE_WEBHOOK_ENDPOINT = Obj(WEBHOOK_ENDPOINT_FIELDS, required=("enabled_events", "url"))
+UPDATE_WEBHOOK_ENDPOINT = Obj({**WEBHOOK_ENDPOINT_FIELDS, "disabled": Bool()})
 
 # Keyed by "METHOD path template", the template spelled as in Stripe's spec.
 ENDPOINT_PARAMS: dict[str, Obj] = {
@@ -151,4 +192,11 @@ ENDPOINT_PARAMS: dict[str, Obj] = {
     "GET /v1/checkout/sessions/{session}": RETRIEVE,
     "POST /v1/checkout/sessions/{session}/expire": RETRIEVE,
     "GET /v1/payment_intents/{intent}": RETRIEVE_PAYMENT_INTENT,
+    "GET /v1/events": LIST_EVENTS,
+    "GET /v1/events/{id}": RETRIEVE,
+    "GET /v1/webhook_endpoints": LIST,
+    "POST /v1/webhook_endpoints": CREATE_WEBHOOK_ENDPOINT,
+    "GET /v1/webhook_endpoints/{webhook_endpoint}": RETRIEVE,
+    "POST /v1/webhook_endpoints/{webhook_endpoint}": UPDATE_WEBHOOK_ENDPOINT,
+    "DELETE /v1/webhook_endpoints/{webhook_endpoint}": Obj(),
 }

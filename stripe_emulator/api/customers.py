@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from stripe_emulator.api import validation
-from stripe_emulator.handler_utils import require, respond, validated_params
+from stripe_emulator.handler_utils import event_request, require, respond, validated_params
 from stripe_emulator.objects.customer import build_customer
 from stripe_emulator.state import state_of
 
@@ -16,6 +16,7 @@ async def create(request: web.Request) -> web.Response:
         validation.email(params["email"])
     state = state_of(request)
     customer = state.store.add(build_customer(params, state.now()))
+    state.store.events.emit("customer.created", customer, request=event_request(request))
     return respond(request, customer, params)
 
 
