@@ -58,10 +58,8 @@ def pay_session(store: Store, session: JSON, outcome: str, now: int) -> JSON:
         )
     intent = _intent_of(store, session) or _new_intent(store, session, now)
     if outcome == "fail":
-        intent.update(
-            status="requires_payment_method",
-            last_payment_error={**CARD_DECLINED, "payment_method": {"id": new_id("pm")}},
-        )
+        # Stripe embeds the declined PaymentMethod object; PaymentMethods are not emulated.
+        intent.update(status="requires_payment_method", last_payment_error=dict(CARD_DECLINED))
         store.events.emit("payment_intent.payment_failed", intent)
         return session
     intent.update(payment_method=new_id("pm"), last_payment_error=None)
@@ -100,7 +98,7 @@ def settle_intent(store: Store, intent: JSON, outcome: str) -> JSON:
     intent.update(
         status="requires_payment_method",
         payment_method=None,
-        last_payment_error={**BANK_DECLINED, "payment_method": {"id": intent["payment_method"]}},
+        last_payment_error=dict(BANK_DECLINED),
     )
     store.events.emit("payment_intent.payment_failed", intent)
     if session is not None:

@@ -37,6 +37,11 @@ class EmulatorServer:
         return self.app[STATE].current
 
     @property
+    def forwarding_endpoint(self) -> str | None:
+        """The id of the ``--webhook-url`` endpoint, if one was configured."""
+        return self.app[STATE].forwarding_endpoint_id
+
+    @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
