@@ -131,7 +131,8 @@ def _actions(session: JSON) -> str:
     return (
         f"<form method='post' action='{base}/pay'>"
         "<button type='submit' name='outcome' value='succeed'>Pay</button> "
-        "<button type='submit' name='outcome' value='fail'>Pay with a declined card</button>"
+        "<button type='submit' name='outcome' value='fail'>Pay with a declined card</button> "
+        "<button type='submit' name='outcome' value='processing'>Pay by bank debit</button>"
         "</form>"
         f"<form method='post' action='{base}/cancel'><button type='submit'>Cancel</button></form>"
     )

@@ -85,7 +85,9 @@ def _range_mismatches(theirs: dict[str, Any], where: str) -> list[str]:
     """Stripe's ``range_query_specs``: an integer, or an object of integer bounds."""
     options = theirs.get("anyOf", [])
     kinds = {option.get("type") for option in options}
-    bounds = next((o.get("properties", {}) for o in options if o.get("type") == "object"), {})
+    bounds: dict[str, Any] = next(
+        (o.get("properties", {}) for o in options if o.get("type") == "object"), {}
+    )
     ok = kinds == {"integer", "object"} and set(bounds) == set(RANGE_BOUNDS)
     return [] if ok else [f"{where}: spec has no integer-or-range here"]
 

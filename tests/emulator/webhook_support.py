@@ -41,9 +41,10 @@ class WebhookStack:
 
     def verified(self, receipt: Receipt) -> stripe.Event:
         """The delivered event, through the SDK's own signature check."""
-        return stripe.Webhook.construct_event(
+        event: stripe.Event = stripe.Webhook.construct_event(
             receipt.body.decode(), receipt.headers["Stripe-Signature"], self.secret
         )
+        return event
 
 
 @asynccontextmanager
