@@ -111,11 +111,21 @@ def start_logged(
 
 
 @contextmanager
-def running_emulator(log_file: Path, *, log_level: str = "WARNING") -> Iterator[str]:
-    """`python -m stripe_emulator --port 0` until the block ends; yields its base URL."""
-    argv = [sys.executable, "-m", "stripe_emulator", "--host", "127.0.0.1", "--port", "0"]
-    argv += ["--log-level", log_level]
-    with start_logged(argv, ready=EMULATOR_READY, log_file=log_file) as emulator:
+def running_emulator(
+    log_file: Path,
+    *,
+    log_level: str = "WARNING",
+    extra_args: Sequence[str] = (),
+    source: Path | None = None,
+) -> Iterator[str]:
+    """`python -m stripe_emulator --port 0` until the block ends; yields its base URL.
+
+    `source`: a folder holding another copy of the `stripe_emulator` package to run instead
+    of this checkout's (`-P` keeps the working directory off `sys.path`)."""
+    argv = [sys.executable, "-P", "-m", "stripe_emulator", "--host", "127.0.0.1", "--port", "0"]
+    argv += ["--log-level", log_level, *extra_args]
+    env = {"PYTHONPATH": str(source if source is not None else REPO)}
+    with start_logged(argv, ready=EMULATOR_READY, log_file=log_file, env=env) as emulator:
         yield emulator.address
 
 

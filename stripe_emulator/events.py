@@ -36,21 +36,77 @@ EVENT_TYPES = (
     "checkout.session.expired",
 )
 
-Listener = Callable[[JSON], None]
+Listener = Callable[["Event"], None]
 
 
-def snapshot(obj: JSON) -> JSON:
-    """A deep copy that later changes to ``obj`` do not reach (JSON round trip: fastest)."""
-    copied: JSON = json.loads(json.dumps(obj))
-    return copied
+class Event:
+    """One ``event``. The object's snapshot is kept as JSON text, made once when the event
+    happens: a delivery sends that text as it is, only listing parses it back."""
+
+    __slots__ = (
+        "_object_json",
+        "_previous_json",
+        "created",
+        "id",
+        "pending_webhooks",
+        "request",
+        "type",
+    )
+
+    def __init__(
+        self, event_type: str, obj: JSON, request: JSON, previous_attributes: JSON | None
+    ) -> None:
+        self.id = new_id("evt")
+        self.type = event_type
+        self.created = int(time.time())
+        self.request = request
+        self.pending_webhooks = 0
+        self._object_json = json.dumps(obj)
+        self._previous_json = (
+            None if previous_attributes is None else json.dumps(previous_attributes)
+        )
+
+    def _data(self) -> JSON:
+        data: JSON = {"object": json.loads(self._object_json)}
+        if self._previous_json is not None:
+            data["previous_attributes"] = json.loads(self._previous_json)
+        return data
+
+    def to_json(self) -> JSON:
+        """The ``event`` object as the API answers it."""
+        return {**self._head(), "data": self._data(), **self._tail()}
+
+    def payload(self) -> bytes:
+        """The same object as one JSON text, for a webhook body, without parsing the snapshot."""
+        data = '{"object": ' + self._object_json
+        if self._previous_json is not None:
+            data += ', "previous_attributes": ' + self._previous_json
+        head, tail = json.dumps(self._head()), json.dumps(self._tail())
+        return f'{head[:-1]}, "data": {data}}}, {tail[1:]}'.encode()
+
+    def _head(self) -> JSON:
+        return {
+            "id": self.id,
+            "object": "event",
+            "api_version": API_VERSION,
+            "created": self.created,
+        }
+
+    def _tail(self) -> JSON:
+        return {
+            "livemode": False,
+            "pending_webhooks": self.pending_webhooks,
+            "request": self.request,
+            "type": self.type,
+        }
 
 
 class EventLog:
     """Events in the order they happened; ``listeners`` hear of each one (webhook delivery)."""
 
     def __init__(self) -> None:
-        self._events: list[JSON] = []
-        self._by_id: dict[str, JSON] = {}
+        self._events: list[Event] = []
+        self._by_id: dict[str, Event] = {}
         self._positions: dict[str, int] = {}
         self.listeners: list[Listener] = []
 
@@ -61,36 +117,23 @@ class EventLog:
         *,
         request: JSON | None = None,
         previous_attributes: JSON | None = None,
-    ) -> JSON:
-        data: JSON = {"object": snapshot(obj)}
-        if previous_attributes is not None:
-            data["previous_attributes"] = snapshot(previous_attributes)
-        event: JSON = {
-            "id": new_id("evt"),
-            "object": "event",
-            "api_version": API_VERSION,
-            "created": int(time.time()),
-            "data": data,
-            "livemode": False,
-            "pending_webhooks": 0,
-            "request": dict(request or NO_REQUEST),
-            "type": event_type,
-        }
+    ) -> Event:
+        event = Event(event_type, obj, dict(request or NO_REQUEST), previous_attributes)
+        self._positions[event.id] = len(self._events)
         self._events.append(event)
-        self._by_id[event["id"]] = event
-        self._positions[event["id"]] = len(self._events) - 1
+        self._by_id[event.id] = event
         for listener in self.listeners:
             listener(event)
         return event
 
-    def get(self, event_id: str) -> JSON | None:
+    def get(self, event_id: str) -> Event | None:
         return self._by_id.get(event_id)
 
     def position(self, event_id: str) -> int | None:
         """Index in emission order, for cursors; ``None`` for an unknown id."""
         return self._positions.get(event_id)
 
-    def oldest_first(self) -> list[JSON]:
+    def oldest_first(self) -> list[Event]:
         return self._events
 
     def __len__(self) -> int:

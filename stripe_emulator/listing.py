@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from itertools import islice
-from typing import Any
+from typing import Any, TypeVar
 
 from stripe_emulator import errors
 from stripe_emulator.store import JSON
@@ -17,18 +17,26 @@ from stripe_emulator.store import JSON
 DEFAULT_LIMIT = 10
 
 Position = Callable[[str], "int | None"]
+Item = TypeVar("Item")
+
+
+def _itself(item: Any) -> JSON:
+    rendered: JSON = item
+    return rendered
 
 
 def list_page(
-    items: Sequence[JSON],
+    items: Sequence[Item],
     position_of: Position,
     params: dict[str, Any],
     *,
     url: str,
     noun: str,
-    keep: Callable[[JSON], bool] = lambda _: True,
+    keep: Callable[[Item], bool] = lambda _: True,
+    render: Callable[[Item], JSON] = _itself,
 ) -> JSON:
-    """One page of ``items`` (oldest first, as stored) in Stripe's ``list`` envelope."""
+    """One page of ``items`` (oldest first, as stored) in Stripe's ``list`` envelope;
+    ``render`` turns an item into the JSON object listed."""
     limit: int = params.get("limit", DEFAULT_LIMIT)
     after, before = params.get("starting_after"), params.get("ending_before")
     if after is not None and before is not None:
@@ -43,10 +51,11 @@ def list_page(
         end = len(items) if after is None else _cursor(position_of, after, "starting_after", noun)
         older = _take((items[i] for i in range(end - 1, -1, -1)), keep, limit)
         page, has_more = older[:limit], len(older) > limit
-    return {"object": "list", "data": page, "has_more": has_more, "url": url}
+    data = [render(item) for item in page]
+    return {"object": "list", "data": data, "has_more": has_more, "url": url}
 
 
-def _take(items: Iterable[JSON], keep: Callable[[JSON], bool], limit: int) -> list[JSON]:
+def _take(items: Iterable[Item], keep: Callable[[Item], bool], limit: int) -> list[Item]:
     """Up to ``limit + 1`` kept items: one more than the page tells whether there are more."""
     return list(islice((item for item in items if keep(item)), limit + 1))
 

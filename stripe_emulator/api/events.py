@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from fnmatch import fnmatchcase
 from typing import Any
 
 from aiohttp import web
 
 from stripe_emulator import errors
+from stripe_emulator.events import Event
 from stripe_emulator.handler_utils import respond, validated_params
 from stripe_emulator.listing import list_page
 from stripe_emulator.state import state_of
-from stripe_emulator.store import JSON
 
 MAX_TYPES = 20
 _COMPARE = {
@@ -32,6 +33,7 @@ async def list_events(request: web.Request) -> web.Response:
         url="/v1/events",
         noun="event",
         keep=_filter(params),
+        render=Event.to_json,
     )
     return respond(request, page, params)
 
@@ -42,10 +44,10 @@ async def retrieve(request: web.Request) -> web.Response:
     event = state_of(request).store.events.get(event_id)
     if event is None:
         raise errors.resource_missing("event", event_id, "id")
-    return respond(request, event, params)
+    return respond(request, event.to_json(), params)
 
 
-def _filter(params: dict[str, Any]) -> Any:
+def _filter(params: dict[str, Any]) -> Callable[[Event], bool]:
     """A predicate for the ``type``/``types``/``created``/``delivery_success`` filters."""
     if "type" in params and "types" in params:
         raise errors.invalid_request(
@@ -58,11 +60,11 @@ def _filter(params: dict[str, Any]) -> Any:
     created: dict[str, int] = params.get("created", {})
     delivered: bool | None = params.get("delivery_success")
 
-    def keep(event: JSON) -> bool:
-        if patterns is not None and not any(fnmatchcase(event["type"], p) for p in patterns):
+    def keep(event: Event) -> bool:
+        if patterns is not None and not any(fnmatchcase(event.type, p) for p in patterns):
             return False
-        if not all(_COMPARE[op](event["created"], bound) for op, bound in created.items()):
+        if not all(_COMPARE[op](event.created, bound) for op, bound in created.items()):
             return False
-        return delivered is None or (event["pending_webhooks"] == 0) == delivered
+        return delivered is None or (event.pending_webhooks == 0) == delivered
 
     return keep

@@ -1,22 +1,22 @@
 """Delivering events to webhook endpoints as Stripe does.
 
-Each event goes to every enabled endpoint that wants its type, as its own concurrent task:
-nothing orders deliveries to one endpoint. An attempt is a signed JSON POST; anything but a
+Each event goes to every enabled endpoint that wants its type; every delivery runs on its own,
+so nothing orders deliveries to one endpoint. An attempt is a signed JSON POST; anything but a
 2xx answer within the timeout is retried after the next delay of the schedule, until the
 schedule runs out (the event then stays undelivered: ``pending_webhooks`` > 0). An endpoint
 deleted or disabled meanwhile gets no further attempts, as on Stripe.
+
+Attempts are callbacks, not tasks: a delivery costs the API's process as little as possible
+(the HTTP exchange itself runs in ``sender.py``'s child process).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
 import time
 from typing import Any
 
-import aiohttp
-
+from stripe_emulator.events import Event
 from stripe_emulator.ids import new_id
 from stripe_emulator.objects.webhook_endpoint import wants
 from stripe_emulator.settings import WebhookSettings
@@ -27,6 +27,7 @@ from stripe_emulator.webhooks.faults import (
     DeliveryFault,
     DeliveryFaultTable,
 )
+from stripe_emulator.webhooks.sender import Outcome, SenderProcess
 from stripe_emulator.webhooks.signing import signature_header
 
 HEADERS = {
@@ -42,84 +43,114 @@ class Deliverer:
 
     def __init__(self, store: Store, settings: WebhookSettings) -> None:
         self._store = store
-        self._settings = settings
+        self._delays = settings.delays()
         self.faults = DeliveryFaultTable()
         self.attempts: list[JSON] = []  # every attempt, in the order they ended
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._held: dict[str, list[asyncio.Event]] = {}  # endpoint -> out-of-order holds
+        self._sending = 0  # attempts handed to the sender, not answered yet
+        self._later: set[asyncio.TimerHandle] = set()  # retries and delayed deliveries
+        # endpoint -> deliveries held back out of order (the timer that would send it anyway)
+        self._held: dict[str, list[tuple[asyncio.TimerHandle, Event]]] = {}
         self._delivered: set[tuple[str, str]] = set()  # (event, endpoint)
-        self._session: aiohttp.ClientSession | None = None
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._sender = SenderProcess(settings.timeout_seconds)
         self._closed = False
         store.events.listeners.append(self.on_event)
 
-    def on_event(self, event: JSON) -> None:
+    def on_event(self, event: Event) -> None:
         """Called as each event is recorded: start its deliveries."""
-        endpoints = [e for e in self._store.all("webhook_endpoint") if wants(e, event["type"])]
-        event["pending_webhooks"] = len(endpoints)
+        endpoints = [e for e in self._store.all("webhook_endpoint") if wants(e, event.type)]
+        event.pending_webhooks = len(endpoints)
         if self._closed:  # a request that outlived a reset: its events go nowhere
             return
         for endpoint in endpoints:
             self._start(event, endpoint["id"])
 
-    def _start(self, event: JSON, endpoint_id: str) -> None:
-        fault = self.faults.take(DELIVERY_FAULTS, event["type"], endpoint_id)
+    def _start(self, event: Event, endpoint_id: str) -> None:
+        fault = self.faults.take(DELIVERY_FAULTS, event.type, endpoint_id)
         kind = None if fault is None else fault.fault
-        if kind == "drop":
+        if fault is None or kind == "duplicate":
+            for _ in range(2 if kind == "duplicate" else 1):
+                self._attempt(event, endpoint_id, 1)
+        elif kind == "drop":
             self._record(event, endpoint_id, 0, status=None, error="dropped", fault="drop")
+        else:
+            self._hold(event, endpoint_id, fault)
+
+    def _hold(self, event: Event, endpoint_id: str, fault: DeliveryFault) -> None:
+        """``delay``: send after ``delay_ms``; ``out_of_order``: after the next attempt to the
+        same endpoint, or after ``delay_ms`` if none comes."""
+        handle = self._call_later(fault.delay_ms / 1000, self._attempt, event, endpoint_id, 1)
+        if fault.fault == "out_of_order":
+            self._held.setdefault(endpoint_id, []).append((handle, event))
+
+    def _attempt(self, event: Event, endpoint_id: str, number: int) -> None:
+        endpoint = self._store.get("webhook_endpoint", endpoint_id)
+        if self._closed or endpoint is None or endpoint["status"] != "enabled":
+            self._changed()
             return
-        copies = 2 if kind == "duplicate" else 1
-        for _ in range(copies):
-            task = asyncio.get_running_loop().create_task(self._deliver(event, endpoint_id, fault))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-
-    async def _deliver(self, event: JSON, endpoint_id: str, fault: DeliveryFault | None) -> None:
-        if fault is not None and fault.fault == "delay":
-            await asyncio.sleep(fault.delay_ms / 1000)
-        elif fault is not None and fault.fault == "out_of_order":
-            await self._hold(endpoint_id, fault.delay_ms / 1000)
-        delays = self._settings.delays()
-        for number in range(1, len(delays) + 2):
-            endpoint = self._store.get("webhook_endpoint", endpoint_id)
-            if endpoint is None or endpoint["status"] != "enabled":
-                return
-            retry_in = delays[number - 1] if number <= len(delays) else None
-            if await self._attempt(event, endpoint, number, retry_in) or retry_in is None:
-                return
-            await asyncio.sleep(retry_in)
-
-    async def _hold(self, endpoint_id: str, longest: float) -> None:
-        """Out of order: wait until a later delivery to this endpoint was attempted."""
-        released = asyncio.Event()
-        self._held.setdefault(endpoint_id, []).append(released)
-        with contextlib.suppress(TimeoutError):  # nothing came after it: deliver anyway
-            await asyncio.wait_for(released.wait(), longest)
-
-    async def _attempt(
-        self, event: JSON, endpoint: JSON, number: int, retry_in: float | None
-    ) -> bool:
-        fault = self.faults.take(ATTEMPT_FAULTS, event["type"], endpoint["id"])
-        payload = json.dumps(event).encode()
-        status, error = await self._post(
-            endpoint["url"], payload, self._signature(payload, endpoint["id"], fault)
+        fault = self.faults.take(ATTEMPT_FAULTS, event.type, endpoint_id)
+        payload = event.payload()
+        headers = {**HEADERS, "Stripe-Signature": self._signature(payload, endpoint_id, fault)}
+        self._sending += 1
+        self._idle.clear()
+        self._sender.submit(
+            endpoint["url"],
+            payload,
+            headers,
+            lambda outcome: self._answered(event, endpoint_id, number, fault, outcome),
         )
+        self._release_held(endpoint_id)
+
+    def _answered(
+        self,
+        event: Event,
+        endpoint_id: str,
+        number: int,
+        fault: DeliveryFault | None,
+        outcome: Outcome,
+    ) -> None:
+        self._sending -= 1
+        status, error = outcome
         succeeded = status is not None and 200 <= status < 300
-        key = (event["id"], endpoint["id"])
-        if succeeded and key not in self._delivered:
-            self._delivered.add(key)
-            event["pending_webhooks"] -= 1
+        if succeeded and (event.id, endpoint_id) not in self._delivered:
+            self._delivered.add((event.id, endpoint_id))
+            event.pending_webhooks -= 1
+        retry_in = None if succeeded or number > len(self._delays) else self._delays[number - 1]
         self._record(
             event,
-            endpoint["id"],
+            endpoint_id,
             number,
             status=status,
             error=error,
             fault=None if fault is None else fault.fault,
-            next_attempt_in=None if succeeded else retry_in,
+            next_attempt_in=retry_in,
         )
-        for released in self._held.pop(endpoint["id"], []):
-            released.set()
-        return succeeded
+        if retry_in is not None and not self._closed:
+            self._call_later(retry_in, self._attempt, event, endpoint_id, number + 1)
+        self._changed()
+
+    def _release_held(self, endpoint_id: str) -> None:
+        """An attempt to this endpoint went out: what was held for it follows now."""
+        for handle, event in self._held.pop(endpoint_id, []):
+            if handle in self._later:  # not sent yet
+                handle.cancel()
+                self._later.discard(handle)
+                self._call_later(0, self._attempt, event, endpoint_id, 1)
+
+    def _call_later(self, delay: float, callback: Any, *args: Any) -> asyncio.TimerHandle:
+        def fire() -> None:
+            self._later.discard(handle)
+            callback(*args)
+
+        handle = asyncio.get_running_loop().call_later(delay, fire)
+        self._later.add(handle)
+        self._idle.clear()
+        return handle
+
+    def _changed(self) -> None:
+        if not self._sending and not self._later:
+            self._idle.set()
 
     def _signature(self, payload: bytes, endpoint_id: str, fault: DeliveryFault | None) -> str:
         secret = self._store.webhook_secrets[endpoint_id]
@@ -130,35 +161,12 @@ class Deliverer:
             timestamp -= fault.age_seconds
         return signature_header(payload, secret, timestamp)
 
-    async def _post(
-        self, url: str, payload: bytes, signature: str
-    ) -> tuple[int | None, str | None]:
-        headers = {**HEADERS, "Stripe-Signature": signature}
-        try:
-            async with self._client().post(url, data=payload, headers=headers) as response:
-                await response.read()
-                return response.status, None
-        except TimeoutError:
-            return None, "timed out"
-        except aiohttp.ClientError as exc:
-            return None, f"{type(exc).__name__}: {exc}"
-
-    def _client(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            self._session = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=self._settings.timeout_seconds),
-                cookie_jar=aiohttp.DummyCookieJar(),
-                skip_auto_headers=("Accept-Encoding",),
-                auto_decompress=False,
-            )
-        return self._session
-
-    def _record(self, event: JSON, endpoint_id: str, number: int, **result: Any) -> None:
+    def _record(self, event: Event, endpoint_id: str, number: int, **result: Any) -> None:
         endpoint = self._store.get("webhook_endpoint", endpoint_id) or {}
         self.attempts.append(
             {
-                "event": event["id"],
-                "type": event["type"],
+                "event": event.id,
+                "type": event.type,
                 "endpoint": endpoint_id,
                 "url": endpoint.get("url"),
                 "attempt": number,
@@ -169,20 +177,19 @@ class Deliverer:
         )
 
     def in_progress(self) -> int:
-        return len(self._tasks)
+        """Attempts awaiting an answer plus deliveries waiting to retry or held back."""
+        return self._sending + len(self._later)
 
     async def settled(self) -> None:
         """Returns once no delivery is in progress (attempting, waiting to retry, held)."""
-        while self._tasks:
-            await asyncio.wait(set(self._tasks))
+        await self._idle.wait()
 
     async def close(self) -> None:
-        """Cancel every delivery and close the connections (reset, shutdown)."""
+        """Stop every delivery and the sender (reset, shutdown)."""
         self._closed = True
-        for task in list(self._tasks):
-            task.cancel()
-        if self._tasks:
-            await asyncio.wait(set(self._tasks))
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        for handle in self._later:
+            handle.cancel()
+        self._later.clear()
+        await self._sender.close()  # answers what it still had as failed
+        self._sending = 0
+        self._idle.set()
