@@ -46,5 +46,5 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    os.nice(10)
+    os.nice(19)
     asyncio.run(main())

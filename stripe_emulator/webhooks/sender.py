@@ -25,7 +25,7 @@ from typing import Any
 from stripe_emulator.webhooks.http_client import BadResponse, WebhookClient
 
 _LENGTH = struct.Struct(">I")
-NICENESS = 10
+NICENESS = 19
 Outcome = tuple[int | None, str | None]
 
 
