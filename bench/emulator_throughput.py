@@ -1,6 +1,6 @@
 """Measure the Stripe emulator's throughput with wrk and record it in docs/benchmarks.md.
 
-    .venv/bin/python bench/emulator_throughput.py [--duration 8s] [--rounds 2] [--no-doc]
+    .venv/bin/python bench/emulator_throughput.py [--duration 8s] [--rounds 3] [--no-doc]
 
 Runs ``wrk -t2 -c64 --latency -s bench/wrk_post_customers.lua URL/v1/customers`` against two
 emulators, alternately, in one run (so the machine's speed and load cancel out in the ratio):
@@ -202,8 +202,8 @@ def section(result: Result) -> str:
             f"- Targets: with webhooks >= {TARGET_RATIO} x the baseline and >= {TARGET_RPS:,} "
             f"requests/s, no errors, every customer's event delivered — {verdict} them",
             "",
-            "Deliveries go out from a child process at the lowest scheduling priority (`nice 19`, "
-            "see `stripe_emulator/webhooks/sender.py`), and the sink runs at that priority too, "
+            "Deliveries go out from a child process at the lowest scheduling priority (Linux "
+            "`SCHED_IDLE`, see `stripe_emulator/webhooks/sender.py`), and the sink runs so too, "
             "as a consumer would run elsewhere: while wrk keeps every core busy, deliveries queue "
             "up instead of slowing the API down, and catch up once the load stops (the last "
             "column). On a machine with a core to spare they keep pace.",
@@ -223,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", default="8s")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--no-doc", action="store_true", help="print only; leave the doc alone")
     args = parser.parse_args(argv)
     require_tools("wrk")

@@ -4,16 +4,18 @@
 
 ``GET /count`` answers the number of deliveries received. It checks no signature: what is
 measured is the emulator's cost of sending, not a consumer's. A real consumer runs on its own
-machine; this one shares the benchmark's cores, so it runs below them in priority (``nice``).
+machine; this one shares the benchmark's cores, so it runs only when they leave a core idle,
+as the emulator's delivery process does.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 
 from aiohttp import web
+
+from stripe_emulator.webhooks.sender import lowest_priority
 
 READY = "webhook-sink listening on "
 RECEIVED = web.AppKey("received", list[int])
@@ -46,5 +48,5 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    os.nice(19)
+    lowest_priority()
     asyncio.run(main())

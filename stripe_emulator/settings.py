@@ -17,7 +17,7 @@ from stripe_emulator.ids import new_id
 # Stripe in test mode retries a failed delivery three times over a few hours; it does not
 # publish the intervals. These (after the 1st, 2nd, 3rd failure) follow the observed pattern.
 TEST_MODE_RETRY_DELAYS = (5 * 60.0, 30 * 60.0, 2 * 60 * 60.0)
-DEFAULT_TIMEOUT_SECONDS = 30.0  # Stripe's documented wait isn't published; 30 s is observed
+DEFAULT_TIMEOUT_SECONDS = 30.0  # Stripe does not publish how long it waits; 30 s is reported
 
 ENV_URL = "STRIPE_EMULATOR_WEBHOOK_URL"
 ENV_SECRET = "STRIPE_EMULATOR_WEBHOOK_SECRET"

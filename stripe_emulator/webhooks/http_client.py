@@ -1,10 +1,11 @@
 """A lean HTTP/1.1 client for webhook POSTs, with keep-alive connections per origin.
 
 Why not aiohttp's client: every API call that creates an object also sends a webhook, and
-aiohttp's client costs about as much CPU per request as the emulator spends answering one, which
-would cut the emulator's throughput by more than half (measured: docs/benchmarks.md). A webhook
-POST needs only a fixed request and a status code back, so this writes the request bytes and
-reads the status line, the headers and a ``Content-Length`` or chunked body.
+aiohttp's client spends about as much CPU on a request as the emulator spends answering one;
+with the API, the deliveries and the load generator on two cores, that halved the API's
+throughput (docs/benchmarks.md). A webhook POST needs only a fixed request and a status code
+back, so this writes the request bytes and reads the status line, the headers and a
+``Content-Length``, chunked or close-delimited body. It runs in the sender's child process.
 """
 
 from __future__ import annotations

@@ -204,8 +204,16 @@ async def _exchange(
         return None, f"{type(exc).__name__}: {exc}"
 
 
+def lowest_priority() -> None:
+    """Run only when the CPU has nothing else to do (Linux ``SCHED_IDLE``; else ``nice 19``):
+    Stripe's deliveries run apart from its API, so under a load that takes every core they
+    fall behind rather than slow the API down."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    except (AttributeError, OSError):
+        os.nice(NICENESS)
+
+
 if __name__ == "__main__":
-    # Below the API in the scheduler's eyes: Stripe's deliveries run apart from its API, and
-    # under a load that takes every core they fall behind rather than slow the API down.
-    os.nice(NICENESS)
+    lowest_priority()
     asyncio.run(_serve(float(sys.argv[1])))
