@@ -202,8 +202,8 @@ def section(result: Result) -> str:
             f"- Targets: with webhooks >= {TARGET_RATIO} x the baseline and >= {TARGET_RPS:,} "
             f"requests/s, no errors, every customer's event delivered — {verdict} them",
             "",
-            "Deliveries go out from a child process at the lowest scheduling priority (Linux "
-            "`SCHED_IDLE`, see `stripe_emulator/webhooks/sender.py`), and the sink runs so too, "
+            "Deliveries go out from a child process at the lowest scheduling priority (`nice "
+            "19`, see `stripe_emulator/webhooks/sender.py`), and the sink runs so too, "
             "as a consumer would run elsewhere: while wrk keeps every core busy, deliveries queue "
             "up instead of slowing the API down, and catch up once the load stops (the last "
             "column). On a machine with a core to spare they keep pace.",

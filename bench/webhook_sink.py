@@ -4,7 +4,7 @@
 
 ``GET /count`` answers the number of deliveries received. It checks no signature: what is
 measured is the emulator's cost of sending, not a consumer's. A real consumer runs on its own
-machine; this one shares the benchmark's cores, so it runs only when they leave a core idle,
+machine; this one shares the benchmark's cores, so it runs at the lowest priority (``nice 19``),
 as the emulator's delivery process does.
 """
 

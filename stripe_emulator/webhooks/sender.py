@@ -205,13 +205,10 @@ async def _exchange(
 
 
 def lowest_priority() -> None:
-    """Run only when the CPU has nothing else to do (Linux ``SCHED_IDLE``; else ``nice 19``):
-    Stripe's deliveries run apart from its API, so under a load that takes every core they
-    fall behind rather than slow the API down."""
-    try:
-        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-    except (AttributeError, OSError):
-        os.nice(NICENESS)
+    """``nice 19``: Stripe's deliveries run apart from its API, so under a load that takes
+    every core they fall behind rather than slow the API down. (Not ``SCHED_IDLE``: on a
+    machine busy with other work that could starve deliveries for seconds.)"""
+    os.nice(NICENESS)
 
 
 if __name__ == "__main__":
