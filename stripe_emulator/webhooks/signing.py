@@ -12,5 +12,5 @@ import hmac
 
 def signature_header(payload: bytes, secret: str, timestamp: int) -> str:
     signed = str(timestamp).encode() + b"." + payload
-    digest = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+    digest = hmac.digest(secret.encode(), signed, hashlib.sha256).hex()  # one-shot: in C
     return f"t={timestamp},v1={digest}"
