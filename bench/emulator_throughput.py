@@ -202,11 +202,13 @@ def section(result: Result) -> str:
             f"- Targets: with webhooks >= {TARGET_RATIO} x the baseline and >= {TARGET_RPS:,} "
             f"requests/s, no errors, every customer's event delivered — {verdict} them",
             "",
-            "Deliveries go out from a child process at the lowest scheduling priority (`nice "
-            "19`, see `stripe_emulator/webhooks/sender.py`), and the sink runs so too, "
-            "as a consumer would run elsewhere: while wrk keeps every core busy, deliveries queue "
-            "up instead of slowing the API down, and catch up once the load stops (the last "
-            "column). On a machine with a core to spare they keep pace.",
+            'Deliveries give way to the API (docs/emulator.md, "Webhook endpoints and '
+            'deliveries"): they start when no API request is being handled (or after 30 s), '
+            "from a child process at `nice 19`; the sink runs at `nice 19` too, as a consumer "
+            "would run elsewhere. So while wrk keeps the API busy, deliveries queue up instead "
+            "of slowing it down, and catch up once the load stops (the last column: how many "
+            "were queued or in flight when wrk stopped, and how long until the last was "
+            "answered).",
             "",
             "| emulator | requests | req/s | p50 ms | p99 ms | non-2xx | deliveries received |",
             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",

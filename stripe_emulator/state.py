@@ -50,7 +50,7 @@ class EmulatorState:
         self.generation = generation
         self.store = Store()
         self.webhooks = webhooks or WebhookSettings()
-        self.deliveries = Deliverer(self.store, self.webhooks)
+        self.deliveries = Deliverer(self.store, self.webhooks, api_busy=self._api_busy)
         if self.webhooks.url is not None:
             self._add_forwarding_endpoint(forwarding_endpoint_id or new_id("we"))
         self.faults = FaultTable()
@@ -72,6 +72,9 @@ class EmulatorState:
         endpoint = {**build_webhook_endpoint(params, self.now()), "id": endpoint_id}
         self.store.webhook_secrets[endpoint_id] = self.webhooks.secret
         return self.store.add(endpoint)
+
+    def _api_busy(self) -> bool:
+        return self.in_flight > 0
 
     def now(self) -> int:
         return int(time.time())

@@ -7,13 +7,17 @@ schedule runs out (the event then stays undelivered: ``pending_webhooks`` > 0). 
 deleted or disabled meanwhile gets no further attempts, as on Stripe.
 
 Attempts are callbacks, not tasks: a delivery costs the API's process as little as possible
-(the HTTP exchange itself runs in ``sender.py``'s child process).
+(the HTTP exchange itself runs in ``sender.py``'s child process). New deliveries start when no
+API request is being handled, or once they have waited ``MAX_QUEUED_SECONDS``: under a load
+that keeps the API busy without a pause they queue up rather than slow it down.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from stripe_emulator.events import Event
@@ -36,13 +40,20 @@ HEADERS = {
     "Cache-Control": "no-cache",
     "Accept": "*/*; q=0.5, application/xml",
 }
+MAX_QUEUED_SECONDS = 30.0
+BUSY_RECHECK_SECONDS = 0.05
 
 
 class Deliverer:
     """Deliveries of one state generation; ``close()`` stops them all."""
 
-    def __init__(self, store: Store, settings: WebhookSettings) -> None:
+    def __init__(
+        self, store: Store, settings: WebhookSettings, *, api_busy: Callable[[], bool]
+    ) -> None:
         self._store = store
+        self._api_busy = api_busy
+        self._queued: deque[tuple[float, Event, str]] = deque()  # (since, event, endpoint)
+        self._drain_scheduled = False
         self._delays = settings.delays()
         self.faults = DeliveryFaultTable()
         self.attempts: list[JSON] = []  # every attempt, in the order they ended
@@ -61,10 +72,35 @@ class Deliverer:
         """Called as each event is recorded: start its deliveries."""
         endpoints = [e for e in self._store.all("webhook_endpoint") if wants(e, event.type)]
         event.pending_webhooks = len(endpoints)
-        if self._closed:  # a request that outlived a reset: its events go nowhere
+        if self._closed or not endpoints:  # closed: a request that outlived a reset
             return
-        for endpoint in endpoints:
-            self._start(event, endpoint["id"])
+        now = time.monotonic()
+        self._queued.extend((now, event, endpoint["id"]) for endpoint in endpoints)
+        self._idle.clear()
+        self._schedule_drain(0)
+
+    def _schedule_drain(self, delay: float) -> None:
+        if not self._drain_scheduled:
+            self._drain_scheduled = True
+            asyncio.get_running_loop().call_later(delay, self._drain)
+
+    def _drain(self) -> None:
+        """Start the queued deliveries, unless the API is busy and they may wait longer."""
+        self._drain_scheduled = False
+        if self._closed:
+            return
+        if self._api_busy():
+            oldest = time.monotonic() - MAX_QUEUED_SECONDS
+            while self._queued and self._queued[0][0] <= oldest:
+                _, event, endpoint_id = self._queued.popleft()
+                self._start(event, endpoint_id)
+        else:
+            while self._queued:
+                _, event, endpoint_id = self._queued.popleft()
+                self._start(event, endpoint_id)
+        if self._queued:
+            self._schedule_drain(BUSY_RECHECK_SECONDS)
+        self._changed()
 
     def _start(self, event: Event, endpoint_id: str) -> None:
         fault = self.faults.take(DELIVERY_FAULTS, event.type, endpoint_id)
@@ -149,7 +185,7 @@ class Deliverer:
         return handle
 
     def _changed(self) -> None:
-        if not self._sending and not self._later:
+        if not self._sending and not self._later and not self._queued:
             self._idle.set()
 
     def _signature(self, payload: bytes, endpoint_id: str, fault: DeliveryFault | None) -> str:
@@ -177,8 +213,9 @@ class Deliverer:
         )
 
     def in_progress(self) -> int:
-        """Attempts awaiting an answer plus deliveries waiting to retry or held back."""
-        return self._sending + len(self._later)
+        """Deliveries queued, attempts awaiting an answer, deliveries waiting to retry or held
+        back."""
+        return len(self._queued) + self._sending + len(self._later)
 
     async def settled(self) -> None:
         """Returns once no delivery is in progress (attempting, waiting to retry, held)."""
@@ -187,6 +224,7 @@ class Deliverer:
     async def close(self) -> None:
         """Stop every delivery and the sender (reset, shutdown)."""
         self._closed = True
+        self._queued.clear()
         for handle in self._later:
             handle.cancel()
         self._later.clear()
