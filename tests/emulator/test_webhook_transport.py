@@ -12,7 +12,11 @@ import pytest
 from aiohttp import web
 
 from stripe_emulator import settings
+from stripe_emulator.objects.webhook_endpoint import build_webhook_endpoint
+from stripe_emulator.store import Store
 from stripe_emulator.testing import WebhookSettings, receive_webhooks, running_emulator
+from stripe_emulator.webhooks import delivery
+from stripe_emulator.webhooks.delivery import Deliverer
 from stripe_emulator.webhooks.http_client import BadResponse, WebhookClient, parse_response
 from stripe_emulator.webhooks.sender import Outcome, SenderProcess, frame, split_frames
 from tests.emulator.helpers import make_session, stripe_client
@@ -231,3 +235,60 @@ async def test_the_blocking_handle_has_the_webhook_helpers() -> None:
             assert "checkout.session.async_payment_succeeded" in types
             assert emu.webhook_endpoint is not None
             assert emu.webhook_secret is not None
+
+
+class _RecordingSender:
+    """Stands in for the child process: keeps what would be sent."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, Callable[[Outcome], None]]] = []
+        self.arrived = asyncio.Event()
+
+    def submit(
+        self, url: str, body: bytes, headers: dict[str, str], callback: Callable[[Outcome], None]
+    ) -> None:
+        self.sent.append((url, callback))
+        self.arrived.set()
+
+    async def close(self) -> None:
+        self.sent.clear()
+
+
+def _deliverer(busy: list[bool]) -> tuple[Store, Deliverer, _RecordingSender]:
+    store = Store()
+    endpoint = store.add(
+        build_webhook_endpoint({"url": "http://127.0.0.1:9/x", "enabled_events": ["*"]}, 0)
+    )
+    store.webhook_secrets[endpoint["id"]] = "whsec_x"
+    deliverer = Deliverer(store, WebhookSettings(), api_busy=lambda: busy[0])
+    sender = _RecordingSender()
+    deliverer._sender = sender  # type: ignore[assignment]  # the child is tested above
+    return store, deliverer, sender
+
+
+async def test_deliveries_wait_while_the_api_is_busy() -> None:
+    busy = [True]
+    store, deliverer, sender = _deliverer(busy)
+    store.events.emit("customer.created", {"id": "cus_1", "object": "customer"})
+    deliverer._drain()  # as the emulator's own check does, while a request is handled
+    assert sender.sent == []
+    assert deliverer.in_progress() == 1
+    busy[0] = False
+    await asyncio.wait_for(sender.arrived.wait(), 5)
+    sender.sent[0][1]((200, None))
+    async with asyncio.timeout(5):
+        await deliverer.settled()
+    assert [row["status"] for row in deliverer.attempts] == [200]
+    await deliverer.close()
+
+
+async def test_a_busy_api_holds_deliveries_back_only_so_long(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(delivery, "MAX_QUEUED_SECONDS", 0.1)
+    store, deliverer, sender = _deliverer([True])  # busy for good
+    store.events.emit("customer.created", {"id": "cus_1", "object": "customer"})
+    await asyncio.wait_for(sender.arrived.wait(), 5)  # although the API never pauses
+    assert len(sender.sent) == 1
+    await deliverer.close()
+    assert deliverer.in_progress() == 0
