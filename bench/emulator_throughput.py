@@ -17,6 +17,7 @@ Both log one line per request to a file, as in normal use. wrk is Debian's packa
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import statistics
@@ -30,8 +31,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchlib import DOC, REPO, WrkResult, fenced, machine, require_tools, rewrite_section, run_wrk
-from benchlib import running_emulator as start_emulator
+from benchlib import (
+    DOC,
+    REPO,
+    WrkResult,
+    child_pids,
+    cpu_seconds,
+    fenced,
+    machine,
+    require_tools,
+    rewrite_section,
+    run_wrk,
+    started_emulator,
+)
 
 from tools.processes import start
 
@@ -50,6 +62,8 @@ class Run:
     delivered: int  # deliveries the sink received (all of them: checked to equal `created`)
     behind: int  # deliveries still in progress when wrk stopped
     drain_seconds: float  # from wrk's end until the last of them was answered
+    cpu_ms: float  # the emulator process's CPU per request served during the wrk run
+    sender_cpu_ms: float  # its delivery process's CPU per delivery (0: none)
 
 
 @dataclass(frozen=True)
@@ -65,6 +79,10 @@ class Result:
     @property
     def ratio(self) -> float:
         return self.median(self.webhooks) / self.median(self.baseline)
+
+    @staticmethod
+    def median_cpu(runs: list[Run]) -> float:
+        return statistics.median(run.cpu_ms for run in runs)
 
     @property
     def passed(self) -> bool:
@@ -135,18 +153,37 @@ def measure(duration: str, connections: int, threads: int, rounds: int) -> Resul
         with start(sink_argv, ready=SINK_READY) as sink:
             for number in range(rounds):
                 log = Path(tmp) / f"emulator-{number}.log"
-                with start_emulator(log, log_level="INFO", source=source) as url:
-                    wrk = _wrk(url, duration, connections, threads)
-                    baseline.append(Run(wrk, _customers(url), 0, 0, 0.0))
+                baseline.append(_measured(log, duration, connections, threads, source=source))
                 before = _received(sink.address)
                 extra = ["--webhook-url", sink.address, "--webhook-secret", "whsec_bench"]
-                with start_emulator(log, log_level="INFO", extra_args=extra) as url:
-                    wrk = _wrk(url, duration, connections, threads)
-                    behind = _in_progress(url)
-                    drain = _drained(url)
-                    delivered = _received(sink.address) - before
-                    webhooks.append(Run(wrk, _customers(url), delivered, behind, drain))
+                run = _measured(log, duration, connections, threads, extra_args=extra)
+                delivered = _received(sink.address) - before
+                webhooks.append(dataclasses.replace(run, delivered=delivered))
     return Result(baseline, webhooks, load_average)
+
+
+def _measured(
+    log: Path,
+    duration: str,
+    connections: int,
+    threads: int,
+    *,
+    source: Path | None = None,
+    extra_args: list[str] | None = None,
+) -> Run:
+    """One wrk run against a fresh emulator, with its CPU use; waits for its deliveries."""
+    emulator = started_emulator(log, log_level="INFO", source=source, extra_args=extra_args or [])
+    with emulator as started:
+        url, pid = started.address, started.process.pid
+        cpu_before = cpu_seconds(pid)
+        wrk = _wrk(url, duration, connections, threads)
+        cpu_ms = (cpu_seconds(pid) - cpu_before) * 1000 / max(wrk.requests, 1)
+        behind = _in_progress(url)
+        drain = _drained(url)
+        created = _customers(url)
+        senders = child_pids(pid)
+        sender_ms = sum(cpu_seconds(child) for child in senders) * 1000 / max(created, 1)
+        return Run(wrk, created, 0, behind, drain, cpu_ms, sender_ms if senders else 0.0)
 
 
 def _wrk(url: str, duration: str, connections: int, threads: int) -> WrkResult:
@@ -166,9 +203,10 @@ def _row(name: str, run: Run, *, hooked: bool) -> str:
         if hooked
         else "-"
     )
+    sender = f"{run.sender_cpu_ms:.3f}" if hooked else "-"
     return (
         f"| {name} | {wrk.requests:,} | {wrk.requests_per_second:,.0f} | {wrk.p50_ms:.2f} | "
-        f"{wrk.p99_ms:.2f} | {wrk.non_2xx} | {deliveries} |"
+        f"{wrk.p99_ms:.2f} | {wrk.non_2xx} | {run.cpu_ms:.3f} | {sender} | {deliveries} |"
     )
 
 
@@ -198,7 +236,11 @@ def section(result: Result) -> str:
             + " (above 0: other work shared the cores too)",
             f"- Result: baseline **{Result.median(result.baseline):,.0f} requests/s**, with one "
             f"webhook endpoint **{Result.median(result.webhooks):,.0f} requests/s** (medians of "
-            f"{len(result.baseline)} runs each): ratio **{result.ratio:.2f}**",
+            f"{len(result.baseline)} runs each): ratio **{result.ratio:.2f}**. The emulator "
+            f"process's CPU per request: {Result.median_cpu(result.baseline):.3f} ms baseline, "
+            f"{Result.median_cpu(result.webhooks):.3f} ms with the endpoint (ratio "
+            f"{Result.median_cpu(result.baseline) / Result.median_cpu(result.webhooks):.2f}; "
+            "less sensitive to other work on the machine than requests/s)",
             f"- Targets: with webhooks >= {TARGET_RATIO} x the baseline and >= {TARGET_RPS:,} "
             f"requests/s, no errors, every customer's event delivered — {verdict} them",
             "",
@@ -210,8 +252,9 @@ def section(result: Result) -> str:
             "were queued or in flight when wrk stopped, and how long until the last was "
             "answered).",
             "",
-            "| emulator | requests | req/s | p50 ms | p99 ms | non-2xx | deliveries received |",
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+            "| emulator | requests | req/s | p50 ms | p99 ms | non-2xx | CPU ms / request | "
+            "delivery process CPU ms / delivery | deliveries received |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
             *rows,
             "",
             *fenced(last.output),
