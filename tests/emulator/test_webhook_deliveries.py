@@ -38,6 +38,14 @@ async def test_every_delivery_is_signed_and_sent_as_stripe_sends_it() -> None:
             assert receipt.headers["Stripe-Signature"].startswith("t=")
             assert event.id in listed
             assert event.data.object["object"] in ("customer", "product", "price")
+        for receipt in receipts:  # the body is the event as the API lists it
+            delivered = body_of(receipt)
+            fetched = await stack.client.v1.events.retrieve_async(delivered["id"])
+            assert fetched.last_response is not None
+            as_listed = json.loads(fetched.last_response.body)
+            assert delivered["pending_webhooks"] == 1  # not yet answered when it was sent
+            assert as_listed["pending_webhooks"] == 0
+            assert {**delivered, "pending_webhooks": 0} == as_listed
         by_type = {stack.verified(r).type: stack.verified(r) for r in receipts}
         assert by_type["customer.created"].data.object["id"] == customer.id
         assert by_type["product.created"].data.object["id"] == product.id
