@@ -39,15 +39,20 @@ EVENT_TYPES = (
 Listener = Callable[["Event"], None]
 
 
+def _compact(value: JSON) -> str:
+    """JSON text as the API answers it (no spaces)."""
+    return json.dumps(value, separators=(",", ":"))
+
+
 class Event:
     """One ``event``. The object's snapshot is kept as JSON text, made once when the event
     happens: a delivery sends that text as it is, only listing parses it back."""
 
     __slots__ = (
-        "_object_json",
         "_previous_json",
         "created",
         "id",
+        "object_json",
         "pending_webhooks",
         "request",
         "type",
@@ -61,13 +66,11 @@ class Event:
         self.created = int(time.time())
         self.request = request
         self.pending_webhooks = 0
-        self._object_json = json.dumps(obj)
-        self._previous_json = (
-            None if previous_attributes is None else json.dumps(previous_attributes)
-        )
+        self.object_json = _compact(obj)
+        self._previous_json = None if previous_attributes is None else _compact(previous_attributes)
 
     def _data(self) -> JSON:
-        data: JSON = {"object": json.loads(self._object_json)}
+        data: JSON = {"object": json.loads(self.object_json)}
         if self._previous_json is not None:
             data["previous_attributes"] = json.loads(self._previous_json)
         return data
@@ -77,12 +80,17 @@ class Event:
         return {**self._head(), "data": self._data(), **self._tail()}
 
     def payload(self) -> bytes:
-        """The same object as one JSON text, for a webhook body, without parsing the snapshot."""
-        data = '{"object": ' + self._object_json
-        if self._previous_json is not None:
-            data += ', "previous_attributes": ' + self._previous_json
-        head, tail = json.dumps(self._head()), json.dumps(self._tail())
-        return f'{head[:-1]}, "data": {data}}}, {tail[1:]}'.encode()
+        """The same object as one JSON text, for a webhook body, without parsing the snapshot
+        (ids, the version and type names need no escaping)."""
+        previous = (
+            "" if self._previous_json is None else ',"previous_attributes":' + self._previous_json
+        )
+        return (
+            f'{{"id":"{self.id}","object":"event","api_version":"{API_VERSION}",'
+            f'"created":{self.created},"data":{{"object":{self.object_json}{previous}}},'
+            f'"livemode":false,"pending_webhooks":{self.pending_webhooks},'
+            f'"request":{_compact(self.request)},"type":"{self.type}"}}'
+        ).encode()
 
     def _head(self) -> JSON:
         return {

@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from stripe_emulator import errors
+from stripe_emulator.events import Event
 from stripe_emulator.expand import expand
 from stripe_emulator.forms import FormError, decode_form
 from stripe_emulator.param_tables import ENDPOINT_PARAMS
@@ -55,11 +56,16 @@ def require(request: web.Request, kind: str, object_id: str, noun: str | None = 
     return obj
 
 
-def respond(request: web.Request, obj: JSON, params: dict[str, Any]) -> web.Response:
-    """The object as Stripe returns it, with any ``expand[]`` applied."""
+def respond(
+    request: web.Request, obj: JSON, params: dict[str, Any], *, recorded: Event | None = None
+) -> web.Response:
+    """The object as Stripe returns it, with any ``expand[]`` applied. ``recorded``: the event
+    just recorded for ``obj`` as it is now; its snapshot's JSON text is reused as the answer."""
     paths: list[str] = params.get("expand", [])
     if paths:
         obj = expand(state_of(request).store, obj, paths)
+    elif recorded is not None:
+        return web.Response(body=recorded.object_json.encode(), content_type="application/json")
     return json_response(obj)
 
 

@@ -16,8 +16,8 @@ async def create(request: web.Request) -> web.Response:
         validation.email(params["email"])
     state = state_of(request)
     customer = state.store.add(build_customer(params, state.now()))
-    state.store.events.emit("customer.created", customer, request=event_request(request))
-    return respond(request, customer, params)
+    created = state.store.events.emit("customer.created", customer, request=event_request(request))
+    return respond(request, customer, params, recorded=created)
 
 
 async def retrieve(request: web.Request) -> web.Response:

@@ -26,8 +26,8 @@ async def create(request: web.Request) -> web.Response:
     price = state.store.add(build_price(params, product["id"], state.now()))
     if "product_data" in params:
         state.store.events.emit("product.created", product, request=event_request(request))
-    state.store.events.emit("price.created", price, request=event_request(request))
-    return respond(request, price, params)
+    created = state.store.events.emit("price.created", price, request=event_request(request))
+    return respond(request, price, params, recorded=created)
 
 
 def _product_for(state: EmulatorState, params: dict[str, Any]) -> JSON:

@@ -46,10 +46,10 @@ async def create(request: web.Request) -> web.Response:
         price = state.store.add(build_price(price_data, product["id"], state.now()))
         product["default_price"] = price["id"]
     # As on Stripe: the product (its default price already set), then the price.
-    state.store.events.emit("product.created", product, request=event_request(request))
+    created = state.store.events.emit("product.created", product, request=event_request(request))
     if price is not None:
         state.store.events.emit("price.created", price, request=event_request(request))
-    return respond(request, product, params)
+    return respond(request, product, params, recorded=created)
 
 
 async def retrieve(request: web.Request) -> web.Response:
