@@ -15,6 +15,7 @@ that keeps the API busy without a pause they queue up rather than slow it down.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections import deque
 from collections.abc import Callable
@@ -92,15 +93,11 @@ class Deliverer:
         self._drain_scheduled = False
         if self._closed:
             return
-        if self._api_busy():
-            oldest = time.monotonic() - MAX_QUEUED_SECONDS
-            while self._queued and self._queued[0][0] <= oldest:
-                _, event, endpoint_id = self._queued.popleft()
-                self._start(event, endpoint_id)
-        else:
-            while self._queued:
-                _, event, endpoint_id = self._queued.popleft()
-                self._start(event, endpoint_id)
+        # Queued at or before `cutoff`: may start now (all of them while the API is idle).
+        cutoff = time.monotonic() - MAX_QUEUED_SECONDS if self._api_busy() else math.inf
+        while self._queued and self._queued[0][0] <= cutoff:
+            _, event, endpoint_id = self._queued.popleft()
+            self._start(event, endpoint_id)
         if self._queued:
             self._schedule_drain(BUSY_RECHECK_SECONDS)
         self._changed()
