@@ -23,6 +23,7 @@ NO_REQUEST: JSON = {"id": None, "idempotency_key": None}  # caused by the custom
 # Every type the emulator emits (webhook endpoints may ask for others; they never arrive).
 EVENT_TYPES = (
     "customer.created",
+    "customer.updated",
     "product.created",
     "price.created",
     "payment_intent.created",

@@ -65,6 +65,17 @@ CREATE_CUSTOMER = Obj(
     }
 )
 
+UPDATE_CUSTOMER = Obj(
+    {
+        "description": Str(),
+        "email": Str(max_length=512),
+        "expand": EXPAND,
+        "metadata": Metadata(),
+        "name": Str(max_length=256),
+        "phone": Str(max_length=20),
+    }
+)
+
 PRICE_DATA_FOR_PRODUCT = Obj(
     {
         "currency": Str(),
@@ -183,6 +194,7 @@ UPDATE_WEBHOOK_ENDPOINT = Obj({**WEBHOOK_ENDPOINT_FIELDS, "disabled": Bool()})
 ENDPOINT_PARAMS: dict[str, Obj] = {
     "POST /v1/customers": CREATE_CUSTOMER,
     "GET /v1/customers/{customer}": RETRIEVE,
+    "POST /v1/customers/{customer}": UPDATE_CUSTOMER,
     "POST /v1/products": CREATE_PRODUCT,
     "GET /v1/products/search": SEARCH_PRODUCTS,
     "GET /v1/products/{id}": RETRIEVE,

@@ -19,6 +19,7 @@ def add_routes(app: web.Application) -> None:
     # Path parameter names follow Stripe's spec so route templates match it verbatim.
     app.router.add_post("/v1/customers", customers.create)
     app.router.add_get("/v1/customers/{customer}", customers.retrieve)
+    app.router.add_post("/v1/customers/{customer}", customers.update)
     app.router.add_post("/v1/products", products.create)
     app.router.add_get("/v1/products/search", products.search)  # before {id}
     app.router.add_get("/v1/products/{id}", products.retrieve)

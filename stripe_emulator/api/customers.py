@@ -5,8 +5,14 @@ from __future__ import annotations
 from aiohttp import web
 
 from stripe_emulator.api import validation
-from stripe_emulator.handler_utils import event_request, require, respond, validated_params
-from stripe_emulator.objects.customer import build_customer
+from stripe_emulator.handler_utils import (
+    event_request,
+    read_params,
+    require,
+    respond,
+    validated_params,
+)
+from stripe_emulator.objects.customer import build_customer, update_customer
 from stripe_emulator.state import state_of
 
 
@@ -23,3 +29,20 @@ async def create(request: web.Request) -> web.Response:
 async def retrieve(request: web.Request) -> web.Response:
     params = await validated_params(request, "GET /v1/customers/{customer}")
     return respond(request, require(request, "customer", request.match_info["customer"]), params)
+
+
+async def update(request: web.Request) -> web.Response:
+    params = await validated_params(request, "POST /v1/customers/{customer}")
+    if "email" in params:
+        validation.email(params["email"])
+    customer = require(request, "customer", request.match_info["customer"])
+    metadata = (await read_params(request)).get("metadata")  # "" values unset keys
+    previous = update_customer(customer, params, metadata)
+    if previous:  # Stripe announces only real changes
+        state_of(request).store.events.emit(
+            "customer.updated",
+            customer,
+            request=event_request(request),
+            previous_attributes=previous,
+        )
+    return respond(request, customer, params)

@@ -186,3 +186,50 @@ def _validate(components: dict[str, Any], kind: str, instance: dict[str, Any]) -
     )
     problems = [f"{list(e.path)}: {e.message}" for e in validator.iter_errors(instance)]
     assert problems == [], f"{kind}: {problems}"
+
+
+def test_an_update_carries_the_previous_attributes(client: stripe.StripeClient) -> None:
+    customer = client.v1.customers.create(
+        params={"email": "old@example.com", "metadata": {"keep": "1", "drop": "2", "swap": "a"}}
+    )
+    client.v1.customers.update(
+        customer.id,
+        params={
+            "email": "new@example.com",
+            "name": "New Name",
+            "metadata": {"drop": "", "swap": "b", "add": "3"},
+        },
+    )
+    updated = client.v1.events.list(params={"type": "customer.updated"}).data
+    assert len(updated) == 1
+    raw = _raw(client.v1.events.retrieve(updated[0].id))
+    assert raw["data"]["object"]["email"] == "new@example.com"
+    assert raw["data"]["object"]["metadata"] == {"keep": "1", "swap": "b", "add": "3"}
+    assert raw["data"]["previous_attributes"] == {
+        "email": "old@example.com",
+        "name": None,
+        "metadata": {"add": None, "drop": "2", "swap": "a"},
+    }
+    # Nothing changes: no event (Stripe announces only changes).
+    client.v1.customers.update(customer.id, params={"email": "new@example.com"})
+    client.v1.customers.update(customer.id, params={"metadata": ""})
+    kinds = _types(client, type="customer.updated")
+    assert len(kinds) == 2  # the second call (clearing metadata) changed something
+    cleared = client.v1.events.list(params={"type": "customer.updated", "limit": 1}).data[0]
+    assert cleared.data.previous_attributes is not None
+    assert cleared.data.object["metadata"].to_dict() == {}
+
+
+def test_updating_an_unknown_customer_is_404(client: stripe.StripeClient) -> None:
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        client.v1.customers.update("cus_nope", params={"name": "x"})
+    assert raised.value.http_status == 404
+    assert _types(client) == []
+
+
+def test_an_update_with_a_bad_email_is_400_and_no_event(client: stripe.StripeClient) -> None:
+    customer = client.v1.customers.create()
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        client.v1.customers.update(customer.id, params={"email": "not-an-email"})
+    assert raised.value.http_status == 400
+    assert _types(client) == ["customer.created"]
