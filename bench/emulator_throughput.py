@@ -245,7 +245,7 @@ def section(result: Result) -> str:
             f"requests/s, no errors, every customer's event delivered — {verdict} them",
             "",
             'Deliveries give way to the API (docs/emulator.md, "Webhook endpoints and '
-            'deliveries"): they start when no API request is being handled (or after 30 s), '
+            'deliveries"): they start once the API has had no request for 50 ms (or after 30 s), '
             "from a child process at `nice 19`; the sink runs at `nice 19` too, as a consumer "
             "would run elsewhere. So while wrk keeps the API busy, deliveries queue up instead "
             "of slowing it down, and catch up once the load stops (the last column: how many "

@@ -77,6 +77,8 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
         response = error_response(request, UNEXPECTED)
     finally:
         state.in_flight -= in_flight
+        if in_flight:
+            state.last_api_answer = time.perf_counter()
     response.headers.setdefault("Request-Id", request_id)
     _account(request, response, started)
     return response

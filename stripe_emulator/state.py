@@ -30,6 +30,10 @@ class RecordedRequest:
     executed: bool  # passed validation (it may still have failed, e.g. resource_missing)
 
 
+# Webhook deliveries start once the API has had no request for this long (docs/emulator.md).
+API_QUIET_SECONDS = 0.05
+
+
 class EmulatorState:
     """One generation of the emulator's state: everything ``/_emulator/reset`` throws away.
 
@@ -58,6 +62,7 @@ class EmulatorState:
         self.request_counts: Counter[str] = Counter()
         self.connections = 0
         self.in_flight = 0  # /v1 requests of this generation not yet answered
+        self.last_api_answer = 0.0  # time.perf_counter() when a /v1 request was last answered
         self.recorded = recorded  # shared by all generations
 
     def _add_forwarding_endpoint(self, endpoint_id: str) -> JSON:
@@ -74,7 +79,10 @@ class EmulatorState:
         return self.store.add(endpoint)
 
     def _api_busy(self) -> bool:
-        return self.in_flight > 0
+        """A /v1 request is being handled, or one was answered in the last
+        ``API_QUIET_SECONDS``."""
+        recent = time.perf_counter() - self.last_api_answer < API_QUIET_SECONDS
+        return self.in_flight > 0 or recent
 
     def now(self) -> int:
         return int(time.time())

@@ -7,9 +7,10 @@ schedule runs out (the event then stays undelivered: ``pending_webhooks`` > 0). 
 deleted or disabled meanwhile gets no further attempts, as on Stripe.
 
 Attempts are callbacks, not tasks: a delivery costs the API's process as little as possible
-(the HTTP exchange itself runs in ``sender.py``'s child process). New deliveries start when no
-API request is being handled, or once they have waited ``MAX_QUEUED_SECONDS``: under a load
-that keeps the API busy without a pause they queue up rather than slow it down.
+(the HTTP exchange itself runs in ``sender.py``'s child process). New deliveries start when the
+API is not busy (``api_busy``: see ``EmulatorState``), or once they have waited
+``MAX_QUEUED_SECONDS``: under a load that keeps the API busy they queue up rather than slow it
+down.
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -13,6 +14,7 @@ from aiohttp import web
 
 from stripe_emulator import settings
 from stripe_emulator.objects.webhook_endpoint import build_webhook_endpoint
+from stripe_emulator.state import API_QUIET_SECONDS, EmulatorState
 from stripe_emulator.store import Store
 from stripe_emulator.testing import WebhookSettings, receive_webhooks, running_emulator
 from stripe_emulator.webhooks import delivery
@@ -292,3 +294,15 @@ async def test_a_busy_api_holds_deliveries_back_only_so_long(
     assert len(sender.sent) == 1
     await deliverer.close()
     assert deliverer.in_progress() == 0
+
+
+def test_the_api_counts_as_busy_while_handling_and_just_after() -> None:
+    state = EmulatorState()
+    assert state._api_busy() is False
+    state.in_flight = 1
+    assert state._api_busy() is True
+    state.in_flight = 0
+    state.last_api_answer = time.perf_counter()  # answered just now
+    assert state._api_busy() is True
+    state.last_api_answer = time.perf_counter() - API_QUIET_SECONDS
+    assert state._api_busy() is False
