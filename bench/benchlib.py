@@ -111,12 +111,40 @@ def start_logged(
 
 
 @contextmanager
+def started_emulator(
+    log_file: Path,
+    *,
+    log_level: str = "WARNING",
+    extra_args: Sequence[str] = (),
+    source: Path | None = None,
+) -> Iterator[Started]:
+    """`python -m stripe_emulator --port 0` until the block ends (`.address` is its URL).
+
+    `source`: a folder holding another copy of the `stripe_emulator` package to run instead
+    of this checkout's (`-P` keeps the working directory off `sys.path`)."""
+    argv = [sys.executable, "-P", "-m", "stripe_emulator", "--host", "127.0.0.1", "--port", "0"]
+    argv += ["--log-level", log_level, *extra_args]
+    env = {"PYTHONPATH": str(source if source is not None else REPO)}
+    with start_logged(argv, ready=EMULATOR_READY, log_file=log_file, env=env) as emulator:
+        yield emulator
+
+
+@contextmanager
 def running_emulator(log_file: Path, *, log_level: str = "WARNING") -> Iterator[str]:
-    """`python -m stripe_emulator --port 0` until the block ends; yields its base URL."""
-    argv = [sys.executable, "-m", "stripe_emulator", "--host", "127.0.0.1", "--port", "0"]
-    argv += ["--log-level", log_level]
-    with start_logged(argv, ready=EMULATOR_READY, log_file=log_file) as emulator:
+    """`started_emulator`, yielding only its base URL."""
+    with started_emulator(log_file, log_level=log_level) as emulator:
         yield emulator.address
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (/proc/PID/stat), its children's not."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def child_pids(pid: int) -> list[int]:
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(child) for child in children.read_text().split()] if children.exists() else []
 
 
 def http_json(url: str, *, method: str = "GET", headers: Mapping[str, str] | None = None) -> object:

@@ -17,9 +17,10 @@ from aiohttp import web
 
 from stripe_emulator import api, checkout_page, emulator_routes, errors
 from stripe_emulator.auth import api_key_of
-from stripe_emulator.handler_utils import PARAMS, read_params
+from stripe_emulator.handler_utils import PARAMS, REQUEST_ID, read_params
 from stripe_emulator.idempotency import Claim, StoredResponse
 from stripe_emulator.ids import new_id
+from stripe_emulator.settings import WebhookSettings
 from stripe_emulator.state import (
     STATE,
     EmulatorState,
@@ -33,7 +34,6 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 log = logging.getLogger("stripe_emulator")
 
-REQUEST_ID = web.RequestKey("request_id", str)
 ERROR = web.RequestKey("error", errors.StripeError)
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
 UNEXPECTED = errors.StripeError(
@@ -45,9 +45,11 @@ class DroppedResponse(web.Response):
     """Returned after closing the connection on purpose; nothing reaches the client."""
 
 
-def create_app(*, record_requests: bool = False) -> web.Application:
+def create_app(
+    *, record_requests: bool = False, webhooks: WebhookSettings | None = None
+) -> web.Application:
     app = web.Application(middlewares=[observe, v1_gate])
-    app[STATE] = StateHolder(record_requests=record_requests)
+    app[STATE] = StateHolder(record_requests=record_requests, webhooks=webhooks)
     api.add_routes(app)
     emulator_routes.add_routes(app)
     checkout_page.add_routes(app)
@@ -75,6 +77,8 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
         response = error_response(request, UNEXPECTED)
     finally:
         state.in_flight -= in_flight
+        if in_flight:
+            state.last_api_answer = time.perf_counter()
     response.headers.setdefault("Request-Id", request_id)
     _account(request, response, started)
     return response

@@ -172,6 +172,8 @@ def _actions(session: JSON, total: str) -> str:
         f"<button type='submit' class='pay' name='outcome' value='succeed'>Pay {total}</button>"
         "<button type='submit' class='secondary' name='outcome' value='fail'>"
         "Pay with a declined card</button>"
+        "<button type='submit' class='secondary' name='outcome' value='processing'>"
+        "Pay by bank debit</button>"
         "</form><p class='hint'>Emulator: no card data is taken; the buttons choose what the "
         "card network answers.</p>"
     )

@@ -14,7 +14,7 @@ from stripe_emulator import errors
 from stripe_emulator.expand import expand
 from stripe_emulator.forms import FormError, decode_form
 from stripe_emulator.handler_utils import json_response
-from stripe_emulator.payments import expire_session, pay_session
+from stripe_emulator.payments import expire_session, pay_session, settle_intent
 from stripe_emulator.state import STATE, state_of
 from stripe_emulator.store import JSON
 
@@ -25,6 +25,11 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/_emulator/faults", list_faults)
     app.router.add_post("/_emulator/faults", add_fault)
     app.router.add_delete("/_emulator/faults", clear_faults)
+    app.router.add_post("/_emulator/payment_intents/{intent}/settle", settle)
+    app.router.add_get("/_emulator/deliveries", deliveries)
+    app.router.add_get("/_emulator/delivery_faults", list_delivery_faults)
+    app.router.add_post("/_emulator/delivery_faults", add_delivery_fault)
+    app.router.add_delete("/_emulator/delivery_faults", clear_delivery_faults)
     app.router.add_get("/_emulator/stats", stats)
     app.router.add_post("/_emulator/reset", reset)
 
@@ -72,6 +77,43 @@ async def expire(request: web.Request) -> web.Response:
     return json_response(expire_session(state.store, _session(request), state.now()))
 
 
+async def settle(request: web.Request) -> web.Response:
+    """Body ``{"outcome": "succeeded" | "failed"}``: the bank settles a processing payment."""
+    body = await read_body(request)
+    outcome = body.get("outcome")
+    if not isinstance(outcome, str):
+        raise errors.invalid_value("outcome", "outcome must be `succeeded` or `failed`")
+    state = state_of(request)
+    intent_id = request.match_info["intent"]
+    intent = state.store.get("payment_intent", intent_id)
+    if intent is None:
+        raise errors.resource_missing("payment_intent", intent_id, "id")
+    return json_response(settle_intent(state.store, intent, outcome))
+
+
+async def deliveries(request: web.Request) -> web.Response:
+    """Every delivery attempt, oldest first; ``?event=evt_…`` / ``?endpoint=we_…`` narrow it."""
+    deliverer = state_of(request).deliveries
+    wanted = {key: request.query[key] for key in ("event", "endpoint") if key in request.query}
+    rows = [row for row in deliverer.attempts if all(row[k] == v for k, v in wanted.items())]
+    return json_response({"object": "list", "data": rows, "in_progress": deliverer.in_progress()})
+
+
+async def list_delivery_faults(request: web.Request) -> web.Response:
+    return json_response(state_of(request).deliveries.faults.describe())
+
+
+async def add_delivery_fault(request: web.Request) -> web.Response:
+    faults = state_of(request).deliveries.faults
+    return json_response(faults.configure(await read_body(request)))
+
+
+async def clear_delivery_faults(request: web.Request) -> web.Response:
+    faults = state_of(request).deliveries.faults
+    faults.clear()
+    return json_response(faults.describe())
+
+
 async def list_faults(request: web.Request) -> web.Response:
     return json_response(state_of(request).faults.describe())
 
@@ -92,4 +134,8 @@ async def stats(request: web.Request) -> web.Response:
 
 async def reset(request: web.Request) -> web.Response:
     """A new, empty generation; requests still running finish on the old one."""
-    return json_response(request.app[STATE].reset().stats())
+    holder = request.app[STATE]
+    old = holder.current
+    fresh = holder.reset()
+    await old.deliveries.close()  # deleting endpoints ends their retries on Stripe too
+    return json_response(fresh.stats())

@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from stripe_emulator import errors
+from stripe_emulator.events import Event
 from stripe_emulator.expand import expand
 from stripe_emulator.forms import FormError, decode_form
 from stripe_emulator.param_tables import ENDPOINT_PARAMS
@@ -16,6 +17,7 @@ from stripe_emulator.state import state_of
 from stripe_emulator.store import JSON
 
 PARAMS = web.RequestKey[dict[str, Any]]("params")
+REQUEST_ID = web.RequestKey("request_id", str)
 
 
 def json_response(body: Any, status: int = 200) -> web.Response:
@@ -54,9 +56,22 @@ def require(request: web.Request, kind: str, object_id: str, noun: str | None = 
     return obj
 
 
-def respond(request: web.Request, obj: JSON, params: dict[str, Any]) -> web.Response:
-    """The object as Stripe returns it, with any ``expand[]`` applied."""
+def respond(
+    request: web.Request, obj: JSON, params: dict[str, Any], *, recorded: Event | None = None
+) -> web.Response:
+    """The object as Stripe returns it, with any ``expand[]`` applied. ``recorded``: the event
+    just recorded for ``obj`` as it is now; its snapshot's JSON text is reused as the answer."""
     paths: list[str] = params.get("expand", [])
     if paths:
         obj = expand(state_of(request).store, obj, paths)
+    elif recorded is not None:
+        return web.Response(body=recorded.object_json.encode(), content_type="application/json")
     return json_response(obj)
+
+
+def event_request(request: web.Request) -> JSON:
+    """The ``request`` field of the events an API call causes."""
+    return {
+        "id": request.get(REQUEST_ID),
+        "idempotency_key": request.headers.get("Idempotency-Key"),
+    }

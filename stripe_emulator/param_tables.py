@@ -7,7 +7,18 @@ and required flag here against ``spec3.json``.
 
 from __future__ import annotations
 
-from stripe_emulator.params import EXPAND, Arr, Bool, Int, Metadata, Obj, Str
+from stripe_emulator.params import (
+    EXPAND,
+    Arr,
+    Bool,
+    EventType,
+    Int,
+    Metadata,
+    Obj,
+    Range,
+    Spec,
+    Str,
+)
 
 TAX_BEHAVIORS = ("exclusive", "inclusive", "unspecified")
 LOCALES = (
@@ -51,6 +62,17 @@ CREATE_CUSTOMER = Obj(
             {"address": ADDRESS, "name": Str(), "phone": Str()}, required=("address", "name")
         ),
         "tax_exempt": Str(enum=("", "exempt", "none", "reverse"), allow_empty=True),
+    }
+)
+
+UPDATE_CUSTOMER = Obj(
+    {
+        "description": Str(),
+        "email": Str(max_length=512),
+        "expand": EXPAND,
+        "metadata": Metadata(),
+        "name": Str(max_length=256),
+        "phone": Str(max_length=20),
     }
 )
 
@@ -128,6 +150,7 @@ CREATE_CHECKOUT_SESSION = Obj(
         "locale": Str(enum=LOCALES),
         "metadata": Metadata(),
         "mode": Str(enum=("payment", "setup", "subscription")),
+        "payment_intent_data": Obj({"description": Str(max_length=1000), "metadata": Metadata()}),
         "payment_method_types": Arr(Str(enum=PAYMENT_METHOD_TYPES)),
         "submit_type": Str(enum=("auto", "book", "donate", "pay")),
         "success_url": Str(),
@@ -138,10 +161,40 @@ CREATE_CHECKOUT_SESSION = Obj(
 
 RETRIEVE_PAYMENT_INTENT = Obj({"client_secret": Str(), "expand": EXPAND})
 
+LIST = Obj(
+    {
+        "ending_before": Str(),
+        "expand": EXPAND,
+        "limit": Int(minimum=1, maximum=100),
+        "starting_after": Str(),
+    }
+)
+
+LIST_EVENTS = Obj(
+    {
+        **LIST.fields,
+        "created": Range(),
+        "delivery_success": Bool(),
+        "type": Str(),
+        "types": Arr(Str()),
+    }
+)
+
+WEBHOOK_ENDPOINT_FIELDS: dict[str, Spec] = {
+    "description": Str(allow_empty=True),
+    "enabled_events": Arr(EventType()),
+    "expand": EXPAND,
+    "metadata": Metadata(),
+    "url": Str(),
+}
+CREATE_WEBHOOK_ENDPOINT = Obj(WEBHOOK_ENDPOINT_FIELDS, required=("enabled_events", "url"))
+UPDATE_WEBHOOK_ENDPOINT = Obj({**WEBHOOK_ENDPOINT_FIELDS, "disabled": Bool()})
+
 # Keyed by "METHOD path template", the template spelled as in Stripe's spec.
 ENDPOINT_PARAMS: dict[str, Obj] = {
     "POST /v1/customers": CREATE_CUSTOMER,
     "GET /v1/customers/{customer}": RETRIEVE,
+    "POST /v1/customers/{customer}": UPDATE_CUSTOMER,
     "POST /v1/products": CREATE_PRODUCT,
     "GET /v1/products/search": SEARCH_PRODUCTS,
     "GET /v1/products/{id}": RETRIEVE,
@@ -151,4 +204,11 @@ ENDPOINT_PARAMS: dict[str, Obj] = {
     "GET /v1/checkout/sessions/{session}": RETRIEVE,
     "POST /v1/checkout/sessions/{session}/expire": RETRIEVE,
     "GET /v1/payment_intents/{intent}": RETRIEVE_PAYMENT_INTENT,
+    "GET /v1/events": LIST_EVENTS,
+    "GET /v1/events/{id}": RETRIEVE,
+    "GET /v1/webhook_endpoints": LIST,
+    "POST /v1/webhook_endpoints": CREATE_WEBHOOK_ENDPOINT,
+    "GET /v1/webhook_endpoints/{webhook_endpoint}": RETRIEVE,
+    "POST /v1/webhook_endpoints/{webhook_endpoint}": UPDATE_WEBHOOK_ENDPOINT,
+    "DELETE /v1/webhook_endpoints/{webhook_endpoint}": Obj(),
 }

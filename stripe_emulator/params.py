@@ -7,6 +7,7 @@ Values arrive as strings; validation also converts them (integers, booleans).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
@@ -51,7 +52,21 @@ class Obj:
     required: tuple[str, ...] = ()
 
 
-Spec: TypeAlias = Str | Int | Bool | Metadata | Arr | Obj
+@dataclass(frozen=True)
+class Range:
+    """``created=123`` or ``created[gte]=…&created[lt]=…`` (Stripe's ``range_query_specs``);
+    converted to the bounds given, an exact value as ``gte`` and ``lte``."""
+
+
+@dataclass(frozen=True)
+class EventType:
+    """The name of an event type (``checkout.session.completed``) or ``*`` for all of them."""
+
+
+Spec: TypeAlias = Str | Int | Bool | Metadata | Arr | Obj | Range | EventType
+
+RANGE_BOUNDS = ("gt", "gte", "lt", "lte")
+_EVENT_TYPE = re.compile(r"\*|[a-z_]+(\.[a-z_]+)+")
 
 EXPAND = Arr(Str())
 
@@ -86,13 +101,37 @@ def _value(spec: Spec, value: Any, param: str) -> Any:
         return _array(spec, value, param)
     if isinstance(spec, Metadata):
         return _metadata(value, param)
+    if isinstance(spec, Range):
+        return _range(value, param)
     if not isinstance(value, str):
         raise errors.invalid_value(param, f"Invalid {param}: expected a single value", rule="type")
     if isinstance(spec, Int):
         return _integer(spec, value, param)
     if isinstance(spec, Bool):
         return _boolean(value, param)
+    if isinstance(spec, EventType):
+        return _event_type(value, param)
     return _string(spec, value, param)
+
+
+def _range(value: Any, param: str) -> dict[str, int]:
+    if isinstance(value, str):
+        exact = _integer(Int(), value, param)
+        return {"gte": exact, "lte": exact}
+    if not isinstance(value, dict):
+        raise errors.invalid_value(param, f"Invalid {param}: expected an integer or a range")
+    for key in value:
+        if key not in RANGE_BOUNDS:
+            raise errors.parameter_unknown(f"{param}[{key}]")
+    return {key: _value(Int(), item, f"{param}[{key}]") for key, item in value.items()}
+
+
+def _event_type(value: str, param: str) -> str:
+    if not _EVENT_TYPE.fullmatch(value):
+        raise errors.invalid_value(
+            param, f"Invalid {param}: {value!r} is not the name of an event type", rule="enum"
+        )
+    return value
 
 
 def _array(spec: Arr, value: Any, param: str) -> list[Any]:

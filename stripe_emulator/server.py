@@ -9,16 +9,24 @@ from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
 
 from stripe_emulator.app import create_app
+from stripe_emulator.settings import WebhookSettings
 from stripe_emulator.state import STATE, EmulatorState
 
 
 class EmulatorServer:
     """``await start()``, then ``url``; ``await stop()`` closes the port and all connections."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, record_requests: bool = False):
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        record_requests: bool = False,
+        webhooks: WebhookSettings | None = None,
+    ):
         self.host = host
         self.port = port
-        self.app = create_app(record_requests=record_requests)
+        self.app = create_app(record_requests=record_requests, webhooks=webhooks)
         # No aiohttp access log: the emulator writes its own, cheaper, line per request.
         self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
         self._server: asyncio.Server | None = None
@@ -27,6 +35,11 @@ class EmulatorServer:
     def state(self) -> EmulatorState:
         """The current generation (``/_emulator/reset`` replaces it)."""
         return self.app[STATE].current
+
+    @property
+    def forwarding_endpoint(self) -> str | None:
+        """The id of the ``--webhook-url`` endpoint, if one was configured."""
+        return self.app[STATE].forwarding_endpoint_id
 
     @property
     def url(self) -> str:
@@ -58,6 +71,7 @@ class EmulatorServer:
         # Closes the connections already accepted (idle keep-alive ones included) once their
         # requests are answered; asyncio's server leaves those to the protocol's owner.
         await self._runner.cleanup()
+        await self.state.deliveries.close()  # no request is left to start one
         if server is not None:
             # Only now: from Python 3.12 on, wait_closed() waits for every accepted connection
             # to close, which before the cleanup above would be forever with one idle client.

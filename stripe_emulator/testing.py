@@ -6,6 +6,15 @@ with running_emulator() as emu:
 
 async with serve() as emu:          # inside a running event loop
     await emu.pay(session_id, outcome="fail")
+
+With webhooks (see docs/emulator.md, "Events and webhooks"):
+
+async with receive_webhooks() as receiver, serve(
+    webhooks=WebhookSettings(url=receiver.url, secret="whsec_test", retry_scale=0.001)
+) as emu:
+    ...                                  # drive a flow through the SDK
+    await emu.deliveries_settled()       # no delivery attempting, retrying or held
+    receiver.receipts                    # what arrived; emu.webhook_secret verifies it
 """
 
 from __future__ import annotations
@@ -21,8 +30,23 @@ from typing import Any
 
 import aiohttp
 
+from stripe_emulator.receiver import Receipt, WebhookReceiver, receive_webhooks
 from stripe_emulator.server import EmulatorServer
+from stripe_emulator.settings import WebhookSettings
 from stripe_emulator.state import RecordedRequest
+
+__all__ = [
+    "TEST_API_KEY",
+    "AsyncEmulatorHandle",
+    "EmulatorError",
+    "EmulatorHandle",
+    "Receipt",
+    "WebhookReceiver",
+    "WebhookSettings",
+    "receive_webhooks",
+    "running_emulator",
+    "serve",
+]
 
 TEST_API_KEY = "sk_test_emulator_0000000000000000"
 
@@ -47,9 +71,29 @@ class _Handle:
         """``/v1`` requests as decoded (only with ``record_requests=True``)."""
         return list(self._server.state.recorded or [])
 
+    @property
+    def webhook_endpoint(self) -> str | None:
+        """The id of the start-up (``webhooks=``) endpoint, if any."""
+        return self._server.forwarding_endpoint
+
+    @property
+    def webhook_secret(self) -> str | None:
+        """Its signing secret (the one given, or the one made up)."""
+        return self._server.state.webhooks.secret
+
+    async def _settled(self, within: float) -> None:
+        async with asyncio.timeout(within):
+            await self._server.state.deliveries.settled()
+
 
 class EmulatorHandle(_Handle):
     """Blocking helpers over HTTP; safe from any thread except the emulator's own loop."""
+
+    def __init__(
+        self, server: EmulatorServer, api_key: str, loop: asyncio.AbstractEventLoop
+    ) -> None:
+        super().__init__(server, api_key)
+        self._loop = loop
 
     def pay(self, session_id: str, outcome: str = "succeed") -> dict[str, Any]:
         return self._call(
@@ -70,6 +114,22 @@ class EmulatorHandle(_Handle):
 
     def reset(self) -> dict[str, Any]:
         return self._call("POST", "/_emulator/reset")
+
+    def settle(self, intent_id: str, outcome: str = "succeeded") -> dict[str, Any]:
+        path = f"/_emulator/payment_intents/{intent_id}/settle"
+        return self._call("POST", path, {"outcome": outcome})
+
+    def deliveries(self) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = self._call("GET", "/_emulator/deliveries")["data"]
+        return rows
+
+    def add_delivery_fault(self, **fault: Any) -> dict[str, Any]:
+        return self._call("POST", "/_emulator/delivery_faults", fault)
+
+    def deliveries_settled(self, within: float = 10.0) -> None:
+        """Blocks until no delivery is attempting, waiting to retry or held."""
+        done = asyncio.run_coroutine_threadsafe(self._settled(within), self._loop)
+        done.result(within + 1)
 
     def _call(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
         data = None if body is None else json.dumps(body).encode()
@@ -110,6 +170,21 @@ class AsyncEmulatorHandle(_Handle):
     async def reset(self) -> dict[str, Any]:
         return await self._call("POST", "/_emulator/reset")
 
+    async def settle(self, intent_id: str, outcome: str = "succeeded") -> dict[str, Any]:
+        path = f"/_emulator/payment_intents/{intent_id}/settle"
+        return await self._call("POST", path, {"outcome": outcome})
+
+    async def deliveries(self) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = (await self._call("GET", "/_emulator/deliveries"))["data"]
+        return rows
+
+    async def add_delivery_fault(self, **fault: Any) -> dict[str, Any]:
+        return await self._call("POST", "/_emulator/delivery_faults", fault)
+
+    async def deliveries_settled(self, within: float = 10.0) -> None:
+        """Returns once no delivery is attempting, waiting to retry or held."""
+        await self._settled(within)
+
     async def _call(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
         async with self._session.request(method, self.url + path, json=body) as response:
             result: dict[str, Any] = await response.json()
@@ -125,9 +200,10 @@ async def serve(
     *,
     api_key: str = TEST_API_KEY,
     record_requests: bool = False,
+    webhooks: WebhookSettings | None = None,
 ) -> AsyncIterator[AsyncEmulatorHandle]:
     """Serve on the running event loop until the block exits."""
-    server = EmulatorServer(host, port, record_requests=record_requests)
+    server = EmulatorServer(host, port, record_requests=record_requests, webhooks=webhooks)
     await server.start()
     try:
         async with aiohttp.ClientSession() as session:
@@ -143,15 +219,16 @@ def running_emulator(
     *,
     api_key: str = TEST_API_KEY,
     record_requests: bool = False,
+    webhooks: WebhookSettings | None = None,
 ) -> Iterator[EmulatorHandle]:
     """Serve from a background thread with its own event loop until the block exits."""
     loop = asyncio.new_event_loop()
-    server = EmulatorServer(host, port, record_requests=record_requests)
+    server = EmulatorServer(host, port, record_requests=record_requests, webhooks=webhooks)
     thread = threading.Thread(target=loop.run_forever, name="stripe-emulator", daemon=True)
     thread.start()
     try:
         asyncio.run_coroutine_threadsafe(server.start(), loop).result(timeout=10)
-        yield EmulatorHandle(server, api_key)
+        yield EmulatorHandle(server, api_key, loop)
     finally:
         asyncio.run_coroutine_threadsafe(server.stop(), loop).result(timeout=10)
         loop.call_soon_threadsafe(loop.stop)

@@ -8,7 +8,7 @@ from aiohttp import web
 
 from stripe_emulator import errors
 from stripe_emulator.api import validation
-from stripe_emulator.handler_utils import require, respond, validated_params
+from stripe_emulator.handler_utils import event_request, require, respond, validated_params
 from stripe_emulator.objects.checkout_session import build_checkout_session
 from stripe_emulator.payments import expire_session, refresh_expiry
 from stripe_emulator.state import EmulatorState, state_of
@@ -47,6 +47,8 @@ async def create(request: web.Request) -> web.Response:
     state.store.line_items[session["id"]] = [
         {"price": item["price"]["id"], "quantity": item["quantity"]} for item in line_items
     ]
+    if "payment_intent_data" in params:
+        state.store.intent_data[session["id"]] = params["payment_intent_data"]
     return respond(request, session, params)
 
 
@@ -108,5 +110,6 @@ async def retrieve(request: web.Request) -> web.Response:
 async def expire(request: web.Request) -> web.Response:
     params = await validated_params(request, "POST /v1/checkout/sessions/{session}/expire")
     session = session_for(request)
-    expire_session(state_of(request).store, session, state_of(request).now())
+    state = state_of(request)
+    expire_session(state.store, session, state.now(), request=event_request(request))
     return respond(request, session, params)

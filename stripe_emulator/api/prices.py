@@ -9,7 +9,7 @@ from aiohttp import web
 from stripe_emulator import errors
 from stripe_emulator.api import validation
 from stripe_emulator.api.products import new_product
-from stripe_emulator.handler_utils import require, respond, validated_params
+from stripe_emulator.handler_utils import event_request, require, respond, validated_params
 from stripe_emulator.objects.price import build_price
 from stripe_emulator.state import EmulatorState, state_of
 from stripe_emulator.store import JSON
@@ -24,7 +24,10 @@ async def create(request: web.Request) -> web.Response:
     state = state_of(request)
     product = _product_for(state, params)
     price = state.store.add(build_price(params, product["id"], state.now()))
-    return respond(request, price, params)
+    if "product_data" in params:
+        state.store.events.emit("product.created", product, request=event_request(request))
+    created = state.store.events.emit("price.created", price, request=event_request(request))
+    return respond(request, price, params, recorded=created)
 
 
 def _product_for(state: EmulatorState, params: dict[str, Any]) -> JSON:

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from stripe_emulator import errors
 from stripe_emulator.api import validation
-from stripe_emulator.handler_utils import require, respond, validated_params
+from stripe_emulator.handler_utils import event_request, require, respond, validated_params
 from stripe_emulator.objects.price import build_price
 from stripe_emulator.objects.product import build_product
 from stripe_emulator.search import PRODUCT_FIELDS, parse_query
@@ -41,10 +41,15 @@ async def create(request: web.Request) -> web.Response:
         )
     state = state_of(request)
     product = new_product(state, params)
+    price = None
     if price_data is not None:
         price = state.store.add(build_price(price_data, product["id"], state.now()))
         product["default_price"] = price["id"]
-    return respond(request, product, params)
+    # As on Stripe: the product (its default price already set), then the price.
+    created = state.store.events.emit("product.created", product, request=event_request(request))
+    if price is not None:
+        state.store.events.emit("price.created", price, request=event_request(request))
+    return respond(request, product, params, recorded=created)
 
 
 async def retrieve(request: web.Request) -> web.Response:

@@ -15,7 +15,20 @@ CARD_DECLINED: JSON = {
 }
 
 
-def build_payment_intent(session: JSON, now: int) -> JSON:
+# A bank debit returned unpaid (e.g. insufficient funds), days after it started processing.
+BANK_DECLINED: JSON = {
+    "type": "invalid_request_error",
+    "code": "payment_method_provider_decline",
+    "doc_url": "https://stripe.com/docs/error-codes/payment-method-provider-decline",
+    "message": "The customer's bank declined the payment.",
+    "payment_method_type": "us_bank_account",
+}
+
+
+def build_payment_intent(session: JSON, intent_data: JSON | None, now: int) -> JSON:
+    """``intent_data``: the session's ``payment_intent_data`` (its metadata, description);
+    the session's own metadata is not copied, as on Stripe."""
+    intent_data = intent_data or {}
     intent_id = new_id("pi")
     return {
         "id": intent_id,
@@ -36,19 +49,19 @@ def build_payment_intent(session: JSON, now: int) -> JSON:
         "currency": session["currency"],
         "customer": session["customer"],
         "customer_account": None,
-        "description": None,
+        "description": intent_data.get("description"),
         "excluded_payment_method_types": None,
         "last_payment_error": None,
         "latest_charge": None,
         "livemode": False,
         "managed_payments": None,
-        "metadata": {},
+        "metadata": dict(intent_data.get("metadata", {})),
         "next_action": None,
         "on_behalf_of": None,
         "payment_method": None,
         "payment_method_configuration_details": None,
         "payment_method_options": {},
-        "payment_method_types": ["card"],
+        "payment_method_types": list(session["payment_method_types"]),
         "processing": None,
         "receipt_email": None,
         "review": None,

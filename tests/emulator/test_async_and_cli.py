@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import urllib.request
 from pathlib import Path
 
+import pytest
 import stripe
 
 from stripe_emulator.testing import serve
@@ -76,3 +78,61 @@ def test_command_line_prints_its_url_and_serves() -> None:
     assert process.returncode == 0
     assert "GET /_emulator/stats 200" in stderr
     assert "req_" in stderr
+
+
+def test_command_line_forwards_events_to_the_webhook_url() -> None:
+    """``--webhook-url`` registers an endpoint taking every event; the secret is printed."""
+    env = {**os.environ, "STRIPE_EMULATOR_WEBHOOK_SECRET": "whsec_from_env"}
+    argv = ["--webhook-url", "http://127.0.0.1:9/hooks", "--log-level", "WARNING"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "stripe_emulator", "--port", "0", *argv],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().split()[-1]
+        second = process.stdout.readline()
+        assert second.startswith("stripe-emulator webhook endpoint we_")
+        assert "-> http://127.0.0.1:9/hooks (signing secret whsec_from_env)" in second
+        request = urllib.request.Request(
+            f"{url}/v1/webhook_endpoints", headers={"Authorization": "Bearer sk_test_x"}
+        )
+        with urllib.request.urlopen(request, timeout=5) as response:
+            endpoints = json.load(response)["data"]
+        assert [(e["url"], e["enabled_events"]) for e in endpoints] == [
+            ("http://127.0.0.1:9/hooks", ["*"])
+        ]
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "message"),
+    [
+        (["--webhook-url", "ftp://x"], {}, "webhook url must be an http(s) URL"),
+        (["--webhook-url", "http://h/x", "--webhook-secret", "s3"], {}, "must start with whsec_"),
+        (["--webhook-secret", "whsec_x"], {}, "a webhook secret needs a webhook url"),
+        (["--webhook-retry-scale", "0"], {}, "retry_scale must be a positive number"),
+        ([], {"STRIPE_EMULATOR_WEBHOOK_TIMEOUT": "soon"}, "webhook timeout must be a number"),
+    ],
+)
+def test_bad_webhook_settings_stop_the_start_with_a_message(
+    argv: list[str], env: dict[str, str], message: str
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "stripe_emulator", "--port", "0", *argv],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr

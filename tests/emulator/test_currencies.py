@@ -112,6 +112,8 @@ def test_default_price_unit_amount_limit_names_the_nested_param(
         "price": 0,
         "checkout.session": 0,
         "payment_intent": 0,
+        "webhook_endpoint": 0,
+        "event": 0,
     }
 
 

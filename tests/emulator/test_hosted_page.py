@@ -132,3 +132,23 @@ async def test_unknown_session_page_is_404(emulator: EmulatorHandle) -> None:
     status, html = await _get(f"{emulator.url}/checkout/cs_test_nope")
     assert status == 404
     assert "not valid" in html
+
+
+async def test_bank_debit_completes_the_session_unpaid(
+    client: stripe.StripeClient, emulator: EmulatorHandle
+) -> None:
+    session = make_session(client)
+    assert session.url is not None
+    _, html = await _get(session.url)
+    assert "value='processing'>Pay by bank debit</button>" in html
+    status, _, location = await _post(
+        f"{emulator.url}/checkout/{session.id}/pay", {"outcome": "processing"}
+    )
+    assert status == 303
+    assert location == f"https://shop.example/success?session={session.id}"
+    done = client.v1.checkout.sessions.retrieve(session.id, params={"expand": ["payment_intent"]})
+    assert (done.status, done.payment_status) == ("complete", "unpaid")
+    assert isinstance(done.payment_intent, stripe.PaymentIntent)
+    assert done.payment_intent.status == "processing"
+    types = [event.type for event in client.v1.events.list().data]
+    assert types[:2] == ["checkout.session.completed", "payment_intent.processing"]

@@ -50,7 +50,15 @@ def test_reset_during_an_idempotent_request_neither_crashes_nor_leaks_into_new_s
 
     assert late.id.startswith("cus_")
     assert not [r for r in caplog.records if r.name == "stripe_emulator"]
-    empty = {"customer": 0, "product": 0, "price": 0, "checkout.session": 0, "payment_intent": 0}
+    empty = {
+        "customer": 0,
+        "product": 0,
+        "price": 0,
+        "checkout.session": 0,
+        "payment_intent": 0,
+        "webhook_endpoint": 0,
+        "event": 0,
+    }
     assert after_reset["objects"] == empty
     stats = emulator.stats()
     assert stats["objects"] == empty  # the late request wrote nothing into the new state

@@ -13,8 +13,20 @@ from typing import Any
 import pytest
 import stripe
 
+from stripe_emulator.events import EVENT_TYPES
 from stripe_emulator.param_tables import ENDPOINT_PARAMS
-from stripe_emulator.params import Arr, Bool, Int, Metadata, Obj, Spec, Str
+from stripe_emulator.params import (
+    RANGE_BOUNDS,
+    Arr,
+    Bool,
+    EventType,
+    Int,
+    Metadata,
+    Obj,
+    Range,
+    Spec,
+    Str,
+)
 from stripe_emulator.state import RecordedRequest
 from stripe_emulator.testing import EmulatorHandle
 from tests.emulator import spec_reference
@@ -58,10 +70,34 @@ def _mismatches(ours: Spec, theirs: dict[str, Any], where: str) -> list[str]:
             "type": "string"
         }
         return [] if ok else [f"{where}: spec has no metadata object here"]
+    if isinstance(ours, Range):
+        return _range_mismatches(theirs, where)
+    if isinstance(ours, EventType):
+        return _event_type_mismatches(theirs, where)
     if theirs.get("type") != _JSON_TYPES[type(ours)]:
         return [f"{where}: spec type {theirs.get('type')}, ours {type(ours).__name__}"]
     if isinstance(ours, Str):
         return _string_mismatches(ours, theirs, where)
+    return []
+
+
+def _range_mismatches(theirs: dict[str, Any], where: str) -> list[str]:
+    """Stripe's ``range_query_specs``: an integer, or an object of integer bounds."""
+    options = theirs.get("anyOf", [])
+    kinds = {option.get("type") for option in options}
+    bounds: dict[str, Any] = next(
+        (o.get("properties", {}) for o in options if o.get("type") == "object"), {}
+    )
+    ok = kinds == {"integer", "object"} and set(bounds) == set(RANGE_BOUNDS)
+    return [] if ok else [f"{where}: spec has no integer-or-range here"]
+
+
+def _event_type_mismatches(theirs: dict[str, Any], where: str) -> list[str]:
+    """The spec lists every event type Stripe has; each the emulator emits must be one."""
+    names = set(theirs.get("enum", []))
+    missing = (set(EVENT_TYPES) | {"*"}) - names
+    if theirs.get("type") != "string" or missing:
+        return [f"{where}: spec lacks the event types {sorted(missing)}"]
     return []
 
 

@@ -23,6 +23,8 @@ def test_stats_count_objects_requests_and_connections(
         "price": 1,
         "checkout.session": 1,
         "payment_intent": 1,
+        "webhook_endpoint": 0,
+        "event": 5,  # product, price, PaymentIntent created + succeeded, session completed
     }
     assert stats["requests"]["POST /v1/products"] == 1
     assert stats["requests"]["POST /v1/checkout/sessions"] == 1

@@ -1,0 +1,1 @@
+"""Webhook deliveries: signing, the retry schedule, injected delivery faults."""
