@@ -95,15 +95,19 @@ def auth(api_keys: tuple[str, str]) -> tuple[tuple[str, str], ...]:
 # Helpers shared by the test modules.
 
 
+def loopback_settings(**overrides: Any) -> Settings:
+    """Both doors on 127.0.0.1:0 and the suite's two keys; `overrides` set the rest."""
+    values: dict[str, Any] = {
+        "api_keys": (ApiKey(API_KEY), ApiKey(SECOND_API_KEY)),
+        "listen_addr": "127.0.0.1:0",
+        "http_addr": "127.0.0.1:0",
+    }
+    return Settings(**{**values, **overrides})
+
+
 def settings_over(emulator: EmulatorHandle | AsyncEmulatorHandle) -> Settings:
-    """Both doors on 127.0.0.1:0 with `emulator` behind them and the suite's two keys."""
-    return Settings(
-        api_keys=(ApiKey(API_KEY), ApiKey(SECOND_API_KEY)),
-        stripe_secret_key=emulator.api_key,
-        stripe_api_base=emulator.url,
-        listen_addr="127.0.0.1:0",
-        http_addr="127.0.0.1:0",
-    )
+    """`loopback_settings` with `emulator` behind them."""
+    return loopback_settings(stripe_secret_key=emulator.api_key, stripe_api_base=emulator.url)
 
 
 @asynccontextmanager

@@ -11,10 +11,9 @@ from typing import Any
 import aiohttp
 import pytest
 
-from service.auth import ApiKey
 from service.composition import Service, running_service
 from service.config import Settings
-from tests.conftest import API_KEY, SECOND_API_KEY
+from tests.conftest import API_KEY, loopback_settings
 from tests.fake_gateway import FakeGateway
 
 
@@ -51,14 +50,8 @@ class Stack:
 
 
 def settings_for(**overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "api_keys": (ApiKey(API_KEY), ApiKey(SECOND_API_KEY)),  # as tests/conftest.py's
-        "stripe_secret_key": "sk_test_never_used_by_the_fake",
-        "listen_addr": "127.0.0.1:0",
-        "http_addr": "127.0.0.1:0",
-    }
-    values.update(overrides)
-    return Settings(**values)
+    """`loopback_settings` for a fake gateway: the Stripe key is never used."""
+    return loopback_settings(**{"stripe_secret_key": "sk_test_never_used_by_the_fake", **overrides})
 
 
 @pytest.fixture
