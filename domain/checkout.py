@@ -25,6 +25,10 @@ class NewCheckout:
     success_url: str
     cancel_url: str
     metadata: Mapping[str, str] = field(default_factory=dict)
+    client_reference_id: str | None = None
+    """The caller's id for what is paid (its order id); the payment's events carry it too."""
+    expires_at: datetime | None = None
+    """When the page stops taking payment; None: the provider's default (24 hours)."""
 
 
 @dataclass(frozen=True, slots=True)

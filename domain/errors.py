@@ -173,3 +173,24 @@ class ProviderMisconfigured(DomainError):
 
 class DeadlineExceeded(DomainError):
     """The caller's deadline passed before the work could be done."""
+
+
+class CheckoutNotOpen(DomainError):
+    """The checkout can no longer be changed: it was paid, or it expired already."""
+
+    def __init__(
+        self, checkout_session_id: str, why: str, *, provider: ProviderContext | None = None
+    ) -> None:
+        super().__init__(
+            f"checkout session {checkout_session_id} is not open: {why}",
+            metadata={"checkout_session_id": checkout_session_id},
+            provider=provider,
+        )
+
+
+class LedgerUnavailable(RetryableError):
+    """The payment ledger (its database) could not be read or written now."""
+
+
+class WebhookRefused(DomainError):
+    """A webhook delivery that is not a genuine, fresh provider event: it changes nothing."""

@@ -7,7 +7,8 @@ words only to pass them on (`provider_status`), never to decide anything.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from domain.money import Money
 
@@ -26,6 +27,32 @@ class PaymentStatus(enum.Enum):
     SUCCEEDED = enum.auto()
     EXPIRED = enum.auto()
     CANCELED = enum.auto()
+    FAILED = enum.auto()
+    """A delayed payment (a bank debit) that the bank refused after the checkout completed."""
+
+    @property
+    def is_final(self) -> bool:
+        """A final status never changes again."""
+        return self in FINAL_STATUSES
+
+    @property
+    def progress(self) -> int:
+        """How far along a payment is: a status only ever moves to a higher progress, so a late
+        report of an earlier state (webhooks arrive in any order) never overwrites a later one.
+        The final statuses share the top: the first final status a payment reaches stays."""
+        return _PROGRESS[self]
+
+
+FINAL_STATUSES = frozenset(
+    {PaymentStatus.SUCCEEDED, PaymentStatus.EXPIRED, PaymentStatus.CANCELED, PaymentStatus.FAILED}
+)
+_PROGRESS = {
+    PaymentStatus.UNSPECIFIED: 0,
+    PaymentStatus.OPEN: 1,
+    PaymentStatus.REQUIRES_ACTION: 2,
+    PaymentStatus.PROCESSING: 3,
+    **{status: 4 for status in FINAL_STATUSES},
+}
 
 
 class PaymentRefKind(enum.Enum):
@@ -52,3 +79,5 @@ class PaymentSnapshot:
     payment_intent_id: str | None
     customer_id: str | None
     total: Money | None
+    client_reference_id: str | None = None
+    metadata: Mapping[str, str] = field(default_factory=dict)

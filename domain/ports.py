@@ -1,12 +1,17 @@
-"""The payment gateway port: what the use cases need from a payment provider."""
+"""The ports: what the use cases need from a payment provider (its API and its events) and from
+the payment ledger."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime
 from typing import Protocol
 
 from domain.call import Deadline, WriteOptions
 from domain.checkout import CheckoutSession, NewCheckout
 from domain.customer import Customer, NewCustomer
+from domain.ledger import Observation, Payment, PaymentPage, PaymentQuery, Recorded
 from domain.payment_status import PaymentSnapshot
 from domain.product import NewProduct, Product
 
@@ -46,4 +51,60 @@ class PaymentGateway(Protocol):
     async def get_payment(self, payment_id: str, deadline: Deadline) -> PaymentSnapshot:
         """A payment by the id of its checkout or of the payment itself. Raises InvalidInput for
         an id of neither kind, NotFound("checkout_session" | "payment_intent", …) for none."""
+        ...
+
+    async def expire_checkout(
+        self, checkout_session_id: str, options: WriteOptions
+    ) -> PaymentSnapshot:
+        """Stops an open checkout page from taking payment; the payment becomes EXPIRED.
+        Raises NotFound("checkout_session", …) for none, CheckoutNotOpen when it is no longer
+        open (paid, or expired already)."""
+        ...
+
+
+class PaymentEvents(Protocol):
+    """The provider's record of what happened to payments: pushed (webhooks) and listed."""
+
+    async def from_webhook(self, payload: bytes, signature: str) -> Observation | None:
+        """The observation a webhook delivery carries, once its signature is verified; None for
+        an event of a kind the ledger does not use. Raises WebhookRefused for a missing or wrong
+        signature, a stale timestamp or a body that is not an event."""
+        ...
+
+    def since(self, instant: datetime) -> AsyncIterator[Observation]:
+        """Every observation in the provider's events created at or after `instant` (as far
+        back as the provider keeps them), each event once. Raises RetryableError when the
+        provider cannot be read."""
+        ...
+
+
+class PaymentLedger(Protocol):
+    """The durable record of payments and of the provider events taken in. Shared by every
+    replica of the service; each method is one transaction."""
+
+    async def record(self, observation: Observation) -> Recorded:
+        """Takes in one observation. Its event id (if any) is recorded once: a repeat changes
+        nothing (DUPLICATE). A new payment is inserted; a known one gets the fields it lacked
+        filled in, and its status only moves forward (PaymentStatus.progress)."""
+        ...
+
+    async def payment(self, payment_id: str) -> Payment | None:
+        """The payment of a checkout session id or of a payment intent id; None if unknown."""
+        ...
+
+    async def list_payments(self, query: PaymentQuery) -> PaymentPage:
+        """One page of the payments matching the query. Raises InvalidInput for a page token
+        that is not one this ledger gave for the same query."""
+        ...
+
+    async def reconciled_until(self) -> datetime | None:
+        """The provider time up to which every event has been taken in; None before the first
+        reconciliation."""
+        ...
+
+    async def set_reconciled_until(self, instant: datetime) -> None: ...
+
+    def exclusive(self, name: str) -> AbstractAsyncContextManager[bool]:
+        """Entered: True while this process holds the lock `name` across every replica sharing
+        the ledger, False (at once, not waiting) when another one holds it."""
         ...

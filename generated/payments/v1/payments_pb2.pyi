@@ -55,6 +55,11 @@ class _PaymentStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Payment
     """The PaymentIntent was canceled (asked by its `pi_…` id; includes the PaymentIntent of an
     expired Checkout Session, which is EXPIRED by the `cs_…` id).
     """
+    PAYMENT_STATUS_FAILED: _PaymentStatus.ValueType  # 7
+    """A delayed payment (a bank debit) failed after the customer completed the checkout: the
+    session is `complete` and `unpaid` and Stripe sent `checkout.session.async_payment_failed`.
+    Known from the payment ledger (webhooks or reconciliation), not from reading the session.
+    """
 
 class PaymentStatus(_PaymentStatus, metaclass=_PaymentStatusEnumTypeWrapper):
     """The normalized state of a payment, from the object asked about. A Checkout Session (`cs_…`)
@@ -92,6 +97,11 @@ PaymentIntent, if any, is CANCELED by the `pi_…` id).
 PAYMENT_STATUS_CANCELED: PaymentStatus.ValueType  # 6
 """The PaymentIntent was canceled (asked by its `pi_…` id; includes the PaymentIntent of an
 expired Checkout Session, which is EXPIRED by the `cs_…` id).
+"""
+PAYMENT_STATUS_FAILED: PaymentStatus.ValueType  # 7
+"""A delayed payment (a bank debit) failed after the customer completed the checkout: the
+session is `complete` and `unpaid` and Stripe sent `checkout.session.async_payment_failed`.
+Known from the payment ledger (webhooks or reconciliation), not from reading the session.
 """
 Global___PaymentStatus: _TypeAlias = PaymentStatus  # noqa: Y015
 

@@ -1,0 +1,84 @@
+"""The payment ledger's model: each payment as the service knows it, and what the provider said
+about it at one instant (an observation: one of its events, or a read of the payment)."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from domain.money import Money
+from domain.payment_status import PaymentStatus
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    """One payment: a hosted checkout and the payment behind it, keyed by the checkout's id.
+
+    `status` is the payment's normalized status; `status_changed_at` the provider's time of the
+    observation that set it. `provider_status` and `provider_payment_status` are the provider's
+    own words for that state, passed on for debugging.
+    """
+
+    checkout_session_id: str
+    status: PaymentStatus
+    status_changed_at: datetime
+    payment_intent_id: str | None = None
+    customer_id: str | None = None
+    total: Money | None = None
+    client_reference_id: str | None = None
+    metadata: Mapping[str, str] = field(default_factory=dict)
+    provider_status: str = ""
+    provider_payment_status: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """What the provider said about a payment at `observed_at` (its own clock).
+
+    `event_id` names the provider event it came from (recorded once, ever); None for a read of
+    the payment (a call to the provider, or the checkout just created).
+    """
+
+    payment: Payment
+    observed_at: datetime
+    event_id: str | None = None
+
+
+class Recorded(enum.Enum):
+    """What recording an observation did."""
+
+    CHANGED = enum.auto()
+    """The payment is new, or its status moved forward."""
+    UNCHANGED = enum.auto()
+    """Known payment, status not moved (same, or behind the kept one); other fields filled in."""
+    DUPLICATE = enum.auto()
+    """The event was recorded before: nothing changed."""
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentQuery:
+    """A page of payments with exactly one of the two filters set (AIP-158 paging).
+
+    `page_token` is empty for the first page, else a `next_page_token` of an earlier page of the
+    same query.
+    """
+
+    client_reference_id: str | None = None
+    customer_id: str | None = None
+    page_size: int = 50
+    page_token: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentPage:
+    """Payments in the order the ledger first recorded them; `next_page_token` is empty on the
+    last page."""
+
+    payments: Sequence[Payment]
+    next_page_token: str = ""
+
+
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 50
