@@ -6,10 +6,10 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from domain.money import Money
-from domain.payment_status import PaymentStatus
+from domain.payment_status import PaymentRefKind, PaymentSnapshot, PaymentStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,3 +82,47 @@ class PaymentPage:
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 50
+
+
+def payment_of(snapshot: PaymentSnapshot) -> Payment | None:
+    """The ledger's view of a payment read from the provider; None for a read of the payment
+    behind a checkout (the ledger keeps checkouts, whose status can differ from it)."""
+    if snapshot.kind is not PaymentRefKind.CHECKOUT_SESSION:
+        return None
+    return Payment(
+        checkout_session_id=snapshot.id,
+        status=snapshot.status,
+        status_changed_at=datetime.now(UTC),
+        payment_intent_id=snapshot.payment_intent_id,
+        customer_id=snapshot.customer_id,
+        total=snapshot.total,
+        client_reference_id=snapshot.client_reference_id,
+        metadata=snapshot.metadata,
+        provider_status=snapshot.provider_status,
+        provider_payment_status=snapshot.provider_payment_status,
+    )
+
+
+def snapshot_of(payment: Payment, asked_id: str) -> PaymentSnapshot:
+    """A kept payment as GetPaymentStatus answers it, by the id it was asked by.
+
+    Asked by its payment's id, an expired checkout's payment is CANCELED (as the provider says of
+    it), and the provider's words for the state are not given: they are the checkout's.
+    """
+    by_checkout = asked_id == payment.checkout_session_id
+    status = payment.status
+    if not by_checkout and status is PaymentStatus.EXPIRED:
+        status = PaymentStatus.CANCELED
+    return PaymentSnapshot(
+        id=asked_id,
+        kind=PaymentRefKind.CHECKOUT_SESSION if by_checkout else PaymentRefKind.PAYMENT_INTENT,
+        status=status,
+        provider_status=payment.provider_status if by_checkout else "",
+        provider_payment_status=payment.provider_payment_status if by_checkout else "",
+        checkout_session_id=payment.checkout_session_id,
+        payment_intent_id=payment.payment_intent_id,
+        customer_id=payment.customer_id,
+        total=payment.total,
+        client_reference_id=payment.client_reference_id,
+        metadata=payment.metadata,
+    )

@@ -12,6 +12,7 @@ import signal
 import sys
 
 from service.config import ConfigError, Settings, load_settings, variable_of
+from ledger import LedgerStartError
 from service.server import BindError
 
 EXIT_CONFIG_ERROR = 2
@@ -68,6 +69,10 @@ def main() -> int:
     except BindError as error:
         fix = f"set {variable_of(error.setting)} to a free address of this host"
         print(f"payments: {error}; {fix}", file=sys.stderr)
+        return EXIT_CONFIG_ERROR
+    except LedgerStartError as error:
+        where = variable_of("database_url")
+        print(f"payments: the payment ledger cannot start: {error} ({where})", file=sys.stderr)
         return EXIT_CONFIG_ERROR
     return 0
 

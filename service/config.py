@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from service.auth import ApiKey, fingerprint
 
 MIN_API_KEY_LENGTH = 16
+SQLITE_FILE = "payments.sqlite3"
 
 _CALLER_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 _LOG_LEVELS = {
@@ -47,6 +48,19 @@ class Settings:
     """The deadline of a call (either door) whose caller set none."""
     log_level: int = logging.INFO
     httpx_log_level: int = logging.WARNING
+    database_url: str | None = field(default=None, repr=False)
+    """The payment ledger; None: SQLite in `data_dir` (see `ledger_url`)."""
+    data_dir: str = "data"
+    http_api: bool = True
+    """Serve the JSON routes on the HTTP listener (off: the webhook route alone)."""
+    webhook_intake: bool = False
+    """Take Stripe's webhooks at POST /stripe/webhooks on the HTTP listener."""
+    webhook_secrets: tuple[str, ...] = field(default=(), repr=False)
+    reconcile_interval_seconds: float = 60.0
+
+    @property
+    def ledger_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir.rstrip('/')}/{SQLITE_FILE}"
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
@@ -60,7 +74,25 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             values[setting] = parse(raw)
             if values[setting] is None:
                 raise ConfigError(f"{name} must be {expected}")
-    return Settings(**values)
+    return _coherent(Settings(**values))
+
+
+def _coherent(settings: Settings) -> Settings:
+    """Checks the settings that only make sense together."""
+    intake, secrets, http = (variable_of(name) for name in _INTAKE_SETTINGS)
+    if settings.webhook_intake and not settings.webhook_secrets:
+        raise ConfigError(
+            f"{intake} is on but {secrets} is not set: give the signing secret (whsec_…) of each "
+            "webhook endpoint that sends here"
+        )
+    if settings.webhook_intake and settings.http_addr is None:
+        raise ConfigError(f"{intake} is on but {http} is not set: the webhook route needs it")
+    if settings.http_addr is not None and not (settings.http_api or settings.webhook_intake):
+        raise ConfigError(
+            f"{variable_of('http_api')} is off and {intake} is not on: the HTTP listener would "
+            f"serve nothing; unset {http} or turn one of them on"
+        )
+    return settings
 
 
 def variable_of(setting: str) -> str:
@@ -99,11 +131,33 @@ def _log_level(raw: str) -> int | None:
     return _LOG_LEVELS.get(raw.upper())
 
 
+def _switch(raw: str) -> bool | None:
+    return _SWITCHES.get(raw.lower())
+
+
+def _database_url(raw: str) -> str | None:
+    scheme, sep, rest = raw.partition("://")
+    return raw if sep and rest and scheme in ("sqlite", "postgresql", "postgres") else None
+
+
+def _path(raw: str) -> str | None:
+    return raw if "\x00" not in raw else None
+
+
+def _webhook_secrets(raw: str) -> tuple[str, ...] | None:
+    secrets = tuple(secret.strip() for secret in raw.split(",") if secret.strip())
+    well_formed = all(s.startswith("whsec_") and len(s) > len("whsec_") for s in secrets)
+    return secrets if secrets and well_formed else None
+
+
 _URL, _ADDRESS = (
     "an http(s) URL, e.g. https://example.com/path",
     "host:port (port 0-65535; 0 picks a free port)",
 )
 _LEVEL = f"one of {', '.join(_LOG_LEVELS)} (any case)"
+_SWITCHES = {"true": True, "on": True, "1": True, "false": False, "off": False, "0": False}
+_SWITCH = "true or false (also on/off, 1/0)"
+_INTAKE_SETTINGS = ("webhook_intake", "webhook_secrets", "http_addr")
 _REQUIRED = ("api_keys", "stripe_secret_key")  # their parsers say what is missing or wrong
 # Each setting's environment variable, its parser (None: not a valid value), what it must be.
 VARIABLES: Mapping[str, tuple[str, Callable[[str], Any], str]] = {
@@ -132,6 +186,24 @@ VARIABLES: Mapping[str, tuple[str, Callable[[str], Any], str]] = {
     ),
     "log_level": ("PAYMENTS_LOG_LEVEL", _log_level, _LEVEL),
     "httpx_log_level": ("PAYMENTS_HTTPX_LOG_LEVEL", _log_level, _LEVEL),
+    "database_url": (
+        "PAYMENTS_DATABASE_URL",
+        _database_url,
+        "sqlite:///<path> or postgresql://user:password@host:port/database",
+    ),
+    "data_dir": ("PAYMENTS_DATA_DIR", _path, "a directory path"),
+    "http_api": ("PAYMENTS_HTTP_API", _switch, _SWITCH),
+    "webhook_intake": ("PAYMENTS_WEBHOOK_INTAKE", _switch, _SWITCH),
+    "webhook_secrets": (
+        "STRIPE_WEBHOOK_SECRETS",
+        _webhook_secrets,
+        "the endpoints' signing secrets (whsec_…), comma-separated",
+    ),
+    "reconcile_interval_seconds": (
+        "PAYMENTS_RECONCILE_INTERVAL_SECONDS",
+        _positive_seconds,
+        "a positive number of seconds",
+    ),
 }
 
 

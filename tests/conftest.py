@@ -4,6 +4,7 @@ root, a channel and a stub. Real channel, real server, real emulator; loopback o
 from __future__ import annotations
 
 import asyncio
+import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
@@ -30,6 +31,14 @@ else:
 
 API_KEY = "test-key-primary-0123456789abcdef"
 SECOND_API_KEY = "test-key-rotated-fedcba9876543210"
+# Every service of the suite gets a ledger of its own (SQLite) in a directory under this one,
+# removed when the test process ends.
+_LEDGERS = tempfile.TemporaryDirectory(prefix="payments-test-ledgers-")
+
+
+def fresh_data_dir() -> str:
+    """A new, empty data directory: a fresh SQLite ledger for one service."""
+    return tempfile.mkdtemp(dir=_LEDGERS.name)
 
 
 @pytest.fixture(scope="session")
@@ -61,6 +70,7 @@ def service_env(emulator: EmulatorHandle, api_keys: tuple[str, ...]) -> dict[str
         "STRIPE_TIMEOUT_SECONDS": "5",
         "STRIPE_MAX_NETWORK_RETRIES": "2",
         "PAYMENTS_GRACE_SECONDS": "1",
+        "PAYMENTS_DATA_DIR": fresh_data_dir(),
     }
 
 
@@ -101,6 +111,7 @@ def loopback_settings(**overrides: Any) -> Settings:
         "api_keys": (ApiKey(API_KEY), ApiKey(SECOND_API_KEY)),
         "listen_addr": "127.0.0.1:0",
         "http_addr": "127.0.0.1:0",
+        "data_dir": fresh_data_dir(),
     }
     return Settings(**{**values, **overrides})
 

@@ -1,10 +1,13 @@
-"""One use case per RPC; each takes a command and the call's context."""
+"""One use case per RPC (each takes a command and the call's context), and the intake of the
+provider's events (webhooks and reconciliation)."""
 
 from domain.use_cases.create_checkout import CheckoutDefaults, CreateCheckout, CreateCheckoutCommand
 from domain.use_cases.create_customer import CreateCustomer, CreateCustomerCommand
 from domain.use_cases.create_product import CreateProduct, CreateProductCommand
 from domain.use_cases.get_payment_status import GetPaymentStatus
 from domain.use_cases.get_product import GetProduct, ProductLookup
+from domain.use_cases.reconcile import Reconcile, Reconciliation
+from domain.use_cases.take_in_event import TakeInWebhook
 
 __all__ = [
     "CheckoutDefaults",
@@ -17,4 +20,7 @@ __all__ = [
     "GetPaymentStatus",
     "GetProduct",
     "ProductLookup",
+    "Reconcile",
+    "Reconciliation",
+    "TakeInWebhook",
 ]

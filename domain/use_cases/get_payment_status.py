@@ -2,17 +2,53 @@
 
 from __future__ import annotations
 
-from domain.call import CallContext
+import asyncio
+
+from domain.call import CallContext, Deadline
+from domain.ledger import Observation, Payment, payment_of, snapshot_of
 from domain.payment_status import PaymentSnapshot
-from domain.ports import PaymentGateway
+from domain.ports import PaymentGateway, PaymentLedger
 
 
 class GetPaymentStatus:
-    """Reads the payment the id names, with its normalized status."""
+    """A payment the ledger knows in a final status is answered from the ledger alone: a final
+    status never changes, so asking the provider could only cost a call of its rate limit.
+    Anything else is read from the provider, and the answer recorded; concurrent calls for the
+    same id share that one read.
+    """
 
-    def __init__(self, gateway: PaymentGateway) -> None:
+    def __init__(self, gateway: PaymentGateway, ledger: PaymentLedger) -> None:
         self._gateway = gateway
+        self._ledger = ledger
+        self._reads: dict[str, asyncio.Task[PaymentSnapshot]] = {}
 
     async def __call__(self, payment_id: str, call: CallContext) -> PaymentSnapshot:
         call.deadline.check()
-        return await self._gateway.get_payment(payment_id, call.deadline)
+        kept = await self._ledger.payment(payment_id)
+        if kept is not None and kept.status.is_final:
+            return snapshot_of(kept, payment_id)
+        read = self._reads.get(payment_id)
+        if read is None:
+            read = asyncio.ensure_future(self._read_and_record(payment_id, call.deadline))
+            self._reads[payment_id] = read
+            read.add_done_callback(self._forget)
+        # Shielded: a caller that gives up (deadline, cancel) leaves the read to the others.
+        return await asyncio.shield(read)
+
+    def _forget(self, read: asyncio.Task[PaymentSnapshot]) -> None:
+        for payment_id, pending in list(self._reads.items()):
+            if pending is read:
+                del self._reads[payment_id]
+        if not read.cancelled():
+            read.exception()  # retrieved here too: every caller may have given up on it
+
+    async def _read_and_record(self, payment_id: str, deadline: Deadline) -> PaymentSnapshot:
+        snapshot = await self._gateway.get_payment(payment_id, deadline)
+        payment = payment_of(snapshot)
+        if payment is not None:
+            await self._ledger.record(_observation(payment))
+        return snapshot
+
+
+def _observation(payment: Payment) -> Observation:
+    return Observation(payment, observed_at=payment.status_changed_at)

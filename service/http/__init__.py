@@ -13,7 +13,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from service.config import variable_of
 from service.gate import CallGate
-from service.http.app import OPENAPI_ROUTE, create_app
+from service.http.app import OPENAPI_ROUTE, Handler, create_app
 from service.http.routes import BindingError, HttpRoute, routes_of
 
 log = logging.getLogger("service.http")
@@ -46,14 +46,15 @@ async def serve_http(
     addr: str,
     gate: CallGate,
     routes: tuple[HttpRoute, ...],
-    openapi: bytes,
+    openapi: bytes | None,
     *,
     shutdown_timeout: float,
+    extra: tuple[tuple[str, str, Handler], ...] = (),
 ) -> AsyncIterator[str]:
     """Serves the door on `addr` (host:port; port 0 picks one) until the block ends, yielding the
     address bound; then stops accepting connections and lets requests in flight finish within
     `shutdown_timeout`."""
-    app = create_app(gate, routes, openapi)
+    app = create_app(gate, routes, openapi, extra)
     runner = web.AppRunner(
         app,
         access_log=None,
@@ -68,7 +69,9 @@ async def serve_http(
         site = web.TCPSite(runner, host, int(port))
         await site.start()
         bound = f"{f'[{host}]' if ':' in host else host}:{runner.addresses[0][1]}"
-        log.info("listening on http://%s (HTTP/JSON, %d routes)", bound, len(routes))
+        served = [f"HTTP/JSON, {len(routes)} routes"] if routes else []
+        served += [path for _, path, _ in extra]
+        log.info("listening on http://%s (%s)", bound, ", ".join(served))
         yield bound
     finally:
         await runner.cleanup()

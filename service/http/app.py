@@ -46,12 +46,21 @@ _REASON = web.RequestKey("payments_error_reason", str)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def create_app(gate: CallGate, routes: tuple[HttpRoute, ...], openapi: bytes) -> web.Application:
-    """The aiohttp application: one handler per route, and the OpenAPI document."""
+def create_app(
+    gate: CallGate,
+    routes: tuple[HttpRoute, ...],
+    openapi: bytes | None,
+    extra: tuple[tuple[str, str, Handler], ...] = (),
+) -> web.Application:
+    """The aiohttp application: one handler per route, the OpenAPI document (when the JSON
+    routes are served), and `extra` routes (method, path, handler) of their own."""
     app = web.Application(middlewares=[_answer_and_log], client_max_size=MAX_BODY_BYTES)
     for route in routes:
         app.router.add_route(route.verb, route.template, _handler(gate, route))
-    app.router.add_route("GET", OPENAPI_ROUTE, _document(openapi))
+    if openapi is not None:
+        app.router.add_route("GET", OPENAPI_ROUTE, _document(openapi))
+    for method, path, handle in extra:
+        app.router.add_route(method, path, handle)
     return app
 
 
@@ -120,13 +129,18 @@ def _bad_timeout(header: str, rule: str) -> errors.EdgeError:
     return errors.invalid(errors.INVALID_TIMEOUT, [Violation(header, rule)], "request")
 
 
-async def _read_json(request: web.Request) -> object:
+async def read_body(request: web.Request) -> bytes:
+    """The whole body, or BODY_TOO_LARGE beyond MAX_BODY_BYTES (without reading all of it)."""
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
         raise _too_large()
     try:
-        raw = await request.read()
+        return await request.read()
     except web.HTTPRequestEntityTooLarge:
         raise _too_large() from None
+
+
+async def _read_json(request: web.Request) -> object:
+    raw = await read_body(request)
     if not raw.strip():
         return {}  # no body: an empty message, whose rules then speak
     content_type = request.headers.get("Content-Type")

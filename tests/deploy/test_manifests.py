@@ -20,9 +20,19 @@ from tests.deploy.manifests import (
 )
 
 READ_BY_SERVICE = {name for name, _, _ in VARIABLES.values()}
-SECRETS = {"PAYMENTS_API_KEYS", "STRIPE_SECRET_KEY"}
+SECRETS = {
+    "PAYMENTS_API_KEYS",
+    "STRIPE_SECRET_KEY",
+    "PAYMENTS_DATABASE_URL",
+    "STRIPE_WEBHOOK_SECRETS",
+}
 # Values of the right form, so that load_settings accepts the ConfigMap; not keys of anyone's.
-PLACEHOLDER_SECRETS = {"PAYMENTS_API_KEYS": "orders=" + "k" * 32, "STRIPE_SECRET_KEY": "sk_test_x"}
+PLACEHOLDER_SECRETS = {
+    "PAYMENTS_API_KEYS": "orders=" + "k" * 32,
+    "STRIPE_SECRET_KEY": "sk_test_x",
+    "PAYMENTS_DATABASE_URL": "postgresql://payments:placeholder@ledger:5432/payments",
+    "STRIPE_WEBHOOK_SECRETS": "whsec_placeholder",
+}
 
 
 @pytest.fixture(scope="module")

@@ -25,6 +25,9 @@ def test_defaults() -> None:
     assert settings.grace_seconds == 10
     assert settings.stripe_api_base is None
     assert settings.http_addr is None
+    assert settings.ledger_url == "sqlite:///data/payments.sqlite3"
+    assert (settings.webhook_intake, settings.http_api) == (False, True)
+    assert settings.reconcile_interval_seconds == 60
 
 
 def test_everything_set() -> None:
@@ -49,10 +52,40 @@ def test_everything_set() -> None:
     assert settings.stripe_max_network_retries == 0
 
 
+WEBHOOKS = {
+    "PAYMENTS_HTTP_ADDR": "127.0.0.1:8080",
+    "PAYMENTS_WEBHOOK_INTAKE": "on",
+    "STRIPE_WEBHOOK_SECRETS": "whsec_new, whsec_old",
+}
+
+
+def test_the_ledger_and_the_webhook_intake() -> None:
+    settings = load_settings(
+        {
+            **VALID,
+            **WEBHOOKS,
+            "PAYMENTS_HTTP_API": "false",
+            "PAYMENTS_DATABASE_URL": "postgresql://payments:pw@db:5432/payments",
+            "PAYMENTS_RECONCILE_INTERVAL_SECONDS": "0.5",
+        }
+    )
+    assert settings.ledger_url == "postgresql://payments:pw@db:5432/payments"
+    assert settings.webhook_secrets == ("whsec_new", "whsec_old")
+    assert (settings.webhook_intake, settings.http_api) == (True, False)
+    assert settings.reconcile_interval_seconds == 0.5
+
+
+def test_the_data_directory_holds_the_default_ledger() -> None:
+    settings = load_settings({**VALID, "PAYMENTS_DATA_DIR": "/var/lib/payments/"})
+    assert settings.ledger_url == "sqlite:////var/lib/payments/payments.sqlite3"
+
+
 def test_repr_hides_secrets() -> None:
-    text = repr(load_settings(VALID))
+    text = repr(load_settings({**VALID, **WEBHOOKS, "PAYMENTS_DATABASE_URL": "sqlite:///s3cret"}))
     assert KEY not in text
     assert "sk_test_abc123" not in text
+    assert "whsec_new" not in text
+    assert "s3cret" not in text
 
 
 @pytest.mark.parametrize(
@@ -95,6 +128,19 @@ def test_repr_hides_secrets() -> None:
         ({"PAYMENTS_HTTPX_LOG_LEVEL": "trace"}, "PAYMENTS_HTTPX_LOG_LEVEL must be one of"),
         ({"STRIPE_LOG": "info"}, "STRIPE_LOG makes the Stripe SDK print"),
         ({"STRIPE_LOG": "DEBUG"}, "STRIPE_LOG makes the Stripe SDK print"),
+        ({"PAYMENTS_DATABASE_URL": "mysql://x/y"}, "PAYMENTS_DATABASE_URL must be sqlite:///"),
+        ({"PAYMENTS_DATABASE_URL": "payments.db"}, "PAYMENTS_DATABASE_URL must be sqlite:///"),
+        ({"PAYMENTS_WEBHOOK_INTAKE": "maybe"}, "PAYMENTS_WEBHOOK_INTAKE must be true or false"),
+        ({"PAYMENTS_HTTP_API": "2"}, "PAYMENTS_HTTP_API must be true or false"),
+        ({"PAYMENTS_RECONCILE_INTERVAL_SECONDS": "0"}, "RECONCILE_INTERVAL_SECONDS must be a"),
+        ({**WEBHOOKS, "STRIPE_WEBHOOK_SECRETS": "secretvalue"}, "STRIPE_WEBHOOK_SECRETS must be"),
+        ({**WEBHOOKS, "STRIPE_WEBHOOK_SECRETS": "whsec_"}, "STRIPE_WEBHOOK_SECRETS must be"),
+        ({**WEBHOOKS, "STRIPE_WEBHOOK_SECRETS": ""}, "STRIPE_WEBHOOK_SECRETS is not set"),
+        ({**WEBHOOKS, "PAYMENTS_HTTP_ADDR": ""}, "PAYMENTS_HTTP_ADDR is not set"),
+        (
+            {"PAYMENTS_HTTP_ADDR": "127.0.0.1:0", "PAYMENTS_HTTP_API": "off"},
+            "the HTTP listener would serve nothing",
+        ),
     ],
 )
 def test_misconfiguration(override: dict[str, str], message: str) -> None:

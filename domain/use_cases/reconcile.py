@@ -1,0 +1,66 @@
+"""Reconcile: take in every provider event the ledger has not seen, from the provider's list of
+events, so that a dropped webhook (or none configured) still ends in the right status."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from domain.ledger import Recorded
+from domain.ports import PaymentEvents, PaymentLedger
+
+RECONCILER_LOCK = "reconciler"
+OVERLAP = timedelta(minutes=5)
+"""How far before the watermark each run lists again: an event can show up in the provider's
+list a little after its creation time, so the newest minutes are listed twice (the ledger keeps
+each event once)."""
+FIRST_LOOKBACK = timedelta(days=30)
+"""A ledger never reconciled lists as far back as Stripe keeps events."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reconciliation:
+    """What one run did: None for `since` when another replica held the lock and this one did
+    nothing."""
+
+    since: datetime | None
+    listed: int = 0
+    taken_in: int = 0
+    """Events the ledger had not recorded (webhooks dropped, late, or never configured)."""
+    changed: int = 0
+    """Of those, the ones that moved a payment's status or added a payment."""
+
+
+class Reconcile:
+    """One reconciliation run, on at most one replica at a time (the ledger's lock)."""
+
+    def __init__(
+        self,
+        events: PaymentEvents,
+        ledger: PaymentLedger,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._events = events
+        self._ledger = ledger
+        self._clock = clock
+
+    async def __call__(self) -> Reconciliation:
+        async with self._ledger.exclusive(RECONCILER_LOCK) as held:
+            if not held:
+                return Reconciliation(since=None)
+            return await self._run()
+
+    async def _run(self) -> Reconciliation:
+        started = self._clock()
+        watermark = await self._ledger.reconciled_until()
+        since = (watermark or started - FIRST_LOOKBACK) - OVERLAP
+        listed = taken_in = changed = 0
+        async for observation in self._events.since(since):
+            listed += 1
+            recorded = await self._ledger.record(observation)
+            taken_in += recorded is not Recorded.DUPLICATE
+            changed += recorded is Recorded.CHANGED
+        # Everything created before the run started has been listed (up to the overlap).
+        await self._ledger.set_reconciled_until(started)
+        return Reconciliation(since, listed, taken_in, changed)
