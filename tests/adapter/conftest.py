@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 
 from domain.call import Deadline, WriteOptions
+from domain.checkout import NewCheckout
+from domain.customer import Customer, NewCustomer
 from domain.money import Money
-from domain.product import NewProduct
+from domain.product import NewProduct, Product
 from stripe_adapter.gateway import StripePaymentGateway
 from stripe_adapter.settings import StripeSettings
 from stripe_emulator.testing import EmulatorHandle
@@ -32,6 +34,34 @@ async def gateway(emulator: EmulatorHandle) -> AsyncIterator[StripePaymentGatewa
     gateway = StripePaymentGateway.from_settings(settings_for(emulator))
     yield gateway
     await gateway.aclose()
+
+
+@pytest.fixture
+async def customer(gateway: StripePaymentGateway) -> Customer:
+    return await gateway.create_customer(NewCustomer(email="ann@example.com"), write())
+
+
+@pytest.fixture
+async def product(gateway: StripePaymentGateway) -> Product:
+    """Sold at 15.00 USD."""
+    return await gateway.create_product(new_product("sku-1"), write())
+
+
+def checkout_for(
+    product: Product, customer_id: str, quantity: int = 2, **overrides: Any
+) -> NewCheckout:
+    assert product.price_id is not None
+    values: dict[str, Any] = {
+        "price_id": product.price_id,
+        "product_id": product.id,
+        "customer_id": customer_id,
+        "quantity": quantity,
+        "success_url": "https://shop.example/ok",
+        "cancel_url": "https://shop.example/cancel",
+        "metadata": {"order": "o-1"},
+    }
+    values.update(overrides)
+    return NewCheckout(**values)
 
 
 def write(
