@@ -12,6 +12,7 @@ from domain.call import Deadline, WriteOptions
 from domain.checkout import CheckoutSession, NewCheckout
 from domain.customer import Customer, NewCustomer
 from domain.money import Money
+from domain.ports import PaymentEvents, PaymentGateway
 from domain.product import NewProduct, Product
 from stripe_adapter.events import StripePaymentEvents
 from stripe_adapter.gateway import StripePaymentGateway
@@ -100,6 +101,13 @@ async def events(
     return StripePaymentEvents(
         settings_for(emulator), [deliveries.secret], connection=gateway.connection
     )
+
+
+def _implements_the_ports(
+    gateway: StripePaymentGateway, events: StripePaymentEvents
+) -> tuple[PaymentGateway, PaymentEvents]:
+    """Where mypy checks the adapters against the ports."""
+    return gateway, events
 
 
 def write(
