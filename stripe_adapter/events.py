@@ -195,8 +195,7 @@ class StripePaymentEvents:
         except stripe.InvalidRequestError as exc:
             if is_missing(exc):
                 raise _Unplaceable(
-                    f"a {event_type} event names checkout session {session_id!r}, "
-                    "which Stripe does not know"
+                    f"a {event_type} event names a checkout session Stripe does not know"
                 ) from exc
             raise rejected(exc) from exc
 
