@@ -12,6 +12,10 @@ SOLD_PRODUCT_METADATA_KEY = "product_id"
 """The checkout metadata key naming the product sold, so a payment can be traced back to it.
 Always set by the service: a caller's own value under this key is replaced."""
 
+CLIENT_REFERENCE_ID_METADATA_KEY = "client_reference_id"
+"""The payment's metadata key holding the checkout's client_reference_id (the caller's order
+id), so that the payment itself, and every event about it, names the order too."""
+
 
 @dataclass(frozen=True, slots=True)
 class NewCheckout:

@@ -1,11 +1,15 @@
-"""The Stripe side of the PaymentGateway port: the only package that imports `stripe`.
+"""The Stripe side of the PaymentGateway and PaymentEvents ports: the only package that imports
+`stripe`.
 
-gateway = StripePaymentGateway.from_settings(StripeSettings(api_key=..., api_base=None, ...))
+settings = StripeSettings(api_key=..., api_base=None, ...)
+gateway = StripePaymentGateway.from_settings(settings)
 ...                     # share it: one per process (and per event loop)
-await gateway.aclose()  # at shutdown
+events = StripePaymentEvents(settings, webhook_secrets, connection=gateway.connection)
+await gateway.aclose()  # at shutdown (closes the connection both use)
 """
 
+from stripe_adapter.events import PAYMENT_EVENT_TYPES, StripePaymentEvents
 from stripe_adapter.gateway import StripePaymentGateway
 from stripe_adapter.settings import StripeSettings
 
-__all__ = ["StripePaymentGateway", "StripeSettings"]
+__all__ = ["PAYMENT_EVENT_TYPES", "StripePaymentEvents", "StripePaymentGateway", "StripeSettings"]

@@ -1,4 +1,4 @@
-"""Stripe objects (as plain dicts, from `StripeObject.to_dict()`) → domain entities.
+"""Stripe objects (as plain dicts: parsed JSON, or `StripeObject.to_dict()`) → domain entities.
 
 Fields are read defensively (`.get` with a default): a missing or null field must not turn a
 successful Stripe call into a crash after the side effect happened.
@@ -10,8 +10,9 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from domain.checkout import CheckoutSession
+from domain.checkout import CLIENT_REFERENCE_ID_METADATA_KEY, CheckoutSession
 from domain.customer import Customer
+from domain.ledger import Payment
 from domain.money import Money
 from domain.payment_status import PaymentRefKind, PaymentSnapshot, PaymentStatus
 from domain.product import EXTERNAL_ID_METADATA_KEY, Product
@@ -104,12 +105,18 @@ def session_snapshot(data: Json) -> PaymentSnapshot:
         payment_intent_id=expandable_id(data.get("payment_intent")),
         customer_id=expandable_id(data.get("customer")),
         total=_money(data.get("amount_total"), data.get("currency")),
+        client_reference_id=_text(data, "client_reference_id") or None,
+        metadata=metadata(data),
     )
 
 
 def intent_snapshot(data: Json) -> PaymentSnapshot:
-    """An intent does not name its checkout session; finding it would cost a list call."""
+    """An intent does not name its checkout session; finding it would cost a list call.
+
+    Its client_reference_id is the one the checkout put into its metadata; taken out of
+    `metadata`, which then is the checkout's own."""
     status = _text(data, "status")
+    meta = metadata(data)
     return PaymentSnapshot(
         id=data["id"],
         kind=PaymentRefKind.PAYMENT_INTENT,
@@ -120,6 +127,26 @@ def intent_snapshot(data: Json) -> PaymentSnapshot:
         payment_intent_id=data["id"],
         customer_id=expandable_id(data.get("customer")),
         total=_money(data.get("amount"), data.get("currency")),
+        client_reference_id=meta.pop(CLIENT_REFERENCE_ID_METADATA_KEY, None),
+        metadata=meta,
+    )
+
+
+def payment(session: Json, changed_at: datetime, status: PaymentStatus | None = None) -> Payment:
+    """The payment of a Checkout Session, in `status` (else the one the session's state
+    says), as of `changed_at`."""
+    provider_status, payment_status = _text(session, "status"), _text(session, "payment_status")
+    return Payment(
+        checkout_session_id=session["id"],
+        status=session_status(provider_status, payment_status) if status is None else status,
+        status_changed_at=changed_at,
+        payment_intent_id=expandable_id(session.get("payment_intent")),
+        customer_id=expandable_id(session.get("customer")),
+        total=_money(session.get("amount_total"), session.get("currency")),
+        client_reference_id=_text(session, "client_reference_id") or None,
+        metadata=metadata(session),
+        provider_status=provider_status,
+        provider_payment_status=payment_status,
     )
 
 

@@ -11,6 +11,7 @@ from domain.call import Deadline, WriteOptions
 from domain.checkout import CheckoutSession, NewCheckout
 from domain.customer import Customer, NewCustomer
 from domain.errors import (
+    CheckoutNotOpen,
     ExternalProductIdTaken,
     InvalidInput,
     NotFound,
@@ -20,6 +21,7 @@ from domain.errors import (
 )
 from domain.money import Money
 from domain.payment_status import PaymentRefKind, PaymentSnapshot, PaymentStatus
+from domain.ports import PaymentGateway
 from domain.product import NewProduct, Product
 
 _EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
@@ -124,11 +126,13 @@ class FakeGateway:
             payment_intent_id=None,
             customer_id=new.customer_id,
             total=total,
+            client_reference_id=new.client_reference_id,
+            metadata=dict(new.metadata),
         )
         return CheckoutSession(
             id=session_id,
             url=f"https://checkout.example/{session_id}",
-            expires_at=_EPOCH + timedelta(hours=24),
+            expires_at=new.expires_at or _EPOCH + timedelta(hours=24),
             total=total,
         )
 
@@ -148,6 +152,25 @@ class FakeGateway:
         if snapshot is None or snapshot.kind is not kind:
             raise NotFound(label, payment_id)
         return snapshot
+
+    async def expire_checkout(
+        self, checkout_session_id: str, options: WriteOptions
+    ) -> PaymentSnapshot:
+        self.calls.append("expire_checkout")
+        if not checkout_session_id.startswith("cs_"):
+            raise InvalidInput([Violation("checkout_session_id", "is not a checkout id")])
+        if (replayed := self._replay(options, checkout_session_id)) is not None:
+            assert isinstance(replayed, PaymentSnapshot)
+            return replayed
+        session = self.snapshots.get(checkout_session_id)
+        if session is None:
+            raise NotFound("checkout_session", checkout_session_id)
+        if session.status is not PaymentStatus.OPEN:
+            raise CheckoutNotOpen(checkout_session_id, f"it is {session.provider_status}")
+        expired = replace(session, status=PaymentStatus.EXPIRED, provider_status="expired")
+        self.snapshots[checkout_session_id] = expired
+        self._remember(options, checkout_session_id, expired)
+        return expired
 
     def pay(self, session_id: str) -> str:
         """The customer paid on the hosted page: the session completes, its intent succeeds.
@@ -169,3 +192,8 @@ class FakeGateway:
             provider_payment_status="",
         )
         return intent_id
+
+
+def _implements_the_port(gateway: FakeGateway) -> PaymentGateway:
+    """Where mypy checks the fake against the port."""
+    return gateway

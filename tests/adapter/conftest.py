@@ -9,14 +9,21 @@ from typing import Any
 import pytest
 
 from domain.call import Deadline, WriteOptions
+from domain.checkout import CheckoutSession, NewCheckout
+from domain.customer import Customer, NewCustomer
 from domain.money import Money
-from domain.product import NewProduct
+from domain.ports import PaymentEvents, PaymentGateway
+from domain.product import NewProduct, Product
+from stripe_adapter.events import StripePaymentEvents
 from stripe_adapter.gateway import StripePaymentGateway
 from stripe_adapter.settings import StripeSettings
-from stripe_emulator.testing import EmulatorHandle
+from stripe_emulator.testing import AsyncEmulatorHandle, EmulatorHandle
+from tests.adapter.webhooks import Deliveries, webhook_endpoint
 
 
-def settings_for(emulator: EmulatorHandle, **overrides: Any) -> StripeSettings:
+def settings_for(
+    emulator: EmulatorHandle | AsyncEmulatorHandle, **overrides: Any
+) -> StripeSettings:
     values: dict[str, Any] = {
         "api_key": emulator.api_key,
         "api_base": emulator.url,
@@ -32,6 +39,75 @@ async def gateway(emulator: EmulatorHandle) -> AsyncIterator[StripePaymentGatewa
     gateway = StripePaymentGateway.from_settings(settings_for(emulator))
     yield gateway
     await gateway.aclose()
+
+
+@pytest.fixture
+async def customer(gateway: StripePaymentGateway) -> Customer:
+    return await gateway.create_customer(NewCustomer(email="ann@example.com"), write())
+
+
+@pytest.fixture
+async def product(gateway: StripePaymentGateway) -> Product:
+    """Sold at 15.00 USD."""
+    return await gateway.create_product(new_product("sku-1"), write())
+
+
+def checkout_for(
+    product: Product, customer_id: str, quantity: int = 2, **overrides: Any
+) -> NewCheckout:
+    assert product.price_id is not None
+    values: dict[str, Any] = {
+        "price_id": product.price_id,
+        "product_id": product.id,
+        "customer_id": customer_id,
+        "quantity": quantity,
+        "success_url": "https://shop.example/ok",
+        "cancel_url": "https://shop.example/cancel",
+        "metadata": {"order": "o-1"},
+    }
+    values.update(overrides)
+    return NewCheckout(**values)
+
+
+ORDER = "order-42"
+
+
+async def open_checkout(
+    gateway: StripePaymentGateway, customer: Customer, product: Product, order: str = ORDER
+) -> CheckoutSession:
+    new = checkout_for(product, customer.id, client_reference_id=order)
+    return await gateway.create_checkout(new, write())
+
+
+def pay(emulator: EmulatorHandle, session_id: str, outcome: str = "succeed") -> str:
+    """The customer pays (`outcome` as the emulator's pay route takes it); the PaymentIntent."""
+    paid = emulator.pay(session_id, outcome=outcome)
+    intent: str = paid["payment_intent"]["id"]
+    return intent
+
+
+@pytest.fixture
+async def deliveries(emulator: EmulatorHandle) -> AsyncIterator[Deliveries]:
+    """A webhook endpoint for every event type, delivering to a receiver on the test's loop."""
+    async with webhook_endpoint(emulator) as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+async def events(
+    emulator: EmulatorHandle, gateway: StripePaymentGateway, deliveries: Deliveries
+) -> StripePaymentEvents:
+    """The events adapter sharing the gateway's connection, verifying the endpoint's secret."""
+    return StripePaymentEvents(
+        settings_for(emulator), [deliveries.secret], connection=gateway.connection
+    )
+
+
+def _implements_the_ports(
+    gateway: StripePaymentGateway, events: StripePaymentEvents
+) -> tuple[PaymentGateway, PaymentEvents]:
+    """Where mypy checks the adapters against the ports."""
+    return gateway, events
 
 
 def write(

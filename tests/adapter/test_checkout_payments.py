@@ -7,38 +7,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from domain.checkout import NewCheckout
-from domain.customer import Customer, NewCustomer
+from domain.customer import Customer
 from domain.errors import NotFound, ProductNotPurchasable
 from domain.money import Money
 from domain.payment_status import PaymentRefKind, PaymentStatus
 from domain.product import Product
 from stripe_adapter.gateway import StripePaymentGateway
 from stripe_emulator.testing import EmulatorHandle
-from tests.adapter.conftest import in_seconds, new_product, write
-
-
-@pytest.fixture
-async def customer(gateway: StripePaymentGateway) -> Customer:
-    return await gateway.create_customer(NewCustomer(email="ann@example.com"), write())
-
-
-@pytest.fixture
-async def product(gateway: StripePaymentGateway) -> Product:
-    return await gateway.create_product(new_product("sku-1"), write())
-
-
-def checkout_for(product: Product, customer_id: str, quantity: int = 2) -> NewCheckout:
-    assert product.price_id is not None
-    return NewCheckout(
-        price_id=product.price_id,
-        product_id=product.id,
-        customer_id=customer_id,
-        quantity=quantity,
-        success_url="https://shop.example/ok",
-        cancel_url="https://shop.example/cancel",
-        metadata={"order": "o-1"},
-    )
+from tests.adapter.conftest import checkout_for, in_seconds, write
 
 
 async def test_create_checkout_opens_a_session(

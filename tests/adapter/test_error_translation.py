@@ -3,10 +3,12 @@ documented reasons come out. (The gateway tests provoke the same over HTTP.)"""
 
 from __future__ import annotations
 
+import pytest
 import stripe
 
 from domain.checkout import NewCheckout
 from domain.errors import (
+    CheckoutNotOpen,
     NotFound,
     ProductNotPurchasable,
     ProviderMisconfigured,
@@ -15,7 +17,7 @@ from domain.errors import (
     RequestConflict,
 )
 from stripe_adapter.errors import IN_PROGRESS_RETRY_AFTER_SECONDS, generic_error, is_missing
-from stripe_adapter.gateway import _checkout_refused
+from stripe_adapter.gateway import _checkout_refused, _expire_refused
 
 CHECKOUT = NewCheckout("price_1", "prod_1", "cus_1", 1, "https://s.example", "https://c.example")
 
@@ -79,3 +81,34 @@ def test_credentials_refused_is_misconfigured_and_5xx_unavailable() -> None:
     unavailable = generic_error(failing, 2.0)
     assert isinstance(unavailable, ProviderUnavailable)
     assert unavailable.retry_after_seconds == 2.0
+
+
+@pytest.mark.parametrize(
+    ("message", "why"),
+    [
+        (  # Stripe's own wording
+            'Only Checkout Sessions with a status in ["open"] can be expired. This Checkout '
+            "Session has a status of `complete`.",
+            "is complete",
+        ),
+        (
+            'Only Checkout Sessions with a status in ["open"] can be expired. This Checkout '
+            "Session has a status of `expired`.",
+            "expired already",
+        ),
+        ("Only open Checkout Sessions can be expired.", "only an open checkout"),
+    ],
+)
+def test_stripes_wording_of_not_open(message: str, why: str) -> None:
+    refused = stripe.InvalidRequestError(message, param=None, http_status=400)  # type: ignore[no-untyped-call]
+
+    translated = _expire_refused(refused, "cs_test_1")
+
+    assert isinstance(translated, CheckoutNotOpen)
+    assert why in translated.message
+
+
+def test_another_refusal_of_an_expiry_is_provider_rejected() -> None:
+    refused = stripe.InvalidRequestError("Received unknown parameter: foo", param="foo")  # type: ignore[no-untyped-call]
+
+    assert isinstance(_expire_refused(refused, "cs_test_1"), ProviderRejected)

@@ -1,10 +1,12 @@
-"""Stripe's Checkout Session and PaymentIntent states in the domain's payment-state model."""
+"""Stripe's Checkout Session and PaymentIntent states, and its payment events, in the domain's
+payment-state model."""
 
 from __future__ import annotations
 
 import pytest
 
 from domain.payment_status import PaymentStatus
+from stripe_adapter.events import status_of_event
 from stripe_adapter.translate import intent_status, session_status
 
 
@@ -40,3 +42,23 @@ def test_session_states(status: str, payment_status: str, expected: PaymentStatu
 )
 def test_intent_states(status: str, expected: PaymentStatus) -> None:
     assert intent_status(status) is expected
+
+
+@pytest.mark.parametrize(
+    ("event_type", "payment_status", "expected"),
+    [
+        ("checkout.session.completed", "paid", PaymentStatus.SUCCEEDED),
+        ("checkout.session.completed", "no_payment_required", PaymentStatus.SUCCEEDED),
+        ("checkout.session.completed", "unpaid", PaymentStatus.PROCESSING),
+        ("checkout.session.completed", "brand_new_state", PaymentStatus.UNSPECIFIED),
+        ("checkout.session.async_payment_succeeded", "paid", PaymentStatus.SUCCEEDED),
+        ("checkout.session.async_payment_failed", "unpaid", PaymentStatus.FAILED),
+        ("checkout.session.expired", "unpaid", PaymentStatus.EXPIRED),
+        ("payment_intent.succeeded", "paid", None),
+        ("checkout.session.updated", "paid", None),
+    ],
+)
+def test_event_types(event_type: str, payment_status: str, expected: PaymentStatus | None) -> None:
+    session = {"id": "cs_test_1", "status": "complete", "payment_status": payment_status}
+
+    assert status_of_event(event_type, session) is expected

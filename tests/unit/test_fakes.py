@@ -1,0 +1,97 @@
+"""The in-memory gateway and events keep the ports' promises the edge tests rely on."""
+
+from __future__ import annotations
+
+import pytest
+
+from domain.call import CallContext, WriteOptions, write_options
+from domain.checkout import NewCheckout
+from domain.customer import NewCustomer
+from domain.errors import (
+    CheckoutNotOpen,
+    InvalidInput,
+    NotFound,
+    ProviderUnavailable,
+    WebhookRefused,
+)
+from domain.money import Money
+from domain.payment_status import PaymentStatus
+from domain.product import NewProduct
+from tests.fake_events import FakeEvents, observation
+from tests.fake_gateway import FakeGateway
+
+
+async def open_checkout(gateway: FakeGateway, call: CallContext) -> str:
+    customer = await gateway.create_customer(NewCustomer(email="a@example.com"), expiring(call))
+    product = await gateway.create_product(
+        NewProduct("Widget", "", Money(250, "eur"), "sku-1"), expiring(call)
+    )
+    assert product.price_id is not None
+    new = NewCheckout(
+        product.price_id, product.id, customer.id, 1, "https://ok.example", "https://no.example",
+        client_reference_id="order-1",
+    )  # fmt: skip
+    return (await gateway.create_checkout(new, expiring(call))).id
+
+
+def expiring(call: CallContext, request_id: str = "") -> WriteOptions:
+    return write_options(CallContext(call.caller_id, call.deadline, request_id), "ExpireCheckout")
+
+
+async def test_the_fake_gateway_expires_an_open_checkout_once(
+    gateway: FakeGateway, call: CallContext
+) -> None:
+    session_id = await open_checkout(gateway, call)
+
+    expired = await gateway.expire_checkout(session_id, expiring(call, "r-1"))
+    replayed = await gateway.expire_checkout(session_id, expiring(call, "r-1"))
+    with pytest.raises(CheckoutNotOpen):
+        await gateway.expire_checkout(session_id, expiring(call, "r-2"))
+
+    assert expired == replayed
+    assert expired.status is PaymentStatus.EXPIRED
+    assert expired.client_reference_id == "order-1"
+
+
+async def test_the_fake_gateway_refuses_to_expire_a_paid_unknown_or_bad_id(
+    gateway: FakeGateway, call: CallContext
+) -> None:
+    paid = await open_checkout(gateway, call)
+    gateway.pay(paid)
+
+    with pytest.raises(CheckoutNotOpen):
+        await gateway.expire_checkout(paid, expiring(call))
+    with pytest.raises(NotFound):
+        await gateway.expire_checkout("cs_test_missing", expiring(call))
+    with pytest.raises(InvalidInput):
+        await gateway.expire_checkout("pi_1", expiring(call))
+
+
+async def test_the_fake_events_deliver_what_was_queued() -> None:
+    events = FakeEvents()
+    paid = observation("cs_test_1", PaymentStatus.SUCCEEDED, client_reference_id="order-1")
+    body = events.webhook(paid)
+    ignored = events.webhook(None)
+
+    assert await events.from_webhook(body, FakeEvents.SIGNATURE) == paid
+    assert await events.from_webhook(ignored, FakeEvents.SIGNATURE) is None
+    assert paid.event_id is not None
+    assert paid.event_id.startswith("evt_fake_")
+    with pytest.raises(WebhookRefused):
+        await events.from_webhook(body, "t=0,v1=forged")
+    with pytest.raises(WebhookRefused):
+        await events.from_webhook(b"{}", FakeEvents.SIGNATURE)
+
+
+async def test_the_fake_events_list_from_an_instant_or_fail() -> None:
+    early = observation("cs_test_1", PaymentStatus.PROCESSING)
+    late = observation(
+        "cs_test_1", PaymentStatus.SUCCEEDED, at=early.observed_at.replace(year=2027)
+    )
+    events = FakeEvents(listed=[early, late])
+
+    assert [o async for o in events.since(early.observed_at)] == [early, late]
+    assert [o async for o in events.since(late.observed_at)] == [late]
+    events.unavailable = ProviderUnavailable("down", retry_after_seconds=1)
+    with pytest.raises(ProviderUnavailable):
+        [o async for o in events.since(early.observed_at)]
