@@ -1,8 +1,8 @@
 """The one composition root (`build_service`, cosmicpython's bootstrap) and the one lifecycle
 (`running_service`, which `python -m service` runs too; tests, demos and benchmarks as well):
 
-    async with running_service(settings) as service:                # Stripe (or the emulator)
-    async with running_service(settings, gateway=fake) as service:  # any PaymentGateway
+    async with running_service(settings, ledger=ledger) as service:   # Stripe (or the emulator)
+    async with running_service(settings, gateway=fake, ledger=ledger) as service:  # any gateway
         grpc.aio.insecure_channel(service.address)  # service.http_address: the HTTP door
 """
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from importlib import resources
 
 from domain import use_cases
-from domain.ports import PaymentGateway
+from domain.ports import PaymentGateway, PaymentLedger
 from service.api import PaymentApi, Rpc, UseCases
 from service.auth import ApiKeyAuthenticator
 from service.config import Settings
@@ -49,16 +49,19 @@ class Service:
         return self.server.address
 
 
-def build_service(settings: Settings, gateway: PaymentGateway) -> Service:
-    """Wires everything over `gateway`; binds the gRPC port but serves nothing yet."""
+def build_service(settings: Settings, gateway: PaymentGateway, ledger: PaymentLedger) -> Service:
+    """Wires everything over `gateway` and `ledger`; binds the gRPC port but serves nothing
+    yet."""
     defaults = use_cases.CheckoutDefaults(settings.success_url, settings.cancel_url)
     api = PaymentApi(
         UseCases(
             create_customer=use_cases.CreateCustomer(gateway),
             create_product=use_cases.CreateProduct(gateway),
             get_product=use_cases.GetProduct(gateway),
-            create_checkout=use_cases.CreateCheckout(gateway, defaults),
+            create_checkout=use_cases.CreateCheckout(gateway, defaults, ledger),
             get_payment_status=use_cases.GetPaymentStatus(gateway),
+            expire_checkout=use_cases.ExpireCheckout(gateway, ledger),
+            list_payments=use_cases.ListPayments(ledger),
         )
     )
     drain = Drain()
@@ -74,15 +77,22 @@ async def running_service(
     settings: Settings,
     *,
     gateway: PaymentGateway | None = None,
+    ledger: PaymentLedger | None = None,
     grace_seconds: float | None = None,
 ) -> AsyncIterator[Service]:
     """Serves gRPC, and HTTP/JSON when `settings.http_addr` is set, until the block exits; then
     stops within one grace period (`grace_seconds`, else the configured one). Without a
-    `gateway`, the Stripe gateway of `settings` is built here and closed last. A stop's steps:
+    `gateway`, the Stripe gateway of `settings` is built here and closed last. A `ledger` must
+    be given for now (RuntimeError without one). A stop's steps:
     1. both doors refuse new calls (SHUTTING_DOWN), health says NOT_SERVING, the grace starts;
     2. the HTTP listener stops accepting connections and its requests in flight finish;
     3. the gRPC calls in flight finish, then the port closes (cutting off any still running);
     4. the Stripe client, which calls of both doors share, closes."""
+    if ledger is None:
+        # Until the ledger adapters exist, nothing here can open one from the settings.
+        raise RuntimeError(
+            "running_service needs a payment ledger (ledger=...); none is configured"
+        )
     grace = settings.grace_seconds if grace_seconds is None else grace_seconds
     # An exit stack unwinds in reverse, so the steps are pushed from the last to the first.
     async with AsyncExitStack() as stop:
@@ -97,7 +107,7 @@ async def running_service(
             )
             stop.push_async_callback(stripe.aclose)  # step 4
             gateway = stripe
-        service = build_service(settings, gateway)
+        service = build_service(settings, gateway, ledger)
         stop.push_async_callback(service.server.stop, grace)  # step 3
         http = await _serve_http(stop, service, grace)  # step 2 on exit
         await service.server.start()  # SERVING only once every listener is bound

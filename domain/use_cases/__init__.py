@@ -3,8 +3,10 @@
 from domain.use_cases.create_checkout import CheckoutDefaults, CreateCheckout, CreateCheckoutCommand
 from domain.use_cases.create_customer import CreateCustomer, CreateCustomerCommand
 from domain.use_cases.create_product import CreateProduct, CreateProductCommand
+from domain.use_cases.expire_checkout import ExpireCheckout
 from domain.use_cases.get_payment_status import GetPaymentStatus
 from domain.use_cases.get_product import GetProduct, ProductLookup
+from domain.use_cases.list_payments import ListPayments, ListPaymentsCommand
 
 __all__ = [
     "CheckoutDefaults",
@@ -14,7 +16,10 @@ __all__ = [
     "CreateCustomerCommand",
     "CreateProduct",
     "CreateProductCommand",
+    "ExpireCheckout",
     "GetPaymentStatus",
     "GetProduct",
+    "ListPayments",
+    "ListPaymentsCommand",
     "ProductLookup",
 ]
