@@ -61,6 +61,13 @@ def gateway() -> FakeGateway:
     return FakeGateway()
 
 
+@pytest.fixture(params=["grpc", "http"])
+def door(request: pytest.FixtureRequest) -> str:
+    """The door a test calls through (tests/edge/doors.py): each test taking it runs on both."""
+    door: str = request.param
+    return door
+
+
 @pytest.fixture
 def ledger() -> FakeLedger:
     return FakeLedger()

@@ -14,7 +14,6 @@ from payments.v1 import payments_pb2
 from tests.conftest import API_KEY, Stub, rich_details
 from tests.edge.conftest import Stack, error_info, field_violations
 
-DOORS = ("grpc", "http")
 AUTH = (("x-api-key", API_KEY),)
 
 

@@ -10,11 +10,9 @@ import pytest
 
 from tests.conftest import Stub
 from tests.edge.conftest import Stack
-from tests.edge.doors import DOORS, call
+from tests.edge.doors import call
 from tests.edge.test_routes import create_customer, create_product
 from tests.expiring_gateway import ExpiringGateway
-
-pytestmark = pytest.mark.parametrize("door", DOORS)
 
 
 @pytest.fixture
@@ -102,3 +100,15 @@ async def test_a_checkout_id_that_is_not_one_fails_validation(
     assert answer.reason == "VALIDATION_FAILED", answer
     assert set(answer.violations) == {"checkout_session_id"}
     assert "expire_checkout" not in stack.gateway.calls
+
+
+async def test_the_http_route_needs_no_body(stack: Stack) -> None:
+    session_id = await open_checkout(stack)
+
+    async with stack.client.post(
+        f"{stack.url}/v1/payments/{session_id}/expire", headers=stack.auth
+    ) as response:
+        body = await response.json()
+
+    assert response.status == 200, body
+    assert body["payment"]["status"] == "PAYMENT_STATUS_EXPIRED"

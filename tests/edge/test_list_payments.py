@@ -13,11 +13,10 @@ from domain.money import Money
 from domain.payment_status import PaymentStatus
 from tests.conftest import Stub
 from tests.edge.conftest import Stack
-from tests.edge.doors import DOORS, call
+from tests.edge.doors import call
 from tests.edge.test_routes import create_customer, create_product
 from tests.fake_ledger import FakeLedger
 
-pytestmark = pytest.mark.parametrize("door", DOORS)
 AT = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 
