@@ -810,7 +810,8 @@ class ExpireCheckoutRequest(_message.Message):
     """The Checkout Session to expire, `cs_…` (as returned by CreateCheckout)."""
     request_id: _builtins.str
     """Makes the call safe to retry; see CreateCustomerRequest.request_id. Without one, a retry of
-    a call that did expire the checkout fails with `CHECKOUT_NOT_OPEN`.
+    a call that did expire the checkout fails with `CHECKOUT_NOT_OPEN`; so does a retry after
+    24 hours, since Stripe keeps a request_id for 24 hours.
     """
     def __init__(
         self,
