@@ -29,6 +29,8 @@ class UseCases:
     get_product: use_cases.GetProduct
     create_checkout: use_cases.CreateCheckout
     get_payment_status: use_cases.GetPaymentStatus
+    expire_checkout: use_cases.ExpireCheckout
+    list_payments: use_cases.ListPayments
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,10 +81,23 @@ class PaymentApi:
     ) -> payments_pb2.CreateCheckoutResponse:
         command = mapping.command_from(request, use_cases.CreateCheckoutCommand)
         session = await self._use_cases.create_checkout(command, call)
-        return mapping.checkout_response(session)
+        return mapping.checkout_response(session, request.client_reference_id)
 
     async def GetPaymentStatus(  # noqa: N802 (named as the RPC)
         self, request: payments_pb2.GetPaymentStatusRequest, call: CallContext
     ) -> payments_pb2.GetPaymentStatusResponse:
         payment = await self._use_cases.get_payment_status(request.id, call)
         return mapping.payment_status_response(payment)
+
+    async def ExpireCheckout(  # noqa: N802 (named as the RPC)
+        self, request: payments_pb2.ExpireCheckoutRequest, call: CallContext
+    ) -> payments_pb2.ExpireCheckoutResponse:
+        payment = await self._use_cases.expire_checkout(request.checkout_session_id, call)
+        return payments_pb2.ExpireCheckoutResponse(payment=mapping.payment_message(payment))
+
+    async def ListPayments(  # noqa: N802 (named as the RPC)
+        self, request: payments_pb2.ListPaymentsRequest, call: CallContext
+    ) -> payments_pb2.ListPaymentsResponse:
+        command = mapping.command_from(request, use_cases.ListPaymentsCommand)
+        page = await self._use_cases.list_payments(command, call)
+        return mapping.payments_response(page)

@@ -71,8 +71,10 @@ def build_service(
             create_customer=use_cases.CreateCustomer(gateway),
             create_product=use_cases.CreateProduct(gateway),
             get_product=use_cases.GetProduct(gateway),
-            create_checkout=use_cases.CreateCheckout(gateway, defaults),
+            create_checkout=use_cases.CreateCheckout(gateway, defaults, ledger),
             get_payment_status=use_cases.GetPaymentStatus(gateway, ledger),
+            expire_checkout=use_cases.ExpireCheckout(gateway, ledger),
+            list_payments=use_cases.ListPayments(ledger),
         )
     )
     drain = Drain()
@@ -116,10 +118,13 @@ async def running_service(
         if ledger is None:
             ledger = await stop.enter_async_context(open_ledger(settings.ledger_url))
         if gateway is None:
-            stripe = _stripe_gateway(settings)
+            stripe_settings = _stripe_settings(settings)
+            stripe = StripePaymentGateway.from_settings(stripe_settings)
             stop.push_async_callback(stripe.aclose)  # step 4
             gateway = stripe
-            events = StripePaymentEvents(stripe, settings.webhook_secrets)
+            events = StripePaymentEvents(
+                stripe_settings, settings.webhook_secrets, connection=stripe.connection
+            )
         service = build_service(settings, gateway, ledger, events)
         stop.push_async_callback(service.server.stop, grace)  # step 3
         http = await _serve_http(stop, service, grace)  # step 2 on exit
@@ -130,14 +135,12 @@ async def running_service(
         yield replace(service, http_address=http)
 
 
-def _stripe_gateway(settings: Settings) -> StripePaymentGateway:
-    return StripePaymentGateway.from_settings(
-        StripeSettings(
-            api_key=settings.stripe_secret_key,
-            api_base=settings.stripe_api_base,
-            timeout_seconds=settings.stripe_timeout_seconds,
-            max_network_retries=settings.stripe_max_network_retries,
-        )
+def _stripe_settings(settings: Settings) -> StripeSettings:
+    return StripeSettings(
+        api_key=settings.stripe_secret_key,
+        api_base=settings.stripe_api_base,
+        timeout_seconds=settings.stripe_timeout_seconds,
+        max_network_retries=settings.stripe_max_network_retries,
     )
 
 

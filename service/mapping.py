@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TypeVar
 
 from google.protobuf import timestamp_pb2
@@ -12,6 +12,7 @@ from google.protobuf.message import Message
 
 from domain.checkout import CheckoutSession
 from domain.customer import Customer
+from domain.ledger import Payment, PaymentPage
 from domain.payment_status import PaymentSnapshot, PaymentStatus
 from domain.product import Product
 from domain.use_cases import ProductLookup
@@ -37,11 +38,14 @@ def payment_status(status: PaymentStatus) -> payments_pb2.PaymentStatus.ValueTyp
 
 
 def command_from(request: Message, command_type: type[C]) -> C:
-    """The command whose fields are the request's fields of the same names (maps as dicts);
-    request fields the command does not name (`request_id`: the gate's) are left out."""
-    values = {}
+    """The command whose fields are the request's fields of the same names (maps as dicts,
+    timestamps as UTC datetimes or None when unset); request fields the command does not name
+    (`request_id`: the gate's) are left out."""
+    values: dict[str, object] = {}
     for field in dataclasses.fields(command_type):  # type: ignore[arg-type]
         value = getattr(request, field.name)
+        if isinstance(value, timestamp_pb2.Timestamp):
+            value = value.ToDatetime(UTC) if request.HasField(field.name) else None
         values[field.name] = dict(value) if isinstance(value, Mapping) else value
     return command_type(**values)
 
@@ -78,13 +82,16 @@ def product_message(product: Product) -> payments_pb2.Product:
     return message
 
 
-def checkout_response(session: CheckoutSession) -> payments_pb2.CreateCheckoutResponse:
+def checkout_response(
+    session: CheckoutSession, client_reference_id: str
+) -> payments_pb2.CreateCheckoutResponse:
     return payments_pb2.CreateCheckoutResponse(
         checkout_session_id=session.id,
         url=session.url,
         expire_time=timestamp(session.expires_at),
         amount_total=session.total.amount,
         currency=session.total.currency,
+        client_reference_id=client_reference_id,
     )
 
 
@@ -99,8 +106,34 @@ def payment_status_response(
         checkout_session_id=snapshot.checkout_session_id or "",
         payment_intent_id=snapshot.payment_intent_id or "",
         customer_id=snapshot.customer_id or "",
+        client_reference_id=snapshot.client_reference_id or "",
     )
     if snapshot.total is not None:
         response.amount_total = snapshot.total.amount
         response.currency = snapshot.total.currency
     return response
+
+
+def payment_message(payment: Payment) -> payments_pb2.Payment:
+    message = payments_pb2.Payment(
+        id=payment.checkout_session_id,
+        status=payment_status(payment.status),
+        client_reference_id=payment.client_reference_id or "",
+        payment_intent_id=payment.payment_intent_id or "",
+        customer_id=payment.customer_id or "",
+        metadata=dict(payment.metadata),
+        update_time=timestamp(payment.status_changed_at),
+        stripe_status=payment.provider_status,
+        stripe_payment_status=payment.provider_payment_status,
+    )
+    if payment.total is not None:
+        message.amount_total = payment.total.amount
+        message.currency = payment.total.currency
+    return message
+
+
+def payments_response(page: PaymentPage) -> payments_pb2.ListPaymentsResponse:
+    return payments_pb2.ListPaymentsResponse(
+        payments=[payment_message(payment) for payment in page.payments],
+        next_page_token=page.next_page_token,
+    )

@@ -7,6 +7,7 @@ in a single answer.
 from __future__ import annotations
 
 import protovalidate
+from buf.validate import validate_pb2
 from google.protobuf.message import Message
 from protovalidate import FieldPathElementPb, FieldPathPb, ViolationPb
 
@@ -18,10 +19,20 @@ def validate(message: Message) -> Message:
     """`message` when it is valid; else raises VALIDATION_FAILED listing every violated rule."""
     found = protovalidate.collect_violations(message)
     if found:
-        raise invalid(
-            VALIDATION_FAILED, [to_violation(v.proto) for v in found], message.DESCRIPTOR.name
-        )
+        violations = [each for v in found for each in _field_violations(v.proto, message)]
+        raise invalid(VALIDATION_FAILED, violations, message.DESCRIPTOR.name)
     return message
+
+
+def _field_violations(violation: ViolationPb, message: Message) -> list[Violation]:
+    """A message-level oneof rule (`(buf.validate.message).oneof`) blames no field; its
+    violation is given to each field it names, so that the caller sees which fields to fix."""
+    if violation.field is None and violation.rule_id == "message.oneof":
+        rules = message.DESCRIPTOR.GetOptions().Extensions[validate_pb2.message].oneof
+        named = [rule.fields for rule in rules if ", ".join(rule.fields) in violation.message]
+        if len(named) == 1:
+            return [Violation(field, violation.message) for field in named[0]]
+    return [to_violation(violation)]
 
 
 def to_violation(violation: ViolationPb) -> Violation:

@@ -23,6 +23,7 @@ from service.composition import Service, running_service
 from service.config import Settings, load_settings
 from stripe_emulator.testing import AsyncEmulatorHandle, EmulatorHandle, running_emulator
 from stripe_emulator.testing import serve as serve_emulator
+from tests.fake_ledger import FakeLedger
 
 if TYPE_CHECKING:  # the async stub type exists in the .pyi only
     Stub: TypeAlias = payments_pb2_grpc.PaymentServiceAsyncStub
@@ -81,7 +82,7 @@ def settings(emulator: EmulatorHandle, api_keys: tuple[str, str]) -> Settings:
 
 @pytest.fixture
 async def service(settings: Settings) -> AsyncIterator[Service]:
-    async with running_service(settings) as running:
+    async with running_service(settings, ledger=FakeLedger()) as running:
         yield running
 
 
@@ -126,7 +127,7 @@ async def emulated_service() -> AsyncIterator[Service]:
     """Both doors with an emulator of their own behind them, on this event loop."""
     async with (
         serve_emulator() as emulator,
-        running_service(settings_over(emulator), grace_seconds=0) as service,
+        running_service(settings_over(emulator), ledger=FakeLedger(), grace_seconds=0) as service,
     ):
         yield service
 

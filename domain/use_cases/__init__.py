@@ -4,10 +4,12 @@ provider's events (webhooks and reconciliation)."""
 from domain.use_cases.create_checkout import CheckoutDefaults, CreateCheckout, CreateCheckoutCommand
 from domain.use_cases.create_customer import CreateCustomer, CreateCustomerCommand
 from domain.use_cases.create_product import CreateProduct, CreateProductCommand
+from domain.use_cases.expire_checkout import ExpireCheckout
 from domain.use_cases.get_payment_status import GetPaymentStatus
 from domain.use_cases.get_product import GetProduct, ProductLookup
 from domain.use_cases.reconcile import Reconcile, Reconciliation
 from domain.use_cases.take_in_event import TakeInWebhook
+from domain.use_cases.list_payments import ListPayments, ListPaymentsCommand
 
 __all__ = [
     "CheckoutDefaults",
@@ -17,8 +19,11 @@ __all__ = [
     "CreateCustomerCommand",
     "CreateProduct",
     "CreateProductCommand",
+    "ExpireCheckout",
     "GetPaymentStatus",
     "GetProduct",
+    "ListPayments",
+    "ListPaymentsCommand",
     "ProductLookup",
     "Reconcile",
     "Reconciliation",

@@ -1,7 +1,7 @@
 """HTTP request → request message by protobuf's JSON mapping, in the forms `routes` admits: the
-JSON body is the whole message; path variables and query parameters set top-level string fields.
-Names as in the proto or in lowerCamelCase both work. Every problem is an EdgeError naming each
-field at fault (a BadRequest)."""
+JSON body is the whole message; path variables set top-level string fields, query parameters
+top-level string or integer fields. Names as in the proto or in lowerCamelCase both work. Every
+problem is an EdgeError naming each field at fault (a BadRequest)."""
 
 from __future__ import annotations
 
@@ -32,6 +32,8 @@ _JSON_KINDS: dict[type, str] = {
     list: "an array", dict: "an object", str: "a string", bool: "a boolean",
     int: "a number", float: "a number", type(None): "null",
 }  # fmt: skip
+# The field types a query parameter may set.
+_QUERY_TYPES = frozenset({_F.TYPE_STRING, _F.TYPE_INT32, _F.TYPE_INT64})
 _PARSE_PREFIX = re.compile(r"^Failed to parse \S+ field: ")
 _PARSE_SUFFIX = re.compile(r" at [\w.\"]+\.?$")
 
@@ -103,14 +105,17 @@ def _body_fields(message: Descriptor, body: object) -> dict[str, Any]:
 
 
 def _query_fields(route: HttpRoute, query: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """Query parameters set top-level string fields (the only kind the contract's GET routes
-    take); anything else is named in an INVALID_QUERY_PARAMETER."""
+    """Query parameters set top-level string and integer fields (the kinds the contract's GET
+    routes take; an integer as the JSON mapping's decimal string); anything else is named in an
+    INVALID_QUERY_PARAMETER."""
     message = route.rpc.method.input_type
     violations: list[Violation] = []
     fields: dict[str, str] = {}
     for key, value in query:
         field = _find_field(message, key)
         problem = _query_problem(route, field, fields)
+        if field is not None and problem is None:
+            problem = _parse_problem(message, field, value)
         if field is not None and problem is None:
             fields[field.name] = value
         else:
@@ -129,8 +134,8 @@ def _query_problem(
         return "is set by the request body, not the query"
     if field.name in route.path_fields:
         return "is set by the URL path, not the query"
-    if field.is_repeated or field.type != _F.TYPE_STRING:
-        return "cannot be set from the query; send a top-level string field"
+    if field.is_repeated or field.type not in _QUERY_TYPES:
+        return "cannot be set from the query; send a top-level string or integer field"
     if field.name in given:
         return "given more than once"
     return None

@@ -52,6 +52,7 @@ def test_request_id_says_how_long_stripe_keeps_it() -> None:
         "v1CreateCustomerRequest",
         "v1CreateProductRequest",
         "v1CreateCheckoutRequest",
+        "v1ExpireCheckoutRequest",
     }
     for name, description in described.items():
         assert "24 hours" in description, name

@@ -14,16 +14,26 @@ import grpc
 import pytest
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from payments.v1 import payments_pb2
 from service.composition import running_service
 from service.config import Settings
 from stripe_emulator.testing import EmulatorHandle
 from tests.conftest import API_KEY, Stub, rich_details
+from tests.fake_ledger import FakeLedger
 
 Metadata = tuple[tuple[str, str], ...]
 NEVER = {grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN}
-RPCS = ("CreateCustomer", "CreateProduct", "GetProduct", "CreateCheckout", "GetPaymentStatus")
+# ExpireCheckout joins once the Stripe gateway can expire a checkout.
+RPCS = (
+    "CreateCustomer",
+    "CreateProduct",
+    "GetProduct",
+    "CreateCheckout",
+    "GetPaymentStatus",
+    "ListPayments",
+)
 
 STRINGS = [
     "",
@@ -55,11 +65,16 @@ STRINGS = [
     "{CHECKOUT_SESSION_ID}",
 ]
 INTS = [0, 1, -1, 99_999_999, 100_000_000, 999, 1000, 2**63 - 1, -(2**63)]
+INT32S = [0, 1, -1, 100, 101, 2**31 - 1, -(2**31)]
+# Timestamps (seconds, nanos): the epoch, now-ish, beyond year 9999, and invalid nanos.
+TIMES = [(0, 0), (1_780_000_000, 0), (2**62, 0), (-(2**62), 0), (0, -1), (0, 2_000_000_000)]
 
 
 def random_value(field: FieldDescriptor, rng: random.Random) -> Any:
     if field.type == FieldDescriptor.TYPE_STRING:
         return rng.choice(STRINGS) + rng.choice(["", "".join(rng.choices("aZ9_-@./ \t", k=5))])
+    if field.type == FieldDescriptor.TYPE_INT32:
+        return rng.choice(INT32S)
     return rng.choice(INTS)
 
 
@@ -73,6 +88,9 @@ def random_request(rpc: str, rng: random.Random) -> Message:
             target = getattr(request, field.name)
             for _ in range(rng.choice([0, 1, 3, 51])):
                 target[rng.choice(STRINGS)[:45] + str(rng.random())[:4]] = rng.choice(STRINGS)
+        elif field.message_type is not None:  # a google.protobuf.Timestamp
+            seconds, nanos = rng.choice(TIMES)
+            getattr(request, field.name).CopyFrom(Timestamp(seconds=seconds, nanos=nanos))
         else:
             if field.containing_oneof is not None and request.WhichOneof(
                 field.containing_oneof.name
@@ -160,6 +178,8 @@ def random_json(rng: random.Random, depth: int = 0) -> Any:
         "quantity",
         "successUrl",
         "id",
+        "clientReferenceId",
+        "expireTime",
         "x",
     ]
     return {rng.choice(names): random_json(rng, depth + 1) for _ in range(rng.randint(0, 5))}
@@ -172,6 +192,7 @@ ROUTES = [
     ("GET", "/v1/products/prod_x"),
     ("GET", "/v1/products"),
     ("GET", "/v1/payments/cs_test_x"),
+    ("GET", "/v1/payments"),
 ]
 
 
@@ -180,7 +201,7 @@ async def test_random_http_bodies_and_queries_never_500(
 ) -> None:
     rng = random.Random("payments-http")
     async with (
-        running_service(replace(settings, http_addr="127.0.0.1:0")) as service,
+        running_service(replace(settings, http_addr="127.0.0.1:0"), ledger=FakeLedger()) as service,
         aiohttp.ClientSession() as client,
     ):
         base = f"http://{service.http_address}"
@@ -194,7 +215,8 @@ async def test_random_http_bodies_and_queries_never_500(
                 data = bytes(rng.getrandbits(8) for _ in range(rng.randint(0, 40)))
             else:
                 data = json.dumps(random_json(rng)).encode()[: rng.randint(0, 20)]
-            params = {rng.choice(["externalProductId", "x", "id"]): rng.choice(STRINGS)[:60]}
+            names = ["externalProductId", "x", "id", "customerId", "clientReferenceId", "pageSize"]
+            params = {rng.choice(names): rng.choice(STRINGS)[:60]}
             async with client.request(
                 method, base + path, data=data, headers=headers, params=params
             ) as response:

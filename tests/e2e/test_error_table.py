@@ -27,7 +27,9 @@ from grpc_status import rpc_status
 
 from domain.call import WriteOptions
 from domain.customer import Customer, NewCustomer
-from domain.ports import PaymentGateway
+from domain.errors import LedgerUnavailable
+from domain.ledger import PaymentPage, PaymentQuery
+from domain.ports import PaymentGateway, PaymentLedger
 from payments.v1 import payments_pb2, payments_pb2_grpc
 from service.composition import Service, running_service
 from service.config import Settings
@@ -35,6 +37,7 @@ from stripe_emulator.testing import EmulatorHandle
 from tests.conftest import API_KEY, objects, v1_requests, wait_until
 from tests.emulator.helpers import stripe_client
 from tests.fake_gateway import FakeGateway
+from tests.fake_ledger import FakeLedger
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "errors.md"
 ROW = re.compile(r"^\| ([A-Z_]+) \| `([A-Z_]+)` \| (.*) \| (.*) \| (.*) \|$", re.MULTILINE)
@@ -110,6 +113,7 @@ class Scenario:
     doors: tuple[str, ...] = ("grpc", "http")
     overrides: dict[str, Any] = field(default_factory=dict)
     gateway: Callable[[], PaymentGateway] | None = None  # in place of Stripe's, when given
+    ledger: Callable[[], PaymentLedger] = FakeLedger
     check: Callable[[Ctx, Outcome], None] | None = None
 
 
@@ -332,6 +336,22 @@ def check_internal(ctx: Ctx, outcome: Outcome) -> None:
     assert "secret" not in outcome.message
 
 
+class DownLedger(FakeLedger):
+    """A ledger whose database cannot be reached."""
+
+    async def list_payments(self, query: PaymentQuery) -> PaymentPage:
+        raise LedgerUnavailable("the ledger's database is unreachable", retry_after_seconds=1)
+
+
+async def ledger_down(ctx: Ctx) -> Call:
+    return Call("ListPayments", payments_pb2.ListPaymentsRequest(customer_id="cus_1"))
+
+
+def check_ledger_down(ctx: Ctx, outcome: Outcome) -> None:
+    assert outcome.retry_seconds == 1
+    assert v1_requests(ctx.emulator.stats()) == 0  # the ledger alone answers ListPayments
+
+
 SCENARIOS: dict[str, list[Scenario]] = {
     "API_KEY_MISSING": [Scenario(no_key)],
     "API_KEY_INVALID": [Scenario(wrong_key)],
@@ -420,6 +440,7 @@ SCENARIOS: dict[str, list[Scenario]] = {
     # details): test_deadline_over_grpc_is_the_callers below. The HTTP door has no client-side
     # deadline, so the service's own answer (and its reason) arrives.
     "DEADLINE_EXCEEDED": [Scenario(deadline_passes_at_stripe, doors=("http",))],
+    "LEDGER_UNAVAILABLE": [Scenario(ledger_down, ledger=DownLedger, check=check_ledger_down)],
     "INTERNAL": [
         Scenario(
             unexpected_failure,
@@ -488,6 +509,9 @@ def http_route(rpc: str, request: Message) -> tuple[str, str, Any]:
         return "POST", "/v1/payments/checkout", body
     if rpc == "GetPaymentStatus":
         return "GET", f"/v1/payments/{body['id']}", None
+    if rpc == "ListPayments":
+        query = "&".join(f"{name}={value}" for name, value in body.items())
+        return "GET", f"/v1/payments?{query}", None
     if rpc == "GetProduct" and "productId" in body:
         return "GET", f"/v1/products/{body['productId']}", None
     assert rpc == "GetProduct"
@@ -527,9 +551,11 @@ async def both_doors(settings: Settings) -> AsyncIterator[Callable[..., Any]]:
     """Starts the service (with per-scenario settings) serving both doors."""
     started: list[Any] = []
 
-    async def start(gateway: PaymentGateway | None, **overrides: Any) -> Service:
+    async def start(
+        gateway: PaymentGateway | None, ledger: PaymentLedger, **overrides: Any
+    ) -> Service:
         settings_here = replace(settings, http_addr="127.0.0.1:0", **overrides)
-        lifecycle = running_service(settings_here, gateway=gateway)
+        lifecycle = running_service(settings_here, gateway=gateway, ledger=ledger)
         service = await lifecycle.__aenter__()
         started.append(lifecycle)
         return service
@@ -549,7 +575,7 @@ async def test_each_documented_error(
 ) -> None:
     assert scenario is not None, f"docs/errors.md row {row.reason} has no end-to-end scenario"
     gateway = scenario.gateway() if scenario.gateway is not None else None
-    service = await both_doors(gateway, **scenario.overrides)
+    service = await both_doors(gateway, scenario.ledger(), **scenario.overrides)
     async with (
         grpc.aio.insecure_channel(service.address) as channel,
         aiohttp.ClientSession() as client,

@@ -15,11 +15,13 @@ from service.composition import Service, running_service
 from service.config import Settings
 from tests.conftest import API_KEY, loopback_settings
 from tests.fake_gateway import FakeGateway
+from tests.fake_ledger import FakeLedger
 
 
 @dataclass(frozen=True)
 class Stack:
     gateway: FakeGateway
+    ledger: FakeLedger
     service: Service
     client: aiohttp.ClientSession
 
@@ -59,6 +61,18 @@ def gateway() -> FakeGateway:
     return FakeGateway()
 
 
+@pytest.fixture(params=["grpc", "http"])
+def door(request: pytest.FixtureRequest) -> str:
+    """The door a test calls through (tests/edge/doors.py): each test taking it runs on both."""
+    door: str = request.param
+    return door
+
+
+@pytest.fixture
+def ledger() -> FakeLedger:
+    return FakeLedger()
+
+
 @pytest.fixture
 def settings() -> Settings:
     """Overrides the emulator-backed settings of tests/conftest.py: nothing talks to Stripe."""
@@ -66,17 +80,22 @@ def settings() -> Settings:
 
 
 @pytest.fixture
-async def service(settings: Settings, gateway: FakeGateway) -> AsyncIterator[Service]:
-    """Both doors over the fake gateway (tests/conftest.py's `channel` and `stub` use it)."""
-    async with running_service(settings, gateway=gateway, grace_seconds=0) as running:
+async def service(
+    settings: Settings, gateway: FakeGateway, ledger: FakeLedger
+) -> AsyncIterator[Service]:
+    """Both doors over the fake gateway and ledger (tests/conftest.py's `channel` and `stub` use
+    it)."""
+    async with running_service(
+        settings, gateway=gateway, ledger=ledger, grace_seconds=0
+    ) as running:
         yield running
 
 
 @pytest.fixture
-async def stack(gateway: FakeGateway, service: Service) -> AsyncIterator[Stack]:
+async def stack(gateway: FakeGateway, ledger: FakeLedger, service: Service) -> AsyncIterator[Stack]:
     async with aiohttp.ClientSession() as client:
         assert service.http_address is not None  # the composition root's own HTTP door
-        yield Stack(gateway, service, client)
+        yield Stack(gateway, ledger, service, client)
 
 
 def error_info(body: dict[str, Any]) -> dict[str, Any]:

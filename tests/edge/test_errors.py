@@ -15,6 +15,7 @@ from tests.conftest import API_KEY
 from tests.edge.conftest import Stack, error_info, field_violations, settings_for
 from tests.edge.test_routes import create_customer, create_product
 from tests.fake_gateway import FakeGateway
+from tests.fake_ledger import FakeLedger
 from tests.service.test_errors_doc import problems
 
 STATUS_KEYS = {"code", "message", "details"}
@@ -230,6 +231,25 @@ async def test_unknown_query_parameter_is_400(stack: Stack) -> None:
     assert "sku" in field_violations(body)
 
 
+@pytest.mark.parametrize("size", ["ten", "1.5", "", "99999999999"])
+async def test_an_integer_query_parameter_that_is_no_int32_is_400(stack: Stack, size: str) -> None:
+    status, body = await stack.call(
+        "GET", "/v1/payments", params={"customerId": "cus_1", "pageSize": size}
+    )
+
+    assert status == 400
+    assert error_info(body)["reason"] == "INVALID_QUERY_PARAMETER"
+    assert field_violations(body)["pageSize"].startswith("must be an integer")
+
+
+async def test_the_expire_route_takes_post_only(stack: Stack) -> None:
+    status, body, headers = await raw(stack, "GET", "/v1/payments/cs_test_1/expire")
+
+    assert status == 405
+    assert error_info(body)["reason"] == "METHOD_NOT_ALLOWED"
+    assert headers["Allow"] == "POST"
+
+
 async def test_query_parameters_on_a_body_route_are_400(stack: Stack) -> None:
     status, body = await stack.call(
         "POST", "/v1/customers?email=a@example.com", json={"email": "b@example.com"}
@@ -349,7 +369,9 @@ class BrokenGateway(FakeGateway):
 
 async def test_an_unexpected_failure_is_500_with_a_reference_only(stack: Stack) -> None:
     async with (
-        running_service(settings_for(), gateway=BrokenGateway(), grace_seconds=0) as service,
+        running_service(
+            settings_for(), gateway=BrokenGateway(), ledger=FakeLedger(), grace_seconds=0
+        ) as service,
         stack.client.post(
             f"http://{service.http_address}/v1/customers",
             json={"email": "jane@example.com"},

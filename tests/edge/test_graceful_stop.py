@@ -25,6 +25,7 @@ from service.config import Settings
 from service.server import BindError
 from tests.conftest import API_KEY, rich_details, wait_until, wait_until_not_serving
 from tests.fake_gateway import FakeGateway
+from tests.fake_ledger import FakeLedger
 
 AUTH = (("x-api-key", API_KEY),)
 
@@ -52,7 +53,7 @@ class Lifecycle:
     """`running_service` entered by hand, so that a test can begin the stop and watch it."""
 
     def __init__(self, settings: Settings, gateway: FakeGateway) -> None:
-        self._lifecycle = running_service(settings, gateway=gateway)
+        self._lifecycle = running_service(settings, gateway=gateway, ledger=FakeLedger())
         self._stopping: asyncio.Task[bool | None] | None = None
 
     async def __aenter__(self) -> Service:
@@ -94,14 +95,16 @@ def customer_request(email: str) -> payments_pb2.CreateCustomerRequest:
 
 
 async def test_http_door_is_off_unless_asked_for(settings: Settings) -> None:
-    async with running_service(replace(settings, http_addr=None), gateway=FakeGateway()) as svc:
+    async with running_service(
+        replace(settings, http_addr=None), gateway=FakeGateway(), ledger=FakeLedger()
+    ) as svc:
         assert svc.http_address is None
         assert svc.http_address is None
 
 
 async def test_http_door_serves_at_the_address_it_exposes(settings: Settings) -> None:
     async with (
-        running_service(settings, gateway=FakeGateway()) as service,
+        running_service(settings, gateway=FakeGateway(), ledger=FakeLedger()) as service,
         aiohttp.ClientSession() as client,
     ):
         assert service.http_address is not None
@@ -121,7 +124,9 @@ async def test_an_http_address_in_use_is_a_bind_error(settings: Settings) -> Non
         taken.listen()
         address = f"127.0.0.1:{taken.getsockname()[1]}"
         with pytest.raises(BindError, match=f"cannot listen on {address}"):
-            async with running_service(replace(settings, http_addr=address), gateway=FakeGateway()):
+            async with running_service(
+                replace(settings, http_addr=address), gateway=FakeGateway(), ledger=FakeLedger()
+            ):
                 pass
 
 

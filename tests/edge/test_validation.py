@@ -7,6 +7,7 @@ from typing import Any
 
 import grpc
 import pytest
+from google.protobuf import timestamp_pb2
 from google.protobuf.message import Message
 
 from payments.v1 import payments_pb2
@@ -23,6 +24,8 @@ VALID_PRODUCT: dict[str, Any] = {
     "external_product_id": "SKU-1",
 }
 VALID_CHECKOUT: dict[str, Any] = {"product_id": "prod_1", "customer_id": "cus_1"}
+VALID_EXPIRE: dict[str, Any] = {"checkout_session_id": "cs_test_1"}
+VALID_LIST: dict[str, Any] = {"customer_id": "cus_1"}
 
 
 def _case(rpc: str, base: dict[str, Any], field: str, **override: Any) -> Any:
@@ -226,6 +229,47 @@ RULES = [
     ),
     *_metadata_cases("CreateCheckout", VALID_CHECKOUT, 50),
     *_request_id_cases("CreateCheckout", VALID_CHECKOUT),
+    _case("CreateCheckout", VALID_CHECKOUT, "client_reference_id", client_reference_id="o" * 201),
+    pytest.param(
+        "CreateCheckout",
+        payments_pb2.CreateCheckoutRequest(
+            **VALID_CHECKOUT, expire_time=timestamp_pb2.Timestamp(seconds=1)
+        ),
+        "expire_time",
+        id="CreateCheckout-expire_time-stripe_window",
+    ),
+    # ExpireCheckoutRequest
+    _case("ExpireCheckout", VALID_EXPIRE, "checkout_session_id", checkout_session_id=""),
+    pytest.param(
+        "ExpireCheckout",
+        payments_pb2.ExpireCheckoutRequest(checkout_session_id="cs_" + "x" * 253),
+        "checkout_session_id",
+        id="ExpireCheckout-checkout_session_id-max_len",
+    ),
+    pytest.param(
+        "ExpireCheckout",
+        payments_pb2.ExpireCheckoutRequest(checkout_session_id="pi_1"),
+        "checkout_session_id",
+        id="ExpireCheckout-checkout_session_id-kind",
+    ),
+    *_request_id_cases("ExpireCheckout", VALID_EXPIRE),
+    # ListPaymentsRequest
+    pytest.param(
+        "ListPayments",
+        payments_pb2.ListPaymentsRequest(),
+        "customer_id",
+        id="ListPayments-oneof",
+    ),
+    _case("ListPayments", {}, "client_reference_id", client_reference_id="o" * 201),
+    _case("ListPayments", VALID_LIST, "customer_id", customer_id="prod_1"),
+    pytest.param(
+        "ListPayments",
+        payments_pb2.ListPaymentsRequest(customer_id="cus_" + "x" * 252),
+        "customer_id",
+        id="ListPayments-customer_id-max_len",
+    ),
+    _case("ListPayments", VALID_LIST, "page_size", page_size=-1),
+    _case("ListPayments", VALID_LIST, "page_token", page_token="t" * 1025),
     # GetPaymentStatusRequest
     pytest.param(
         "GetPaymentStatus", payments_pb2.GetPaymentStatusRequest(), "id", id="GetPaymentStatus-id"

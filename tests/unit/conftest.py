@@ -4,11 +4,17 @@ import pytest
 
 from domain.call import CallContext, Deadline
 from tests.fake_gateway import FakeGateway
+from tests.fake_ledger import FakeLedger
 
 
 @pytest.fixture
 def gateway() -> FakeGateway:
     return FakeGateway()
+
+
+@pytest.fixture
+def ledger() -> FakeLedger:
+    return FakeLedger()
 
 
 @pytest.fixture

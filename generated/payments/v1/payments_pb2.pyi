@@ -519,6 +519,8 @@ class CreateCheckoutRequest(_message.Message):
     CANCEL_URL_FIELD_NUMBER: _builtins.int
     METADATA_FIELD_NUMBER: _builtins.int
     REQUEST_ID_FIELD_NUMBER: _builtins.int
+    CLIENT_REFERENCE_ID_FIELD_NUMBER: _builtins.int
+    EXPIRE_TIME_FIELD_NUMBER: _builtins.int
     product_id: _builtins.str
     """The product to sell, `prod_…` (as returned by CreateProduct); its default price is charged."""
     customer_id: _builtins.str
@@ -537,10 +539,22 @@ class CreateCheckoutRequest(_message.Message):
     """Makes the call safe to retry; see CreateCustomerRequest.request_id. Stripe keeps a
     request_id for 24 hours: after that the same request_id opens a new Checkout Session.
     """
+    client_reference_id: _builtins.str
+    """The caller's own id for what is paid (its order id), 1 to 200 characters (Stripe's limit);
+    optional. The payment and each of its Stripe events carry it, and ListPayments finds the
+    payments of an order by it.
+    """
     @_builtins.property
     def metadata(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
         """Free-form key/value pairs stored on the Checkout Session: at most 50, keys up to 40
         characters without `[` or `]`, values 1 to 500 (Stripe drops an empty value).
+        """
+
+    @_builtins.property
+    def expire_time(self) -> _timestamp_pb2.Timestamp:
+        """When the page stops accepting payment: at least 30 minutes and at most 24 hours from now
+        (Stripe's limits; leave a little margin over 30 minutes for the time the call takes). Not
+        set: 24 hours from now.
         """
 
     def __init__(
@@ -553,10 +567,12 @@ class CreateCheckoutRequest(_message.Message):
         cancel_url: _builtins.str = ...,
         metadata: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
         request_id: _builtins.str = ...,
+        client_reference_id: _builtins.str = ...,
+        expire_time: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["expire_time", b"expire_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["cancel_url", b"cancel_url", "customer_id", b"customer_id", "metadata", b"metadata", "product_id", b"product_id", "quantity", b"quantity", "request_id", b"request_id", "success_url", b"success_url"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cancel_url", b"cancel_url", "client_reference_id", b"client_reference_id", "customer_id", b"customer_id", "expire_time", b"expire_time", "metadata", b"metadata", "product_id", b"product_id", "quantity", b"quantity", "request_id", b"request_id", "success_url", b"success_url"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -573,6 +589,7 @@ class CreateCheckoutResponse(_message.Message):
     EXPIRE_TIME_FIELD_NUMBER: _builtins.int
     AMOUNT_TOTAL_FIELD_NUMBER: _builtins.int
     CURRENCY_FIELD_NUMBER: _builtins.int
+    CLIENT_REFERENCE_ID_FIELD_NUMBER: _builtins.int
     checkout_session_id: _builtins.str
     """The Checkout Session's id, `cs_…`: ask GetPaymentStatus with it."""
     url: _builtins.str
@@ -581,6 +598,8 @@ class CreateCheckoutResponse(_message.Message):
     """The total to pay, in the currency's minor unit."""
     currency: _builtins.str
     """ISO 4217 currency code, lower case."""
+    client_reference_id: _builtins.str
+    """The caller's order id given in the request; empty when none was."""
     @_builtins.property
     def expire_time(self) -> _timestamp_pb2.Timestamp:
         """When the page stops accepting payment."""
@@ -593,10 +612,11 @@ class CreateCheckoutResponse(_message.Message):
         expire_time: _timestamp_pb2.Timestamp | None = ...,
         amount_total: _builtins.int = ...,
         currency: _builtins.str = ...,
+        client_reference_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["expire_time", b"expire_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_total", b"amount_total", "checkout_session_id", b"checkout_session_id", "currency", b"currency", "expire_time", b"expire_time", "url", b"url"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_total", b"amount_total", "checkout_session_id", b"checkout_session_id", "client_reference_id", b"client_reference_id", "currency", b"currency", "expire_time", b"expire_time", "url", b"url"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -639,6 +659,7 @@ class GetPaymentStatusResponse(_message.Message):
     CUSTOMER_ID_FIELD_NUMBER: _builtins.int
     AMOUNT_TOTAL_FIELD_NUMBER: _builtins.int
     CURRENCY_FIELD_NUMBER: _builtins.int
+    CLIENT_REFERENCE_ID_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """The id asked about."""
     status: Global___PaymentStatus.ValueType
@@ -661,6 +682,8 @@ class GetPaymentStatusResponse(_message.Message):
     """The amount, in the currency's minor unit."""
     currency: _builtins.str
     """ISO 4217 currency code, lower case."""
+    client_reference_id: _builtins.str
+    """The caller's order id given at CreateCheckout, when known."""
     def __init__(
         self,
         *,
@@ -673,11 +696,223 @@ class GetPaymentStatusResponse(_message.Message):
         customer_id: _builtins.str = ...,
         amount_total: _builtins.int = ...,
         currency: _builtins.str = ...,
+        client_reference_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_total", b"amount_total", "checkout_session_id", b"checkout_session_id", "currency", b"currency", "customer_id", b"customer_id", "id", b"id", "payment_intent_id", b"payment_intent_id", "status", b"status", "stripe_payment_status", b"stripe_payment_status", "stripe_status", b"stripe_status"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_total", b"amount_total", "checkout_session_id", b"checkout_session_id", "client_reference_id", b"client_reference_id", "currency", b"currency", "customer_id", b"customer_id", "id", b"id", "payment_intent_id", b"payment_intent_id", "status", b"status", "stripe_payment_status", b"stripe_payment_status", "stripe_status", b"stripe_status"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetPaymentStatusResponse: _TypeAlias = GetPaymentStatusResponse  # noqa: Y015
+
+@_typing.final
+class Payment(_message.Message):
+    """A payment as the service's payment ledger knows it: one Checkout Session and the payment
+    behind it.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class MetadataEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    ID_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    CLIENT_REFERENCE_ID_FIELD_NUMBER: _builtins.int
+    PAYMENT_INTENT_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    AMOUNT_TOTAL_FIELD_NUMBER: _builtins.int
+    CURRENCY_FIELD_NUMBER: _builtins.int
+    METADATA_FIELD_NUMBER: _builtins.int
+    UPDATE_TIME_FIELD_NUMBER: _builtins.int
+    STRIPE_STATUS_FIELD_NUMBER: _builtins.int
+    STRIPE_PAYMENT_STATUS_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    """The Checkout Session's id, `cs_…`."""
+    status: Global___PaymentStatus.ValueType
+    """The normalized status; it only ever moves forward (see PaymentStatus)."""
+    client_reference_id: _builtins.str
+    """The caller's order id given at CreateCheckout; empty when none was."""
+    payment_intent_id: _builtins.str
+    """The PaymentIntent's id, `pi_…`, once there is one."""
+    customer_id: _builtins.str
+    """The paying customer, `cus_…`."""
+    amount_total: _builtins.int
+    """The amount, in the currency's minor unit."""
+    currency: _builtins.str
+    """ISO 4217 currency code, lower case."""
+    stripe_status: _builtins.str
+    """Stripe's own `status` of the session for that state (`open`, `complete`, `expired`), when
+    the service has heard it from Stripe; for debugging.
+    """
+    stripe_payment_status: _builtins.str
+    """Stripe's `payment_status` of the session (`paid`, `unpaid`, `no_payment_required`), when
+    known; for debugging.
+    """
+    @_builtins.property
+    def metadata(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """The Checkout Session's metadata (the caller's, and `product_id`: the product sold)."""
+
+    @_builtins.property
+    def update_time(self) -> _timestamp_pb2.Timestamp:
+        """When the status last changed (Stripe's time of what told the service)."""
+
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        status: Global___PaymentStatus.ValueType = ...,
+        client_reference_id: _builtins.str = ...,
+        payment_intent_id: _builtins.str = ...,
+        customer_id: _builtins.str = ...,
+        amount_total: _builtins.int = ...,
+        currency: _builtins.str = ...,
+        metadata: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        update_time: _timestamp_pb2.Timestamp | None = ...,
+        stripe_status: _builtins.str = ...,
+        stripe_payment_status: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["update_time", b"update_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_total", b"amount_total", "client_reference_id", b"client_reference_id", "currency", b"currency", "customer_id", b"customer_id", "id", b"id", "metadata", b"metadata", "payment_intent_id", b"payment_intent_id", "status", b"status", "stripe_payment_status", b"stripe_payment_status", "stripe_status", b"stripe_status", "update_time", b"update_time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Payment: _TypeAlias = Payment  # noqa: Y015
+
+@_typing.final
+class ExpireCheckoutRequest(_message.Message):
+    """Input of ExpireCheckout."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHECKOUT_SESSION_ID_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    checkout_session_id: _builtins.str
+    """The Checkout Session to expire, `cs_…` (as returned by CreateCheckout)."""
+    request_id: _builtins.str
+    """Makes the call safe to retry; see CreateCustomerRequest.request_id. Without one, a retry of
+    a call that did expire the checkout fails with `CHECKOUT_NOT_OPEN`; so does a retry after
+    24 hours, since Stripe keeps a request_id for 24 hours.
+    """
+    def __init__(
+        self,
+        *,
+        checkout_session_id: _builtins.str = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["checkout_session_id", b"checkout_session_id", "request_id", b"request_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExpireCheckoutRequest: _TypeAlias = ExpireCheckoutRequest  # noqa: Y015
+
+@_typing.final
+class ExpireCheckoutResponse(_message.Message):
+    """Output of ExpireCheckout."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAYMENT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def payment(self) -> Global___Payment:
+        """The payment, now EXPIRED."""
+
+    def __init__(
+        self,
+        *,
+        payment: Global___Payment | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["payment", b"payment"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["payment", b"payment"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExpireCheckoutResponse: _TypeAlias = ExpireCheckoutResponse  # noqa: Y015
+
+@_typing.final
+class ListPaymentsRequest(_message.Message):
+    """Input of ListPayments: exactly one of `client_reference_id` and `customer_id`."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLIENT_REFERENCE_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    client_reference_id: _builtins.str
+    """The payments of this order id (CreateCheckoutRequest.client_reference_id)."""
+    customer_id: _builtins.str
+    """The payments of this customer, `cus_…`."""
+    page_size: _builtins.int
+    """The most payments to return: 50 when not set (0), at most 100 (a larger value is taken as
+    100). A page may hold fewer even when more follow; only `next_page_token` tells.
+    """
+    page_token: _builtins.str
+    """The `next_page_token` of the previous page, with the same filter; empty for the first page.
+    Any other value fails with VALIDATION_FAILED.
+    """
+    def __init__(
+        self,
+        *,
+        client_reference_id: _builtins.str = ...,
+        customer_id: _builtins.str = ...,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_reference_id", b"client_reference_id", "customer_id", b"customer_id", "page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListPaymentsRequest: _TypeAlias = ListPaymentsRequest  # noqa: Y015
+
+@_typing.final
+class ListPaymentsResponse(_message.Message):
+    """Output of ListPayments."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAYMENTS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """Pass it as `page_token` for the next page; empty on the last page."""
+    @_builtins.property
+    def payments(self) -> _containers.RepeatedCompositeFieldContainer[Global___Payment]:
+        """The payments of this page, oldest first."""
+
+    def __init__(
+        self,
+        *,
+        payments: _abc.Iterable[Global___Payment] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_page_token", b"next_page_token", "payments", b"payments"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListPaymentsResponse: _TypeAlias = ListPaymentsResponse  # noqa: Y015

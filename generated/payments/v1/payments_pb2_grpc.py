@@ -67,6 +67,16 @@ class PaymentServiceStub:
                 request_serializer=payments_dot_v1_dot_payments__pb2.GetPaymentStatusRequest.SerializeToString,
                 response_deserializer=payments_dot_v1_dot_payments__pb2.GetPaymentStatusResponse.FromString,
                 _registered_method=True)
+        self.ExpireCheckout = channel.unary_unary(
+                '/payments.v1.PaymentService/ExpireCheckout',
+                request_serializer=payments_dot_v1_dot_payments__pb2.ExpireCheckoutRequest.SerializeToString,
+                response_deserializer=payments_dot_v1_dot_payments__pb2.ExpireCheckoutResponse.FromString,
+                _registered_method=True)
+        self.ListPayments = channel.unary_unary(
+                '/payments.v1.PaymentService/ListPayments',
+                request_serializer=payments_dot_v1_dot_payments__pb2.ListPaymentsRequest.SerializeToString,
+                response_deserializer=payments_dot_v1_dot_payments__pb2.ListPaymentsResponse.FromString,
+                _registered_method=True)
 
 
 class PaymentServiceServicer:
@@ -121,6 +131,27 @@ class PaymentServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ExpireCheckout(self, request, context):
+        """Cancels an open checkout (the caller cancelled the order): Stripe's hosted page stops
+        accepting payment and the payment becomes EXPIRED. A checkout that is no longer open (paid,
+        or expired already) fails with FAILED_PRECONDITION, reason `CHECKOUT_NOT_OPEN`.
+
+        Safe to retry with the same `request_id`: the retry answers as the first call did.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPayments(self, request, context):
+        """Lists the payments of one order (`client_reference_id`) or of one customer (`customer_id`),
+        in the order the service first recorded them, a page at a time (AIP-158). Answered from the
+        service's payment ledger (fed by Stripe's events), without asking Stripe: a checkout is
+        listed as soon as CreateCheckout returns it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PaymentServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -148,6 +179,16 @@ def add_PaymentServiceServicer_to_server(servicer, server):
                     servicer.GetPaymentStatus,
                     request_deserializer=payments_dot_v1_dot_payments__pb2.GetPaymentStatusRequest.FromString,
                     response_serializer=payments_dot_v1_dot_payments__pb2.GetPaymentStatusResponse.SerializeToString,
+            ),
+            'ExpireCheckout': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExpireCheckout,
+                    request_deserializer=payments_dot_v1_dot_payments__pb2.ExpireCheckoutRequest.FromString,
+                    response_serializer=payments_dot_v1_dot_payments__pb2.ExpireCheckoutResponse.SerializeToString,
+            ),
+            'ListPayments': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPayments,
+                    request_deserializer=payments_dot_v1_dot_payments__pb2.ListPaymentsRequest.FromString,
+                    response_serializer=payments_dot_v1_dot_payments__pb2.ListPaymentsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -293,6 +334,60 @@ class PaymentService:
             '/payments.v1.PaymentService/GetPaymentStatus',
             payments_dot_v1_dot_payments__pb2.GetPaymentStatusRequest.SerializeToString,
             payments_dot_v1_dot_payments__pb2.GetPaymentStatusResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExpireCheckout(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/payments.v1.PaymentService/ExpireCheckout',
+            payments_dot_v1_dot_payments__pb2.ExpireCheckoutRequest.SerializeToString,
+            payments_dot_v1_dot_payments__pb2.ExpireCheckoutResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPayments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/payments.v1.PaymentService/ListPayments',
+            payments_dot_v1_dot_payments__pb2.ListPaymentsRequest.SerializeToString,
+            payments_dot_v1_dot_payments__pb2.ListPaymentsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -61,6 +61,19 @@ class PaymentServiceStub:
     """Tells the status of a payment, given a Checkout Session id (`cs_…`) or a PaymentIntent id
     (`pi_…`).
     """
+    ExpireCheckout: _grpc.UnaryUnaryMultiCallable[_payments_pb2.ExpireCheckoutRequest, _payments_pb2.ExpireCheckoutResponse]
+    """Cancels an open checkout (the caller cancelled the order): Stripe's hosted page stops
+    accepting payment and the payment becomes EXPIRED. A checkout that is no longer open (paid,
+    or expired already) fails with FAILED_PRECONDITION, reason `CHECKOUT_NOT_OPEN`.
+
+    Safe to retry with the same `request_id`: the retry answers as the first call did.
+    """
+    ListPayments: _grpc.UnaryUnaryMultiCallable[_payments_pb2.ListPaymentsRequest, _payments_pb2.ListPaymentsResponse]
+    """Lists the payments of one order (`client_reference_id`) or of one customer (`customer_id`),
+    in the order the service first recorded them, a page at a time (AIP-158). Answered from the
+    service's payment ledger (fed by Stripe's events), without asking Stripe: a checkout is
+    listed as soon as CreateCheckout returns it.
+    """
 
 @_typing.type_check_only
 class PaymentServiceAsyncStub(PaymentServiceStub):
@@ -94,6 +107,19 @@ class PaymentServiceAsyncStub(PaymentServiceStub):
     GetPaymentStatus: _aio.UnaryUnaryMultiCallable[_payments_pb2.GetPaymentStatusRequest, _payments_pb2.GetPaymentStatusResponse]  # type: ignore[assignment]
     """Tells the status of a payment, given a Checkout Session id (`cs_…`) or a PaymentIntent id
     (`pi_…`).
+    """
+    ExpireCheckout: _aio.UnaryUnaryMultiCallable[_payments_pb2.ExpireCheckoutRequest, _payments_pb2.ExpireCheckoutResponse]  # type: ignore[assignment]
+    """Cancels an open checkout (the caller cancelled the order): Stripe's hosted page stops
+    accepting payment and the payment becomes EXPIRED. A checkout that is no longer open (paid,
+    or expired already) fails with FAILED_PRECONDITION, reason `CHECKOUT_NOT_OPEN`.
+
+    Safe to retry with the same `request_id`: the retry answers as the first call did.
+    """
+    ListPayments: _aio.UnaryUnaryMultiCallable[_payments_pb2.ListPaymentsRequest, _payments_pb2.ListPaymentsResponse]  # type: ignore[assignment]
+    """Lists the payments of one order (`client_reference_id`) or of one customer (`customer_id`),
+    in the order the service first recorded them, a page at a time (AIP-158). Answered from the
+    service's payment ledger (fed by Stripe's events), without asking Stripe: a checkout is
+    listed as soon as CreateCheckout returns it.
     """
 
 class PaymentServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -155,6 +181,31 @@ class PaymentServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_payments_pb2.GetPaymentStatusResponse, _abc.Awaitable[_payments_pb2.GetPaymentStatusResponse]]:
         """Tells the status of a payment, given a Checkout Session id (`cs_…`) or a PaymentIntent id
         (`pi_…`).
+        """
+
+    @_abc_1.abstractmethod
+    def ExpireCheckout(
+        self,
+        request: _payments_pb2.ExpireCheckoutRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_payments_pb2.ExpireCheckoutResponse, _abc.Awaitable[_payments_pb2.ExpireCheckoutResponse]]:
+        """Cancels an open checkout (the caller cancelled the order): Stripe's hosted page stops
+        accepting payment and the payment becomes EXPIRED. A checkout that is no longer open (paid,
+        or expired already) fails with FAILED_PRECONDITION, reason `CHECKOUT_NOT_OPEN`.
+
+        Safe to retry with the same `request_id`: the retry answers as the first call did.
+        """
+
+    @_abc_1.abstractmethod
+    def ListPayments(
+        self,
+        request: _payments_pb2.ListPaymentsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_payments_pb2.ListPaymentsResponse, _abc.Awaitable[_payments_pb2.ListPaymentsResponse]]:
+        """Lists the payments of one order (`client_reference_id`) or of one customer (`customer_id`),
+        in the order the service first recorded them, a page at a time (AIP-158). Answered from the
+        service's payment ledger (fed by Stripe's events), without asking Stripe: a checkout is
+        listed as soon as CreateCheckout returns it.
         """
 
 def add_PaymentServiceServicer_to_server(servicer: PaymentServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
