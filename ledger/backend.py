@@ -11,15 +11,24 @@ from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-WRITE = "ledger_write"
-"""Execution option of a connection whose transaction writes (SQLite takes its lock up front)."""
+POOL = {"pool_size": 10, "max_overflow": 0}
+"""Each engine's connections: kept open, and no more (a connection over the pool's size would be
+opened for one call and closed after it); a call finds one free within the pool's timeout."""
 
 
 class Backend(Protocol):
     engine: AsyncEngine
+    """Connections for transactions: the writes and the migrations."""
+    reader: AsyncEngine
+    """Connections in autocommit mode, for reads: each is one statement, which needs no
+    transaction (no BEGIN and ROLLBACK around it)."""
 
     def insert(self, table: Table) -> postgresql.Insert | sqlite.Insert:
         """The dialect's INSERT, which has ON CONFLICT."""
+        ...
+
+    async def dispose(self) -> None:
+        """Closes every connection."""
         ...
 
     def writing(self) -> AbstractAsyncContextManager[object]:

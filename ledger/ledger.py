@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from domain.errors import InvalidInput, Violation
 from domain.ledger import MAX_PAGE_SIZE, Observation, Payment, PaymentPage, PaymentQuery, Recorded
 from ledger import paging
-from ledger.backend import WRITE, Backend
+from ledger.backend import Backend
 from ledger.errors import unavailable_on_failure
 from ledger.rows import PAYMENT_COLUMNS, fill_ins, new_row, payment_of, status_fields
 from ledger.schema import ledger_state, payments, provider_events
@@ -35,8 +35,8 @@ class Ledger:
 
     def __init__(self, backend: Backend, password: str) -> None:
         self._backend = backend
-        self._engine = backend.engine
-        self._writer = backend.engine.execution_options(**{WRITE: True})
+        self._reader = backend.reader
+        self._writer = backend.engine
         self._password = password
         insert = backend.insert
         self._insert_event = (
@@ -78,7 +78,7 @@ class Ledger:
 
     async def payment(self, payment_id: str) -> Payment | None:
         with unavailable_on_failure(self._password):
-            async with self._engine.connect() as connection:
+            async with self._reader.connect() as connection:
                 row = (await connection.execute(_BY_EITHER_ID, {"id": payment_id})).first()
         return None if row is None else payment_of(row._mapping)
 
@@ -93,7 +93,7 @@ class Ledger:
             .limit(query.page_size + 1)
         )
         with unavailable_on_failure(self._password):
-            async with self._engine.connect() as connection:
+            async with self._reader.connect() as connection:
                 rows = (await connection.execute(statement)).all()
         page = rows[: query.page_size]
         token = paging.encode(page[-1].seq, key) if len(rows) > len(page) else ""
@@ -102,7 +102,7 @@ class Ledger:
     async def reconciled_until(self) -> datetime | None:
         statement = select(ledger_state.c.value).where(ledger_state.c.key == RECONCILED_UNTIL)
         with unavailable_on_failure(self._password):
-            async with self._engine.connect() as connection:
+            async with self._reader.connect() as connection:
                 value = await connection.scalar(statement)
         return None if value is None else datetime.fromisoformat(value).astimezone(UTC)
 

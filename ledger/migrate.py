@@ -9,7 +9,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, exc
 
-from ledger.backend import WRITE, Backend
+from ledger.backend import Backend
 from ledger.errors import LedgerStartError, first_line
 from ledger.schema import VERSION_TABLE
 from ledger.urls import Target
@@ -27,7 +27,6 @@ async def upgrade(backend: Backend, target: Target) -> str:
             f"{first_line(error, target.password)} (is it running, and the URL right?)"
         ) from None
     try:
-        await connection.execution_options(**{WRITE: True})
         async with connection.begin():
             await backend.lock_for_migration(connection)
             return await connection.run_sync(_upgrade)

@@ -28,7 +28,7 @@ async def open_ledger(url: str) -> AsyncIterator[Ledger]:
         await upgrade(backend, target)
         yield Ledger(backend, target.password)
     finally:
-        await backend.engine.dispose()
+        await backend.dispose()
 
 
 async def migrate(url: str) -> tuple[str, str]:
@@ -38,7 +38,7 @@ async def migrate(url: str) -> tuple[str, str]:
     try:
         return target.shown, await upgrade(backend, target)
     finally:
-        await backend.engine.dispose()
+        await backend.dispose()
 
 
 def backend_for(target: Target) -> Backend:

@@ -6,12 +6,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, nullcontext
-from typing import Final
+from typing import Any, Final
 
 from sqlalchemy import exc, func, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
+from ledger.backend import POOL
 from ledger.errors import unavailable_on_failure
 from ledger.urls import Target
 
@@ -34,12 +35,18 @@ class PostgresBackend:
     def __init__(self, target: Target) -> None:
         # No pre-ping (a round trip per call): a connection the server dropped fails one call
         # with LedgerUnavailable, and SQLAlchemy then replaces every pooled connection.
-        self.engine = create_async_engine(
-            target.url,
-            pool_timeout=POOL_TIMEOUT_SECONDS,
-            connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
-        )
+        options: dict[str, Any] = {
+            **POOL,
+            "pool_timeout": POOL_TIMEOUT_SECONDS,
+            "connect_args": {"connect_timeout": CONNECT_TIMEOUT_SECONDS},
+        }
+        self.engine = create_async_engine(target.url, **options)
+        self.reader = create_async_engine(target.url, isolation_level="AUTOCOMMIT", **options)
         self._password = target.password
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+        await self.reader.dispose()
 
     def writing(self) -> nullcontext[None]:
         return nullcontext()
@@ -49,10 +56,9 @@ class PostgresBackend:
         """pg_try_advisory_lock on a connection kept for the block: the lock is the session's,
         so it also ends if the connection does."""
         key = advisory_key(name)
-        async with self.engine.connect() as connection:
+        async with self.reader.connect() as connection:
             with unavailable_on_failure(self._password):
                 held = bool(await connection.scalar(select(func.pg_try_advisory_lock(key))))
-                await connection.commit()
             try:
                 yield held
             finally:
@@ -67,7 +73,6 @@ class PostgresBackend:
 async def _unlock(connection: AsyncConnection, key: int) -> None:
     try:
         await connection.scalar(select(func.pg_advisory_unlock(key)))
-        await connection.commit()
     except exc.DBAPIError:
         # Ending the session is the other way to release the lock (if the failure has not
         # ended it already): the connection is closed, never returned to the pool.

@@ -66,7 +66,7 @@ payments = Table(
     Column("client_reference_id", String(255)),
     Column("amount", BigInteger()),
     Column("currency", String(3)),
-    Column("metadata", JSON()),
+    Column("metadata", JSON(none_as_null=True)),  # SQL NULL, not JSON null: COALESCE
     Column("status", String(32), nullable=False),
     Column("status_progress", SmallInteger(), nullable=False),
     Column("status_changed_at", UtcDateTime(), nullable=False),

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, event
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
-from ledger.backend import WRITE
+from ledger.backend import POOL
 from ledger.errors import LedgerStartError
 from ledger.urls import Target, sqlite_file
 
@@ -36,12 +36,17 @@ class SqliteBackend:
             raise LedgerStartError(
                 f"cannot create the ledger's directory {self._file.parent}: {error.strerror}"
             ) from None
-        self.engine = create_async_engine(
-            target.url, connect_args={"timeout": BUSY_TIMEOUT_SECONDS}
-        )
-        event.listen(self.engine.sync_engine, "connect", _on_connect)
+        options: dict[str, Any] = {**POOL, "connect_args": {"timeout": BUSY_TIMEOUT_SECONDS}}
+        self.engine = create_async_engine(target.url, **options)
+        self.reader = create_async_engine(target.url, isolation_level="AUTOCOMMIT", **options)
+        for engine in (self.engine, self.reader):
+            event.listen(engine.sync_engine, "connect", _on_connect)
         event.listen(self.engine.sync_engine, "begin", _on_begin)
         self._write_lock = asyncio.Lock()
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+        await self.reader.dispose()
 
     def writing(self) -> asyncio.Lock:
         # Writers in this process queue here rather than in SQLite's busy handler, which polls.
@@ -72,8 +77,6 @@ def _on_connect(dbapi_connection: Any, _record: object) -> None:
 
 
 def _on_begin(connection: Connection) -> None:
-    # A write takes the write lock first: two deferred transactions that read and then write
-    # would fail at once with SQLITE_BUSY instead of waiting. A read is one statement, which
-    # SQLite runs atomically with no transaction around it.
-    if connection.get_execution_options().get(WRITE):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # Every transaction writes, so it takes the write lock first: two deferred transactions that
+    # read and then write would fail at once with SQLITE_BUSY instead of waiting.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -22,6 +22,7 @@ from service.composition import Service, running_service
 from service.config import Settings, load_settings
 from stripe_emulator.testing import AsyncEmulatorHandle, EmulatorHandle, running_emulator
 from stripe_emulator.testing import serve as serve_emulator
+from tests import postgres
 
 if TYPE_CHECKING:  # the async stub type exists in the .pyi only
     Stub: TypeAlias = payments_pb2_grpc.PaymentServiceAsyncStub
@@ -184,3 +185,18 @@ async def communicate(process: asyncio.subprocess.Process, within: float) -> tup
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL server for the session (see tests/postgres.py): the URL of a database on it
+    whose role may create databases. Skips when none can be had, but fails in CI."""
+    with postgres.server() as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_database_url(postgres_url: str) -> Iterator[str]:
+    """A fresh, empty database on the session's PostgreSQL server, dropped after the test."""
+    with postgres.fresh_database(postgres_url) as url:
+        yield url
