@@ -56,7 +56,9 @@ class PostgresBackend:
         """pg_try_advisory_lock on a connection kept for the block: the lock is the session's,
         so it also ends if the connection does."""
         key = advisory_key(name)
-        async with self.reader.connect() as connection:
+        with unavailable_on_failure(self._password):
+            connection = await self.reader.connect()
+        try:
             with unavailable_on_failure(self._password):
                 held = bool(await connection.scalar(select(func.pg_try_advisory_lock(key))))
             try:
@@ -64,6 +66,8 @@ class PostgresBackend:
             finally:
                 if held:
                     await _unlock(connection, key)
+        finally:
+            await connection.close()
 
     async def lock_for_migration(self, connection: AsyncConnection) -> None:
         # Released when the migrating transaction ends, committed or not.

@@ -93,14 +93,21 @@ def terminate_backends(url: str) -> int:
 
 
 @contextmanager
-def database_down(url: str) -> Iterator[None]:
-    """While the block runs the database `url` names ends every session and refuses new ones
-    (but this one, which lets them in again after)."""
-    with admin(url) as connection:
-        name = sql.Identifier(make_url(url).database or "")
-        connection.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS false").format(name))
+def database_down(url: str, server_url: str) -> Iterator[None]:
+    """While the block runs the database `url` names has no session and refuses new ones; done
+    from another database of the server (`server_url`'s: a database cannot lock itself out)."""
+    with admin(server_url) as connection:
+        name = make_url(url).database or ""
+        connection.execute(
+            sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS false").format(sql.Identifier(name))
+        )
         try:
-            connection.execute(_TERMINATE_OTHERS)
+            connection.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                (name,),
+            )
             yield
         finally:
-            connection.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(name))
+            connection.execute(
+                sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(sql.Identifier(name))
+            )
