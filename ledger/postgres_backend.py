@@ -6,18 +6,17 @@ from __future__ import annotations
 import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, nullcontext
-from typing import Any, Final
+from typing import Final
 
 from sqlalchemy import exc, func, select
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ledger.backend import POOL
+from ledger.backend import Engines
 from ledger.errors import unavailable_on_failure
 from ledger.urls import Target
 
 CONNECT_TIMEOUT_SECONDS: Final = 5
-POOL_TIMEOUT_SECONDS: Final = 5
 
 
 def advisory_key(name: str) -> int:
@@ -29,24 +28,14 @@ def advisory_key(name: str) -> int:
 MIGRATION_KEY: Final = advisory_key("ledger migration")
 
 
-class PostgresBackend:
+class PostgresBackend(Engines):
     insert = staticmethod(postgresql.insert)
 
     def __init__(self, target: Target) -> None:
         # No pre-ping (a round trip per call): a connection the server dropped fails one call
         # with LedgerUnavailable, and SQLAlchemy then replaces every pooled connection.
-        options: dict[str, Any] = {
-            **POOL,
-            "pool_timeout": POOL_TIMEOUT_SECONDS,
-            "connect_args": {"connect_timeout": CONNECT_TIMEOUT_SECONDS},
-        }
-        self.engine = create_async_engine(target.url, **options)
-        self.reader = create_async_engine(target.url, isolation_level="AUTOCOMMIT", **options)
+        super().__init__(target.url, {"connect_timeout": CONNECT_TIMEOUT_SECONDS})
         self._password = target.password
-
-    async def dispose(self) -> None:
-        await self.engine.dispose()
-        await self.reader.dispose()
 
     def writing(self) -> nullcontext[None]:
         return nullcontext()

@@ -12,9 +12,9 @@ from typing import Any
 
 from sqlalchemy import Connection, event
 from sqlalchemy.dialects import sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ledger.backend import POOL
+from ledger.backend import Engines
 from ledger.errors import LedgerStartError
 from ledger.urls import Target, sqlite_file
 
@@ -25,7 +25,7 @@ BUSY_TIMEOUT_SECONDS = 5.0
 _held: set[tuple[Path, str]] = set()
 
 
-class SqliteBackend:
+class SqliteBackend(Engines):
     insert = staticmethod(sqlite.insert)
 
     def __init__(self, target: Target) -> None:
@@ -36,17 +36,11 @@ class SqliteBackend:
             raise LedgerStartError(
                 f"cannot create the ledger's directory {self._file.parent}: {error.strerror}"
             ) from None
-        options: dict[str, Any] = {**POOL, "connect_args": {"timeout": BUSY_TIMEOUT_SECONDS}}
-        self.engine = create_async_engine(target.url, **options)
-        self.reader = create_async_engine(target.url, isolation_level="AUTOCOMMIT", **options)
+        super().__init__(target.url, {"timeout": BUSY_TIMEOUT_SECONDS})
         for engine in (self.engine, self.reader):
             event.listen(engine.sync_engine, "connect", _on_connect)
         event.listen(self.engine.sync_engine, "begin", _on_begin)
         self._write_lock = asyncio.Lock()
-
-    async def dispose(self) -> None:
-        await self.engine.dispose()
-        await self.reader.dispose()
 
     def writing(self) -> asyncio.Lock:
         # Writers in this process queue here rather than in SQLite's busy handler, which polls.
