@@ -20,6 +20,8 @@ BENCH_APT := wrk nghttp2-client
 K8S_VERSION := 1.34.0
 # Debian's own chromium: the browser test never downloads one (playwright-core has none).
 BROWSER_APT := chromium
+# Debian's PostgreSQL server: tests/postgres.py starts a throwaway cluster of it for the ledger's tests.
+POSTGRES_APT := postgresql
 # The Python versions the project supports (pyproject's requires-python); PYTHON=3.12 (or a path)
 # picks one for .venv, else uv takes the first supported interpreter on PATH. Never downloaded.
 PYTHONS := 3.11 3.12 3.13
@@ -29,7 +31,7 @@ PYTHON ?=
 
 .PHONY: help venv tools bench-tools third-party generate check-generated lint typecheck \
 	breaking openapi-validate test ci run demo pay bench client-wheel client-venv clean distclean \
-	browser-tools node ts-client proto-bundle test-pythons deploy-lint
+	browser-tools node ts-client proto-bundle test-pythons deploy-lint postgres-tools migrate
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-17s %s\n", $$1, $$2}'
@@ -58,6 +60,9 @@ bench-tools: ## Debian packages: wrk, h2load (nghttp2-client)
 browser-tools: node ## Debian's chromium and playwright-core (tests/browser), for the browser test
 	@tools/apt_install.sh $(BROWSER_APT)
 	@tools/npm_ci.sh tests/browser
+
+postgres-tools: ## Debian's PostgreSQL server, for the ledger's tests (tools/postgres.sh starts it)
+	@tools/apt_install.sh $(POSTGRES_APT)
 
 node: ## Check that Node.js >= 20 and npm are there (the TypeScript client and the browser test)
 	@tools/check_node.sh
@@ -103,7 +108,7 @@ deploy-lint: venv ## hadolint on the Dockerfile; deploy/*.yaml against Kubernete
 	$(RUN) kubernetes-validate --strict --quiet --kubernetes-version $(K8S_VERSION) deploy/*.yaml
 	@echo "Dockerfile and deploy/*.yaml pass (Kubernetes $(K8S_VERSION))"
 
-test: venv client-venv browser-tools ts-client ## pytest (also in a headless chromium, and Node)
+test: venv client-venv browser-tools ts-client postgres-tools ## pytest (also in a headless chromium, Node and PostgreSQL)
 	$(RUN) pytest -q
 
 # The other supported Pythons: each gets its own venv from the same uv.lock in build/, and runs
@@ -125,6 +130,9 @@ ci: ## Everything CI runs (.ci/run)
 
 run: venv ## Serve gRPC on :50051, HTTP/JSON on :8080, return pages on :8081, emulator on :12111
 	$(RUN) python -m tools.run
+
+migrate: venv ## Apply the ledger's schema migrations to PAYMENTS_DATABASE_URL (python -m ledger migrate)
+	$(RUN) python -m ledger migrate
 
 pay: venv ## Pay a checkout of the running make run: make pay SESSION=cs_… [OUTCOME=fail|processing]
 	@$(RUN) python -m tools.pay

@@ -12,11 +12,13 @@ import time
 from collections.abc import Callable, Sequence
 
 import emulator_throughput
+import ledger_benchmarks
 import service_benchmarks
 
 BENCHMARKS: dict[str, Callable[[Sequence[str] | None], int]] = {
     "bench/emulator_throughput.py": lambda argv: emulator_throughput.main(list(argv or [])),
     "bench/service_benchmarks.py": service_benchmarks.main,
+    "bench/ledger_benchmarks.py": ledger_benchmarks.main,
 }
 
 

@@ -23,7 +23,7 @@ from service.composition import Service, running_service
 from service.config import Settings, load_settings
 from stripe_emulator.testing import AsyncEmulatorHandle, EmulatorHandle, running_emulator
 from stripe_emulator.testing import serve as serve_emulator
-from tests.fake_ledger import FakeLedger
+from tests import postgres
 
 if TYPE_CHECKING:  # the async stub type exists in the .pyi only
     Stub: TypeAlias = payments_pb2_grpc.PaymentServiceAsyncStub
@@ -82,7 +82,7 @@ def settings(emulator: EmulatorHandle, api_keys: tuple[str, str]) -> Settings:
 
 @pytest.fixture
 async def service(settings: Settings) -> AsyncIterator[Service]:
-    async with running_service(settings, ledger=FakeLedger()) as running:
+    async with running_service(settings) as running:
         yield running
 
 
@@ -127,7 +127,7 @@ async def emulated_service() -> AsyncIterator[Service]:
     """Both doors with an emulator of their own behind them, on this event loop."""
     async with (
         serve_emulator() as emulator,
-        running_service(settings_over(emulator), ledger=FakeLedger(), grace_seconds=0) as service,
+        running_service(settings_over(emulator), grace_seconds=0) as service,
     ):
         yield service
 
@@ -196,3 +196,18 @@ async def communicate(process: asyncio.subprocess.Process, within: float) -> tup
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL server for the session (see tests/postgres.py): the URL of a database on it
+    whose role may create databases. Skips when none can be had, but fails in CI."""
+    with postgres.server() as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_database_url(postgres_url: str) -> Iterator[str]:
+    """A fresh, empty database on the session's PostgreSQL server, dropped after the test."""
+    with postgres.fresh_database(postgres_url) as url:
+        yield url

@@ -22,7 +22,6 @@ from service.config import MIN_API_KEY_LENGTH, load_settings
 from stripe_emulator.testing import serve
 from tests.conftest import API_KEY, settings_over
 from tests.docs.doc_blocks import DOCS, REPO, examples, failures_of, run_shell, settings_blocks
-from tests.fake_ledger import FakeLedger
 from tools.run import DEV_API_KEY
 
 BIN = Path(sys.executable).parent  # the venv's bin: grpcurl is there
@@ -44,7 +43,7 @@ async def live_env(tmp_path: Path) -> AsyncIterator[dict[str, str]]:
     """The service on 127.0.0.1:0 with the emulator behind it, and ids for the docs' variables."""
     async with (
         serve() as emulator,
-        running_service(settings_over(emulator), ledger=FakeLedger(), grace_seconds=0) as svc,
+        running_service(settings_over(emulator), grace_seconds=0) as svc,
     ):
         ids = await some_objects(svc.address)
         state = tmp_path / "run.json"

@@ -21,7 +21,6 @@ from service.composition import running_service
 from service.config import Settings
 from stripe_emulator.testing import EmulatorHandle
 from tests.conftest import API_KEY, Stub, rich_details
-from tests.fake_ledger import FakeLedger
 
 Metadata = tuple[tuple[str, str], ...]
 NEVER = {grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN}
@@ -201,7 +200,7 @@ async def test_random_http_bodies_and_queries_never_500(
 ) -> None:
     rng = random.Random("payments-http")
     async with (
-        running_service(replace(settings, http_addr="127.0.0.1:0"), ledger=FakeLedger()) as service,
+        running_service(replace(settings, http_addr="127.0.0.1:0")) as service,
         aiohttp.ClientSession() as client,
     ):
         base = f"http://{service.http_address}"

@@ -15,7 +15,6 @@ from service.composition import running_service
 from service.config import Settings
 from stripe_emulator.testing import EmulatorHandle
 from tests.conftest import API_KEY, SECOND_API_KEY, Stub
-from tests.fake_ledger import FakeLedger
 
 PRESENTED = "presented-but-wrong-key-5f3a9c1e77"
 REJECTED_STRIPE_KEY = "sk_test_rejected-by-stripe-4242"
@@ -90,7 +89,7 @@ async def test_no_key_in_any_log_record_or_error(
 
     rejected = replace(settings, stripe_secret_key=REJECTED_STRIPE_KEY)
     async with (
-        running_service(rejected, ledger=FakeLedger()) as service,
+        running_service(rejected) as service,
         grpc.aio.insecure_channel(service.address) as channel,
     ):
         with pytest.raises(grpc.aio.AioRpcError) as internal:

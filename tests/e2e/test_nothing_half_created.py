@@ -17,7 +17,6 @@ from service.config import Settings
 from stripe_emulator.testing import EmulatorHandle
 from tests.conftest import API_KEY, Stub, objects, rich_details, v1_requests
 from tests.e2e.test_rpcs import create_customer, create_product
-from tests.fake_ledger import FakeLedger
 
 Metadata = tuple[tuple[str, str], ...]
 
@@ -121,7 +120,7 @@ async def test_http_call_whose_deadline_passed_does_no_stripe_work(
     settings: Settings, emulator: EmulatorHandle, header: dict[str, str]
 ) -> None:
     async with (
-        running_service(replace(settings, http_addr="127.0.0.1:0"), ledger=FakeLedger()) as service,
+        running_service(replace(settings, http_addr="127.0.0.1:0")) as service,
         aiohttp.ClientSession() as client,
         client.post(
             f"http://{service.http_address}/v1/customers",

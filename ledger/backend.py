@@ -1,0 +1,61 @@
+"""What differs between the ledger's databases, behind one small interface: each backend's
+engine, its INSERT (with ON CONFLICT), how writes are serialized, its named locks, and how
+migrations are kept to one process at a time."""
+
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Protocol
+
+from sqlalchemy import URL, Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+# Each engine's connections: kept open, and no more (a connection over the pool's size would be
+# opened for one call and closed after it); a call waits up to 5 s for a free one.
+POOL = {"pool_size": 10, "max_overflow": 0, "pool_timeout": 5}
+
+
+class Engines:
+    """A backend's two engines on one database URL."""
+
+    def __init__(self, url: URL, connect_args: dict[str, Any]) -> None:
+        self.engine = create_async_engine(url, connect_args=connect_args, **POOL)
+        """Connections for transactions: the writes and the migrations."""
+        self.reader = create_async_engine(
+            url,
+            connect_args=connect_args,
+            isolation_level="AUTOCOMMIT",
+            skip_autocommit_rollback=True,
+            **POOL,
+        )
+        """Connections in autocommit mode, for reads: each is one statement, which needs no
+        transaction (no BEGIN and ROLLBACK around it)."""
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+        await self.reader.dispose()
+
+
+class Backend(Protocol):
+    engine: AsyncEngine
+    reader: AsyncEngine
+
+    def insert(self, table: Table) -> postgresql.Insert | sqlite.Insert:
+        """The dialect's INSERT, which has ON CONFLICT."""
+        ...
+
+    async def dispose(self) -> None: ...
+
+    def writing(self) -> AbstractAsyncContextManager[object]:
+        """Held around each write transaction."""
+        ...
+
+    def exclusive(self, name: str) -> AbstractAsyncContextManager[bool]:
+        """See domain.ports.PaymentLedger.exclusive; raises LedgerUnavailable on entry when the
+        database fails."""
+        ...
+
+    async def lock_for_migration(self, connection: AsyncConnection) -> None:
+        """Called first in the migrating transaction: no other process migrates until it ends."""
+        ...

@@ -1,0 +1,158 @@
+"""The payment ledger on SQLAlchemy Core: domain.ports.PaymentLedger, one transaction a call."""
+
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
+from datetime import UTC, datetime
+
+from sqlalchemy import bindparam, exc, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from domain.errors import InvalidInput, Violation
+from domain.ledger import MAX_PAGE_SIZE, Observation, Payment, PaymentPage, PaymentQuery, Recorded
+from ledger import paging
+from ledger.backend import Backend
+from ledger.errors import unavailable_on_failure
+from ledger.rows import PAYMENT_COLUMNS, fill_ins, new_row, payment_of, status_fields
+from ledger.schema import ledger_state, payments, provider_events
+
+RECONCILED_UNTIL = "reconciled_until"
+
+_BY_EITHER_ID = (
+    select(*PAYMENT_COLUMNS)
+    .where(
+        or_(
+            payments.c.checkout_session_id == bindparam("id"),
+            payments.c.payment_intent_id == bindparam("id"),
+        )
+    )
+    .limit(1)
+)
+
+
+class Ledger:
+    """The ledger on one database (see open_ledger). Database failures raise LedgerUnavailable."""
+
+    def __init__(self, backend: Backend, password: str) -> None:
+        self._backend = backend
+        self._reader = backend.reader
+        self._writer = backend.engine
+        self._password = password
+        insert = backend.insert
+        self._insert_event = (
+            insert(provider_events).on_conflict_do_nothing().returning(provider_events.c.event_id)
+        )
+        self._insert_payment = (
+            insert(payments)
+            .on_conflict_do_nothing(index_elements=[payments.c.checkout_session_id])
+            .returning(payments.c.seq)
+        )
+        upsert = insert(ledger_state)
+        self._set_state = upsert.on_conflict_do_update(
+            index_elements=[ledger_state.c.key], set_={"value": upsert.excluded.value}
+        )
+
+    async def record(self, observation: Observation) -> Recorded:
+        now = datetime.now(UTC)
+        with unavailable_on_failure(self._password):
+            try:
+                async with self._backend.writing(), self._writer.begin() as connection:
+                    return await self._record(connection, observation, now)
+            except exc.IntegrityError as error:
+                # The unique indexes that ON CONFLICT does not cover: a payment intent id.
+                raise InvalidInput(
+                    [Violation("payment_intent_id", "already belongs to another checkout session")]
+                ) from error
+
+    async def _record(
+        self, connection: AsyncConnection, observation: Observation, now: datetime
+    ) -> Recorded:
+        if observation.event_id is not None:
+            event = {"event_id": observation.event_id, "recorded_at": now}
+            if await connection.scalar(self._insert_event, event) is None:
+                return Recorded.DUPLICATE
+        payment = observation.payment
+        if await connection.scalar(self._insert_payment, new_row(payment, now)) is not None:
+            return Recorded.CHANGED
+        return await _update(connection, payment, now)
+
+    async def payment(self, payment_id: str) -> Payment | None:
+        with unavailable_on_failure(self._password):
+            async with self._reader.connect() as connection:
+                row = (await connection.execute(_BY_EITHER_ID, {"id": payment_id})).first()
+        return None if row is None else payment_of(row._mapping)
+
+    async def list_payments(self, query: PaymentQuery) -> PaymentPage:
+        column, value = _filter_of(query)
+        key = paging.filter_key(column, value)
+        after = paging.decode(query.page_token, key)
+        statement = (
+            select(payments.c.seq, *PAYMENT_COLUMNS)
+            .where(payments.c[column] == value, payments.c.seq > after)
+            .order_by(payments.c.seq)
+            .limit(query.page_size + 1)
+        )
+        with unavailable_on_failure(self._password):
+            async with self._reader.connect() as connection:
+                rows = (await connection.execute(statement)).all()
+        page = rows[: query.page_size]
+        token = paging.encode(page[-1].seq, key) if len(rows) > len(page) else ""
+        return PaymentPage([payment_of(row._mapping) for row in page], token)
+
+    async def reconciled_until(self) -> datetime | None:
+        statement = select(ledger_state.c.value).where(ledger_state.c.key == RECONCILED_UNTIL)
+        with unavailable_on_failure(self._password):
+            async with self._reader.connect() as connection:
+                value = await connection.scalar(statement)
+        return None if value is None else datetime.fromisoformat(value).astimezone(UTC)
+
+    async def set_reconciled_until(self, instant: datetime) -> None:
+        value = {"key": RECONCILED_UNTIL, "value": instant.astimezone(UTC).isoformat()}
+        with unavailable_on_failure(self._password):
+            async with self._backend.writing(), self._writer.begin() as connection:
+                await connection.execute(self._set_state, value)
+
+    def exclusive(self, name: str) -> AbstractAsyncContextManager[bool]:
+        return self._backend.exclusive(name)
+
+
+async def _update(connection: AsyncConnection, payment: Payment, now: datetime) -> Recorded:
+    """A known payment: its status moves forward only (UPDATE … WHERE progress < new, which
+    PostgreSQL re-checks on the newest row after waiting for a concurrent writer), and the
+    fields it lacked are filled in."""
+    filled, lacking = fill_ins(payment)
+    of_payment = payments.c.checkout_session_id == payment.checkout_session_id
+    moved = await connection.execute(
+        update(payments)
+        .where(of_payment, payments.c.status_progress < payment.status.progress)
+        .values(**filled, **status_fields(payment), updated_at=now)
+    )
+    if moved.rowcount:
+        return Recorded.CHANGED
+    if lacking is not None:
+        await connection.execute(
+            update(payments).where(of_payment, lacking).values(**filled, updated_at=now)
+        )
+    return Recorded.UNCHANGED
+
+
+def _filter_of(query: PaymentQuery) -> tuple[str, str]:
+    filters = [
+        (name, value)
+        for name, value in (
+            ("client_reference_id", query.client_reference_id),
+            ("customer_id", query.customer_id),
+        )
+        if value
+    ]
+    if len(filters) != 1:
+        raise InvalidInput(
+            [
+                Violation(
+                    "client_reference_id", "set exactly one of client_reference_id and customer_id"
+                )
+            ]
+        )
+    if not 1 <= query.page_size <= MAX_PAGE_SIZE:
+        raise InvalidInput([Violation("page_size", f"must be from 1 to {MAX_PAGE_SIZE}")])
+    return filters[0]

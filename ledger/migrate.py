@@ -1,0 +1,48 @@
+"""The schema's migrations (Alembic, scripts in ledger/migrations), applied up to the newest in
+one transaction that holds the backend's migration lock: several processes starting at once
+migrate once, the others find the schema current."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Connection, exc
+
+from ledger.backend import Backend
+from ledger.errors import LedgerStartError, first_line
+from ledger.schema import VERSION_TABLE
+from ledger.urls import Target
+
+SCRIPTS = "ledger:migrations"
+
+
+async def upgrade(backend: Backend, target: Target) -> str:
+    """Migrates the database to the newest schema; its revision. Raises LedgerStartError."""
+    try:
+        connection = await backend.engine.connect()
+    except exc.DBAPIError as error:
+        raise LedgerStartError(
+            f"cannot reach the ledger's database {target.shown}: "
+            f"{first_line(error, target.password)} (is it running, and the URL right?)"
+        ) from None
+    try:
+        async with connection.begin():
+            await backend.lock_for_migration(connection)
+            return await connection.run_sync(_upgrade)
+    except exc.DBAPIError as error:
+        raise LedgerStartError(
+            f"migrating the ledger's database {target.shown} failed: "
+            f"{first_line(error, target.password)}"
+        ) from None
+    finally:
+        await connection.close()
+
+
+def _upgrade(connection: Connection) -> str:
+    config = Config()
+    config.set_main_option("script_location", SCRIPTS)
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+    context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
+    return context.get_current_revision() or ""

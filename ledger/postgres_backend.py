@@ -1,0 +1,72 @@
+"""PostgreSQL: several replicas share one ledger. Row locks and unique indexes keep concurrent
+records right (see ledger.ledger); advisory locks name the exclusive jobs and the migration."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, nullcontext
+from typing import Final
+
+from sqlalchemy import exc, func, select
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ledger.backend import Engines
+from ledger.errors import unavailable_on_failure
+from ledger.urls import Target
+
+CONNECT_TIMEOUT_SECONDS: Final = 5
+
+
+def advisory_key(name: str) -> int:
+    """A name as a 64-bit advisory lock key, in a space of its own (the person string)."""
+    digest = hashlib.blake2b(name.encode(), digest_size=8, person=b"payments-ledger").digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+MIGRATION_KEY: Final = advisory_key("ledger migration")
+
+
+class PostgresBackend(Engines):
+    insert = staticmethod(postgresql.insert)
+
+    def __init__(self, target: Target) -> None:
+        # No pre-ping (a round trip per call): a connection the server dropped fails one call
+        # with LedgerUnavailable, and SQLAlchemy then replaces every pooled connection.
+        super().__init__(target.url, {"connect_timeout": CONNECT_TIMEOUT_SECONDS})
+        self._password = target.password
+
+    def writing(self) -> nullcontext[None]:
+        return nullcontext()
+
+    @asynccontextmanager
+    async def exclusive(self, name: str) -> AsyncIterator[bool]:
+        """pg_try_advisory_lock on a connection kept for the block: the lock is the session's,
+        so it also ends if the connection does."""
+        key = advisory_key(name)
+        with unavailable_on_failure(self._password):
+            connection = await self.reader.connect()
+        try:
+            with unavailable_on_failure(self._password):
+                held = bool(await connection.scalar(select(func.pg_try_advisory_lock(key))))
+            try:
+                yield held
+            finally:
+                if held:
+                    await _unlock(connection, key)
+        finally:
+            await connection.close()
+
+    async def lock_for_migration(self, connection: AsyncConnection) -> None:
+        # Released when the migrating transaction ends, committed or not.
+        await connection.execute(select(func.pg_advisory_xact_lock(MIGRATION_KEY)))
+
+
+async def _unlock(connection: AsyncConnection, key: int) -> None:
+    try:
+        await connection.scalar(select(func.pg_advisory_unlock(key)))
+    except exc.DBAPIError:
+        # Ending the session is the other way to release the lock (if the failure has not
+        # ended it already): the connection is closed, never returned to the pool.
+        await connection.invalidate()
