@@ -11,8 +11,8 @@ import os
 import signal
 import sys
 
-from service.config import ConfigError, Settings, load_settings, variable_of
 from ledger import LedgerStartError
+from service.config import ConfigError, Settings, load_settings, variable_of
 from service.server import BindError
 
 EXIT_CONFIG_ERROR = 2
@@ -36,6 +36,8 @@ def configure_logging(settings: Settings) -> None:
     # quote the end of the Stripe key.)
     for chatty in ("httpx", "httpcore"):
         logging.getLogger(chatty).setLevel(settings.httpx_log_level)
+    # Alembic says at INFO how it migrates, five lines at every start even with nothing to do.
+    logging.getLogger("alembic").setLevel(max(settings.log_level, logging.WARNING))
 
 
 async def serve(settings: Settings) -> None:

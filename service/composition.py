@@ -22,6 +22,7 @@ from service.config import Settings
 from service.draining import Drain
 from service.gate import CallGate
 from service.http import routes_of, serve_http
+from service.http.app import Handler
 from service.http.webhooks import webhook_route
 from service.reconciler import Reconciler
 from service.server import BindError, PaymentsServer, build_server
@@ -151,7 +152,7 @@ async def _serve_http(stop: AsyncExitStack, service: Service, grace: float) -> s
     addr = settings.http_addr
     if addr is None:
         return None
-    extra = ()
+    extra: tuple[tuple[str, str, Handler], ...] = ()
     if settings.webhook_intake:
         if service.take_in_webhook is None:
             raise ValueError("webhook_intake needs the provider's events (running_service events)")

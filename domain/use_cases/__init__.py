@@ -7,9 +7,9 @@ from domain.use_cases.create_product import CreateProduct, CreateProductCommand
 from domain.use_cases.expire_checkout import ExpireCheckout
 from domain.use_cases.get_payment_status import GetPaymentStatus
 from domain.use_cases.get_product import GetProduct, ProductLookup
+from domain.use_cases.list_payments import ListPayments, ListPaymentsCommand
 from domain.use_cases.reconcile import Reconcile, Reconciliation
 from domain.use_cases.take_in_event import TakeInWebhook
-from domain.use_cases.list_payments import ListPayments, ListPaymentsCommand
 
 __all__ = [
     "CheckoutDefaults",

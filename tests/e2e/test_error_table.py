@@ -34,7 +34,7 @@ from payments.v1 import payments_pb2, payments_pb2_grpc
 from service.composition import Service, running_service
 from service.config import Settings
 from stripe_emulator.testing import EmulatorHandle
-from tests.conftest import API_KEY, objects, v1_requests, wait_until
+from tests.conftest import API_KEY, objects, past_first_reconciliation, v1_requests, wait_until
 from tests.emulator.helpers import stripe_client
 from tests.fake_gateway import FakeGateway
 from tests.fake_ledger import FakeLedger
@@ -336,6 +336,16 @@ def check_internal(ctx: Ctx, outcome: Outcome) -> None:
     assert "secret" not in outcome.message
 
 
+async def paid_checkout(ctx: Ctx) -> Call:
+    request = payments_pb2.CreateCheckoutRequest(
+        product_id=await a_product(ctx), customer_id=await a_customer(ctx)
+    )
+    checkout = await ctx.stub.CreateCheckout(request, metadata=AUTH, timeout=5)
+    ctx.emulator.pay(checkout.checkout_session_id)
+    expire = payments_pb2.ExpireCheckoutRequest(checkout_session_id=checkout.checkout_session_id)
+    return Call("ExpireCheckout", expire)
+
+
 class DownLedger(FakeLedger):
     """A ledger whose database cannot be reached."""
 
@@ -375,6 +385,9 @@ SCENARIOS: dict[str, list[Scenario]] = {
             required=frozenset({"external_product_id"}),
             from_stripe=True,
         ),
+    ],
+    "CHECKOUT_NOT_OPEN": [
+        Scenario(paid_checkout, required=frozenset({"checkout_session_id"}), from_stripe=True)
     ],
     "CHECKOUT_SESSION_NOT_FOUND": [
         Scenario(unknown_session, required=frozenset({"checkout_session_id"}), from_stripe=True)
@@ -509,6 +522,8 @@ def http_route(rpc: str, request: Message) -> tuple[str, str, Any]:
         return "POST", "/v1/payments/checkout", body
     if rpc == "GetPaymentStatus":
         return "GET", f"/v1/payments/{body['id']}", None
+    if rpc == "ExpireCheckout":
+        return "POST", f"/v1/payments/{body.pop('checkoutSessionId')}/expire", body
     if rpc == "ListPayments":
         query = "&".join(f"{name}={value}" for name, value in body.items())
         return "GET", f"/v1/payments?{query}", None
@@ -558,7 +573,7 @@ async def both_doors(settings: Settings) -> AsyncIterator[Callable[..., Any]]:
         lifecycle = running_service(settings_here, gateway=gateway, ledger=ledger)
         service = await lifecycle.__aenter__()
         started.append(lifecycle)
-        return service
+        return await past_first_reconciliation(service)
 
     yield start
     for lifecycle in started:

@@ -24,7 +24,8 @@ async def test_runs_at_start_up_and_again_each_interval() -> None:
 
     assert len(events.asked) >= 3
     assert ledger.payments["cs_1"].status is PaymentStatus.SUCCEEDED
-    assert reconciler.last is not None and reconciler.last.taken_in == 0  # seen on run 1
+    assert reconciler.last is not None
+    assert reconciler.last.taken_in == 0  # taken in by the first run
 
 
 async def test_a_failed_run_is_one_warning_and_the_next_run_comes(

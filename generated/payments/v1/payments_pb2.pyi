@@ -667,6 +667,8 @@ class GetPaymentStatusResponse(_message.Message):
     stripe_status: _builtins.str
     """Stripe's own `status` of the object asked about (`open`, `complete`, `expired` for a
     session; `requires_payment_method`, `processing`, `succeeded`, … for a PaymentIntent).
+    A final status is answered from the payment ledger without asking Stripe: then this is the
+    session's word when asked by the `cs_…` id, and empty when asked by the `pi_…` id.
     """
     stripe_payment_status: _builtins.str
     """Stripe's `payment_status` of a Checkout Session (`paid`, `unpaid`, `no_payment_required`);

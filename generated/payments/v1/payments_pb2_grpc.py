@@ -125,7 +125,9 @@ class PaymentServiceServicer:
 
     def GetPaymentStatus(self, request, context):
         """Tells the status of a payment, given a Checkout Session id (`cs_…`) or a PaymentIntent id
-        (`pi_…`).
+        (`pi_…`). A payment the service's ledger knows in a final status (SUCCEEDED, FAILED, EXPIRED,
+        CANCELED) is answered from the ledger without a Stripe call; otherwise Stripe is asked (one
+        request shared by concurrent calls for the same id) and the answer recorded.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

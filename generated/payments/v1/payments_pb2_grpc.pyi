@@ -59,7 +59,9 @@ class PaymentServiceStub:
     """
     GetPaymentStatus: _grpc.UnaryUnaryMultiCallable[_payments_pb2.GetPaymentStatusRequest, _payments_pb2.GetPaymentStatusResponse]
     """Tells the status of a payment, given a Checkout Session id (`cs_…`) or a PaymentIntent id
-    (`pi_…`).
+    (`pi_…`). A payment the service's ledger knows in a final status (SUCCEEDED, FAILED, EXPIRED,
+    CANCELED) is answered from the ledger without a Stripe call; otherwise Stripe is asked (one
+    request shared by concurrent calls for the same id) and the answer recorded.
     """
     ExpireCheckout: _grpc.UnaryUnaryMultiCallable[_payments_pb2.ExpireCheckoutRequest, _payments_pb2.ExpireCheckoutResponse]
     """Cancels an open checkout (the caller cancelled the order): Stripe's hosted page stops
@@ -106,7 +108,9 @@ class PaymentServiceAsyncStub(PaymentServiceStub):
     """
     GetPaymentStatus: _aio.UnaryUnaryMultiCallable[_payments_pb2.GetPaymentStatusRequest, _payments_pb2.GetPaymentStatusResponse]  # type: ignore[assignment]
     """Tells the status of a payment, given a Checkout Session id (`cs_…`) or a PaymentIntent id
-    (`pi_…`).
+    (`pi_…`). A payment the service's ledger knows in a final status (SUCCEEDED, FAILED, EXPIRED,
+    CANCELED) is answered from the ledger without a Stripe call; otherwise Stripe is asked (one
+    request shared by concurrent calls for the same id) and the answer recorded.
     """
     ExpireCheckout: _aio.UnaryUnaryMultiCallable[_payments_pb2.ExpireCheckoutRequest, _payments_pb2.ExpireCheckoutResponse]  # type: ignore[assignment]
     """Cancels an open checkout (the caller cancelled the order): Stripe's hosted page stops
@@ -180,7 +184,9 @@ class PaymentServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_payments_pb2.GetPaymentStatusResponse, _abc.Awaitable[_payments_pb2.GetPaymentStatusResponse]]:
         """Tells the status of a payment, given a Checkout Session id (`cs_…`) or a PaymentIntent id
-        (`pi_…`).
+        (`pi_…`). A payment the service's ledger knows in a final status (SUCCEEDED, FAILED, EXPIRED,
+        CANCELED) is answered from the ledger without a Stripe call; otherwise Stripe is asked (one
+        request shared by concurrent calls for the same id) and the answer recorded.
         """
 
     @_abc_1.abstractmethod
