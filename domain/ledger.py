@@ -84,15 +84,17 @@ MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 50
 
 
-def payment_of(snapshot: PaymentSnapshot) -> Payment | None:
-    """The ledger's view of a payment read from the provider; None for a read of the payment
-    behind a checkout (the ledger keeps checkouts, whose status can differ from it)."""
+def observation_of(snapshot: PaymentSnapshot) -> Observation | None:
+    """A checkout as the provider just answered for it (read, created or expired), observed now
+    by the service's clock, with no event id; None for a read of the payment behind a checkout
+    (the ledger keeps checkouts, whose status can differ from it)."""
     if snapshot.kind is not PaymentRefKind.CHECKOUT_SESSION:
         return None
-    return Payment(
+    now = datetime.now(UTC)
+    payment = Payment(
         checkout_session_id=snapshot.id,
         status=snapshot.status,
-        status_changed_at=datetime.now(UTC),
+        status_changed_at=now,
         payment_intent_id=snapshot.payment_intent_id,
         customer_id=snapshot.customer_id,
         total=snapshot.total,
@@ -101,6 +103,7 @@ def payment_of(snapshot: PaymentSnapshot) -> Payment | None:
         provider_status=snapshot.provider_status,
         provider_payment_status=snapshot.provider_payment_status,
     )
+    return Observation(payment, observed_at=now)
 
 
 def snapshot_of(payment: Payment, asked_id: str) -> PaymentSnapshot:

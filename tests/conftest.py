@@ -168,7 +168,9 @@ def v1_requests(stats: dict[str, Any]) -> int:
     """How many Stripe API (/v1) requests the emulator received for calls: the reconciler's
     listing of events (at start-up and each interval) is not one."""
     return sum(
-        n for route, n in stats["requests"].items() if " /v1/" in route and route != RECONCILER_ROUTE
+        n
+        for route, n in stats["requests"].items()
+        if " /v1/" in route and route != RECONCILER_ROUTE
     )
 
 

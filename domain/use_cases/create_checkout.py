@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from domain.call import CallContext, write_options
 from domain.checkout import SOLD_PRODUCT_METADATA_KEY, CheckoutSession, NewCheckout
@@ -12,7 +12,6 @@ from domain.errors import ProductNotPurchasable
 from domain.ledger import Observation, Payment
 from domain.payment_status import PaymentStatus
 from domain.ports import PaymentGateway, PaymentLedger
-from domain.use_cases.observations import now
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +80,7 @@ class CreateCheckout:
 
 def _opened(new: NewCheckout, session: CheckoutSession) -> Observation:
     """The payment of a checkout just opened: OPEN, with what the service itself sent."""
-    at = now()
+    at = datetime.now(UTC)
     payment = Payment(
         checkout_session_id=session.id,
         status=PaymentStatus.OPEN,

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from domain.call import CallContext, write_options
-from domain.ledger import Payment
+from domain.ledger import Payment, observation_of
 from domain.ports import PaymentGateway, PaymentLedger
-from domain.use_cases.observations import read_payment
 
 
 class ExpireCheckout:
@@ -24,7 +23,9 @@ class ExpireCheckout:
         snapshot = await self._gateway.expire_checkout(
             checkout_session_id, write_options(call, self.OPERATION)
         )
-        observation = read_payment(snapshot, checkout_session_id)
+        observation = observation_of(snapshot)
+        if observation is None:
+            raise TypeError("the gateway answered an expired checkout with another object")
         # If this write fails the checkout is expired all the same: the provider's expiry event
         # (webhook or reconciliation) records it later, and a retry with the same request_id
         # answers from the provider again.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from domain.call import CallContext, Deadline
-from domain.ledger import Observation, Payment, payment_of, snapshot_of
+from domain.ledger import observation_of, snapshot_of
 from domain.payment_status import PaymentSnapshot
 from domain.ports import PaymentGateway, PaymentLedger
 
@@ -44,11 +44,7 @@ class GetPaymentStatus:
 
     async def _read_and_record(self, payment_id: str, deadline: Deadline) -> PaymentSnapshot:
         snapshot = await self._gateway.get_payment(payment_id, deadline)
-        payment = payment_of(snapshot)
-        if payment is not None:
-            await self._ledger.record(_observation(payment))
+        observation = observation_of(snapshot)
+        if observation is not None:
+            await self._ledger.record(observation)
         return snapshot
-
-
-def _observation(payment: Payment) -> Observation:
-    return Observation(payment, observed_at=payment.status_changed_at)
