@@ -12,7 +12,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_the_wheel_holds_the_service_its_document_and_migrations_not_the_emulator(tmp_path: Path) -> None:
+def test_the_wheel_holds_the_service_its_document_and_migrations_not_the_emulator(
+    tmp_path: Path,
+) -> None:
     subprocess.run(
         [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(tmp_path)],
         cwd=REPO,
