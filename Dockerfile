@@ -34,6 +34,7 @@ COPY README.md ./
 COPY domain/ domain/
 COPY service/ service/
 COPY stripe_adapter/ stripe_adapter/
+COPY ledger/ ledger/
 COPY generated/ generated/
 RUN python -m build --wheel --no-isolation --outdir /dist . \
  && mv /tmp/constraints.txt /dist/

@@ -56,6 +56,10 @@ class Backend(Protocol):
         database fails."""
         ...
 
+    async def prepare(self) -> None:
+        """Called once before migrating, outside any transaction."""
+        ...
+
     async def lock_for_migration(self, connection: AsyncConnection) -> None:
         """Called first in the migrating transaction: no other process migrates until it ends."""
         ...

@@ -7,6 +7,7 @@ from __future__ import annotations
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.util import CommandError
 from sqlalchemy import Connection, exc
 
 from ledger.backend import Backend
@@ -20,11 +21,12 @@ SCRIPTS = "ledger:migrations"
 async def upgrade(backend: Backend, target: Target) -> str:
     """Migrates the database to the newest schema; its revision. Raises LedgerStartError."""
     try:
+        await backend.prepare()
         connection = await backend.engine.connect()
     except exc.DBAPIError as error:
         raise LedgerStartError(
             f"cannot reach the ledger's database {target.shown}: "
-            f"{first_line(error, target.password)} (is it running, and the URL right?)"
+            f"{first_line(error, target.password)} (check the URL, and that the database is up)"
         ) from None
     try:
         async with connection.begin():
@@ -34,6 +36,11 @@ async def upgrade(backend: Backend, target: Target) -> str:
         raise LedgerStartError(
             f"migrating the ledger's database {target.shown} failed: "
             f"{first_line(error, target.password)}"
+        ) from None
+    except CommandError as error:  # a revision this code does not have: a newer release's
+        raise LedgerStartError(
+            f"the ledger's database {target.shown} has a schema this release does not know "
+            f"({first_line(error)}): run a release at least as new as the one that migrated it"
         ) from None
     finally:
         await connection.close()

@@ -58,6 +58,9 @@ class PostgresBackend(Engines):
         finally:
             await connection.close()
 
+    async def prepare(self) -> None:
+        """Nothing to set up before migrating."""
+
     async def lock_for_migration(self, connection: AsyncConnection) -> None:
         # Released when the migrating transaction ends, committed or not.
         await connection.execute(select(func.pg_advisory_xact_lock(MIGRATION_KEY)))

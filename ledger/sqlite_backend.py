@@ -5,12 +5,13 @@ up front (BEGIN IMMEDIATE) and waited for up to BUSY_TIMEOUT_SECONDS."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, event, exc
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -37,8 +38,7 @@ class SqliteBackend(Engines):
                 f"cannot create the ledger's directory {self._file.parent}: {error.strerror}"
             ) from None
         super().__init__(target.url, {"timeout": BUSY_TIMEOUT_SECONDS})
-        for engine in (self.engine, self.reader):
-            event.listen(engine.sync_engine, "connect", _on_connect)
+        event.listen(self.engine.sync_engine, "connect", _on_connect)
         event.listen(self.engine.sync_engine, "begin", _on_begin)
         self._write_lock = asyncio.Lock()
 
@@ -58,6 +58,21 @@ class SqliteBackend(Engines):
         finally:
             _held.discard(key)
 
+    async def prepare(self) -> None:
+        """WAL mode, set once for the file (it persists). Processes opening a new file at once
+        may all try to switch it; SQLite refuses all but one at once, without waiting for the
+        busy timeout, so the others try again."""
+        give_up = time.monotonic() + BUSY_TIMEOUT_SECONDS
+        async with self.reader.connect() as connection:
+            while True:
+                try:
+                    await connection.exec_driver_sql("PRAGMA journal_mode = WAL")
+                    return
+                except exc.OperationalError:
+                    if time.monotonic() > give_up:
+                        raise
+                    await asyncio.sleep(0.01)
+
     async def lock_for_migration(self, connection: AsyncConnection) -> None:
         """The migrating transaction began with BEGIN IMMEDIATE: it holds the write lock."""
 
@@ -65,9 +80,6 @@ class SqliteBackend(Engines):
 def _on_connect(dbapi_connection: Any, _record: object) -> None:
     # SQLAlchemy, not the sqlite3 module, says when a transaction begins (_on_begin).
     dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode = WAL")
-    cursor.close()
 
 
 def _on_begin(connection: Connection) -> None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -13,6 +14,7 @@ from sqlalchemy.exc import ArgumentError
 from ledger.errors import LedgerStartError
 
 FORMS = "sqlite:///<path> or postgresql://user:password@host:port/database"
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*$")  # RFC 3986: nothing secret can be in it
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +32,7 @@ def parse(text: str) -> Target:
     """Raises LedgerStartError for a URL of another scheme, or one that names no database."""
     scheme = text.partition("://")[0] if "://" in text else ""
     if scheme not in ("sqlite", "postgresql"):
-        named = f"a {scheme!r} URL" if scheme.isidentifier() else "not a URL of either form"
+        named = f"a {scheme!r} URL" if _SCHEME.match(scheme) else "not a URL of either form"
         raise LedgerStartError(f"the ledger's database URL must be {FORMS}; this is {named}")
     try:
         url = make_url(text)

@@ -1,5 +1,6 @@
-"""The service's wheel carries the service and its OpenAPI document (served from the package),
-and not the emulator, which is for development only."""
+"""The service's wheel carries the service, its OpenAPI document (served from the package) and
+the ledger's migrations (applied from the package), and not the emulator, which is for
+development only."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_the_wheel_holds_the_service_and_its_document_not_the_emulator(tmp_path: Path) -> None:
+def test_the_wheel_holds_the_service_its_document_and_migrations_not_the_emulator(
+    tmp_path: Path,
+) -> None:
     subprocess.run(
         [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(tmp_path)],
         cwd=REPO,
@@ -24,4 +27,5 @@ def test_the_wheel_holds_the_service_and_its_document_not_the_emulator(tmp_path:
 
     assert {"service/composition.py", "domain/call.py", "stripe_adapter/gateway.py"} <= names
     assert "payments/v1/payments.swagger.json" in names
+    assert {"ledger/migrations/env.py", "ledger/migrations/versions/v0001_ledger.py"} <= names
     assert not [name for name in names if name.startswith(("stripe_emulator/", "tools/", "tests/"))]

@@ -107,8 +107,8 @@ async def test_postgresql_writers_queued_on_one_row_keep_the_furthest_status(
     )
 
 
-async def test_two_processes_recording_the_same_events_take_each_in_once(
-    ledger: PaymentLedger, ledger_url: str
+async def test_two_processes_migrating_a_new_database_and_recording_the_same_events_at_once(
+    ledger_url: str,
 ) -> None:
     count = 60
     processes = [
@@ -130,5 +130,6 @@ async def test_two_processes_recording_the_same_events_take_each_in_once(
 
     assert [process.returncode for process in processes] == [0, 0], outputs
     assert sum(int(out) for out, _ in outputs) == count
-    for i in range(count):
-        assert await ledger.payment(f"cs_{i}") is not None
+    async with open_ledger(ledger_url) as ledger:
+        for i in range(count):
+            assert await ledger.payment(f"cs_{i}") is not None

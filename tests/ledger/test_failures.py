@@ -37,6 +37,7 @@ async def start_error(url: str) -> str:
     [
         (f"mysql://payments:{SECRET}@127.0.0.1/payments", "this is a 'mysql' URL"),
         (f"postgres://payments:{SECRET}@127.0.0.1/payments", "this is a 'postgres' URL"),
+        (f"postgresql+asyncpg://p:{SECRET}@127.0.0.1/p", "this is a 'postgresql+asyncpg' URL"),
         (f"payments:{SECRET}@127.0.0.1/payments", "not a URL of either form"),
         ("", "not a URL of either form"),
         ("sqlite://", "must name a file"),

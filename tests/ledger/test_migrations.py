@@ -122,6 +122,22 @@ async def test_a_failed_migration_stops_the_start_and_leaves_nothing_behind(
     assert await inspected(ledger_url, schema_state) == (["payments"], [])
 
 
+async def test_a_database_migrated_by_a_newer_release_stops_the_start(ledger_url: str) -> None:
+    async with open_ledger(ledger_url):
+        pass
+    engine = create_async_engine(parse(ledger_url).url)
+    async with engine.begin() as connection:
+        await connection.execute(text(f"UPDATE {VERSION_TABLE} SET version_num = '0099'"))
+    await engine.dispose()
+
+    with pytest.raises(LedgerStartError) as refused:
+        async with open_ledger(ledger_url):
+            pass
+
+    assert "has a schema this release does not know" in str(refused.value)
+    assert "'0099'" in str(refused.value)
+
+
 async def migrate_command(database_url: str) -> tuple[int | None, str, str]:
     env = {**os.environ, "PAYMENTS_DATABASE_URL": database_url}
     if not database_url:
