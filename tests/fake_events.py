@@ -6,6 +6,8 @@ await events.from_webhook(body, FakeEvents.SIGNATURE)                    # -> th
 events.webhook(None)                    # the body of an event of a type of no use: -> None
 events.listed.append(observation(...))  # what since() yields (those at or after its instant)
 events.unavailable = ProviderUnavailable("down", retry_after_seconds=1)  # since() raises it
+events.unavailable_after = 2            # ... once it has yielded 2 observations
+events.asked                            # the instants since() was called with
 """
 
 from __future__ import annotations
@@ -65,7 +67,9 @@ class FakeEvents:
 
     listed: list[Observation] = field(default_factory=list)
     unavailable: RetryableError | None = None
+    unavailable_after: int = 0
     calls: list[str] = field(default_factory=list)
+    asked: list[datetime] = field(default_factory=list)
     _delivered: dict[bytes, Observation | None] = field(default_factory=dict)
 
     def webhook(self, delivered: Observation | None) -> bytes:
@@ -87,10 +91,11 @@ class FakeEvents:
 
     async def since(self, instant: datetime) -> AsyncIterator[Observation]:
         self.calls.append("since")
-        if self.unavailable is not None:
-            raise self.unavailable
-        for listed in list(self.listed):
-            if listed.observed_at >= instant:
+        self.asked.append(instant)
+        for count, listed in enumerate([*self.listed, None]):
+            if self.unavailable is not None and count == self.unavailable_after:
+                raise self.unavailable
+            if listed is not None and listed.observed_at >= instant:
                 yield listed
 
 

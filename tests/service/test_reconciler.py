@@ -11,12 +11,12 @@ from domain.payment_status import PaymentStatus
 from domain.use_cases import Reconcile
 from service.reconciler import Reconciler
 from tests.fake_ledger import FakeLedger
-from tests.unit.test_reconcile import ListedEvents, observed
+from tests.unit.test_reconcile import listed, observed
 
 
 async def test_runs_at_start_up_and_again_each_interval() -> None:
     ledger = FakeLedger()
-    events = ListedEvents(observed("evt_1", PaymentStatus.SUCCEEDED))
+    events = listed(observed("evt_1", PaymentStatus.SUCCEEDED))
     reconciler = Reconciler(Reconcile(events, ledger), interval_seconds=0.01)
 
     async with reconciler.running():
@@ -32,7 +32,7 @@ async def test_a_failed_run_is_one_warning_and_the_next_run_comes(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, logger="service.reconciler")
-    events = ListedEvents(observed("evt_1", PaymentStatus.SUCCEEDED), fail_after=0)
+    events = listed(observed("evt_1", PaymentStatus.SUCCEEDED), fail_after=0)
     reconciler = Reconciler(Reconcile(events, FakeLedger()), interval_seconds=0.01)
 
     async with reconciler.running():
@@ -44,7 +44,7 @@ async def test_a_failed_run_is_one_warning_and_the_next_run_comes(
 
 
 async def test_leaving_the_block_stops_the_schedule() -> None:
-    events = ListedEvents()
+    events = listed()
     reconciler = Reconciler(Reconcile(events, FakeLedger()), interval_seconds=3600)
 
     async with reconciler.running():

@@ -4,7 +4,6 @@ run, and runs on one replica at a time."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,6 +13,7 @@ from domain.ledger import Observation, Payment
 from domain.payment_status import PaymentStatus
 from domain.use_cases import Reconcile
 from domain.use_cases.reconcile import FIRST_LOOKBACK, OVERLAP, RECONCILER_LOCK
+from tests.fake_events import FakeEvents
 from tests.fake_ledger import FakeLedger
 
 NOW = datetime(2026, 12, 3, 12, tzinfo=UTC)
@@ -23,23 +23,13 @@ def observed(event_id: str, status: PaymentStatus, session: str = "cs_1") -> Obs
     return Observation(Payment(session, status, NOW), NOW, event_id)
 
 
-class ListedEvents:
-    """The provider's event list: what `since` was asked, and a failure after some events."""
-
-    def __init__(self, *observations: Observation, fail_after: int | None = None) -> None:
-        self.observations = observations
-        self.fail_after = fail_after
-        self.asked: list[datetime] = []
-
-    async def from_webhook(self, payload: bytes, signature: str) -> Observation | None:
-        raise AssertionError("the reconciler takes no webhooks")
-
-    async def since(self, instant: datetime) -> AsyncIterator[Observation]:
-        self.asked.append(instant)
-        for count, observation in enumerate(self.observations):
-            if count == self.fail_after:
-                raise ProviderUnavailable("down", retry_after_seconds=1)
-            yield observation
+def listed(*observations: Observation, fail_after: int | None = None) -> FakeEvents:
+    """The provider's event list, failing after `fail_after` observations when given."""
+    events = FakeEvents(listed=list(observations))
+    if fail_after is not None:
+        events.unavailable = ProviderUnavailable("down", retry_after_seconds=1)
+        events.unavailable_after = fail_after
+    return events
 
 
 @pytest.fixture
@@ -48,7 +38,7 @@ def ledger() -> FakeLedger:
 
 
 async def test_the_first_run_lists_as_far_back_as_the_provider_keeps(ledger: FakeLedger) -> None:
-    events = ListedEvents()
+    events = listed()
 
     done = await Reconcile(events, ledger, clock=lambda: NOW)()
 
@@ -58,7 +48,7 @@ async def test_the_first_run_lists_as_far_back_as_the_provider_keeps(ledger: Fak
 
 async def test_later_runs_list_from_the_watermark_minus_the_overlap(ledger: FakeLedger) -> None:
     await ledger.set_reconciled_until(NOW - timedelta(hours=1))
-    events = ListedEvents()
+    events = listed()
 
     await Reconcile(events, ledger, clock=lambda: NOW)()
 
@@ -67,7 +57,7 @@ async def test_later_runs_list_from_the_watermark_minus_the_overlap(ledger: Fake
 
 async def test_only_what_the_ledger_lacks_is_taken_in(ledger: FakeLedger) -> None:
     await ledger.record(observed("evt_seen", PaymentStatus.PROCESSING))
-    events = ListedEvents(
+    events = listed(
         observed("evt_seen", PaymentStatus.PROCESSING),
         observed("evt_missed", PaymentStatus.SUCCEEDED),
         observed("evt_late", PaymentStatus.PROCESSING),
@@ -81,7 +71,7 @@ async def test_only_what_the_ledger_lacks_is_taken_in(ledger: FakeLedger) -> Non
 
 
 async def test_a_failed_run_keeps_the_watermark_and_what_it_took_in(ledger: FakeLedger) -> None:
-    events = ListedEvents(
+    events = listed(
         observed("evt_1", PaymentStatus.EXPIRED, "cs_1"),
         observed("evt_2", PaymentStatus.EXPIRED, "cs_2"),
         fail_after=1,
@@ -96,7 +86,7 @@ async def test_a_failed_run_keeps_the_watermark_and_what_it_took_in(ledger: Fake
 
 
 async def test_a_run_held_elsewhere_does_nothing(ledger: FakeLedger) -> None:
-    events = ListedEvents(observed("evt_1", PaymentStatus.SUCCEEDED))
+    events = listed(observed("evt_1", PaymentStatus.SUCCEEDED))
     ledger.held.add(RECONCILER_LOCK)
 
     done = await Reconcile(events, ledger, clock=lambda: NOW)()
