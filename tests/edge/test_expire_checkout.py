@@ -12,12 +12,12 @@ from tests.conftest import Stub
 from tests.edge.conftest import Stack
 from tests.edge.doors import call
 from tests.edge.test_routes import create_customer, create_product
-from tests.expiring_gateway import ExpiringGateway
+from tests.fake_gateway import FakeGateway
 
 
 @pytest.fixture
-def gateway() -> ExpiringGateway:
-    return ExpiringGateway()
+def gateway() -> FakeGateway:
+    return FakeGateway()
 
 
 async def open_checkout(stack: Stack, **fields: Any) -> str:

@@ -22,7 +22,7 @@ from domain.use_cases import (
     CreateProductCommand,
     ExpireCheckout,
 )
-from tests.expiring_gateway import ExpiringGateway
+from tests.fake_gateway import FakeGateway
 from tests.fake_ledger import FakeLedger
 
 DEFAULTS = CheckoutDefaults(success_url="https://ok.example/", cancel_url="https://no.example/")
@@ -34,11 +34,11 @@ class FailingLedger(FakeLedger):
 
 
 @pytest.fixture
-def gateway() -> ExpiringGateway:
-    return ExpiringGateway()
+def gateway() -> FakeGateway:
+    return FakeGateway()
 
 
-async def open_checkout(gateway: ExpiringGateway, ledger: FakeLedger, call: CallContext) -> str:
+async def open_checkout(gateway: FakeGateway, ledger: FakeLedger, call: CallContext) -> str:
     customer = await CreateCustomer(gateway)(CreateCustomerCommand(email="a@example.com"), call)
     product = await CreateProduct(gateway)(
         CreateProductCommand("Widget", "", 250, "eur", "sku-1"), call
@@ -53,7 +53,7 @@ async def open_checkout(gateway: ExpiringGateway, ledger: FakeLedger, call: Call
 
 
 async def test_an_open_checkout_expires_and_the_ledger_says_so(
-    gateway: ExpiringGateway, ledger: FakeLedger, call: CallContext
+    gateway: FakeGateway, ledger: FakeLedger, call: CallContext
 ) -> None:
     session_id = await open_checkout(gateway, ledger, call)
     before = datetime.now(UTC)
@@ -69,7 +69,7 @@ async def test_an_open_checkout_expires_and_the_ledger_says_so(
 
 
 async def test_a_paid_checkout_is_not_open(
-    gateway: ExpiringGateway, ledger: FakeLedger, call: CallContext
+    gateway: FakeGateway, ledger: FakeLedger, call: CallContext
 ) -> None:
     session_id = await open_checkout(gateway, ledger, call)
     gateway.pay(session_id)
@@ -81,7 +81,7 @@ async def test_a_paid_checkout_is_not_open(
 
 
 async def test_an_unknown_checkout_is_not_found(
-    gateway: ExpiringGateway, ledger: FakeLedger, call: CallContext
+    gateway: FakeGateway, ledger: FakeLedger, call: CallContext
 ) -> None:
     with pytest.raises(NotFound) as raised:
         await ExpireCheckout(gateway, ledger)("cs_test_missing", call)
@@ -90,7 +90,7 @@ async def test_an_unknown_checkout_is_not_found(
 
 
 async def test_a_retry_with_the_request_id_answers_as_the_first_call(
-    gateway: ExpiringGateway, ledger: FakeLedger, call: CallContext
+    gateway: FakeGateway, ledger: FakeLedger, call: CallContext
 ) -> None:
     session_id = await open_checkout(gateway, ledger, call)
     with_id = replace(call, request_id="cancel-1")
@@ -105,7 +105,7 @@ async def test_a_retry_with_the_request_id_answers_as_the_first_call(
 
 
 async def test_a_passed_deadline_expires_nothing(
-    gateway: ExpiringGateway, ledger: FakeLedger, call: CallContext
+    gateway: FakeGateway, ledger: FakeLedger, call: CallContext
 ) -> None:
     session_id = await open_checkout(gateway, ledger, call)
 
@@ -115,7 +115,7 @@ async def test_a_passed_deadline_expires_nothing(
 
 
 async def test_a_ledger_failure_fails_the_call_after_the_checkout_expired(
-    gateway: ExpiringGateway, ledger: FakeLedger, call: CallContext
+    gateway: FakeGateway, ledger: FakeLedger, call: CallContext
 ) -> None:
     session_id = await open_checkout(gateway, ledger, call)
 
