@@ -61,7 +61,9 @@ def api_keys() -> tuple[str, str]:
     return (API_KEY, SECOND_API_KEY)
 
 
-def service_env(emulator: EmulatorHandle, api_keys: tuple[str, ...]) -> dict[str, str]:
+def service_env(
+    emulator: EmulatorHandle | AsyncEmulatorHandle, api_keys: tuple[str, ...]
+) -> dict[str, str]:
     """The environment a deployment would set, pointed at the emulator."""
     return {
         "PAYMENTS_LISTEN_ADDR": "127.0.0.1:0",
