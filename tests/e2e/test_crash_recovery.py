@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,15 +14,16 @@ import grpc
 
 from payments.v1 import payments_pb2_grpc
 from stripe_emulator.testing import AsyncEmulatorHandle
-from tests.conftest import API_KEY, communicate, service_env
+from tests.conftest import API_KEY, communicate, eventually, service_env
 from tests.e2e.event_records import answered, recorded_event_ids, stripe_events_of
 from tests.e2e.events_stack import SECRET, Shop, point_webhooks_at, webhook_emulator
 from tests.e2e.payment_flows import FLOWS, Flow, Order
 from tests.e2e.test_process import exit_output, service_process
 
 RETRY_SCALE = 0.001
-"""Retries 150 ms, 900 ms and 3.6 s after a failed attempt: the later ones reach the restarted
-service, unless its start takes longer (the reconciler then takes the events in)."""
+"""Retries 0.3 s, 1.8 s and 7.2 s after a failed attempt: the last ones reach the restarted
+service (its start takes seconds: imports) unless it starts slower still; its start-up
+reconciliation takes in whatever the retries do not bring."""
 STRIPE_ONLY_FLOWS = [flow for flow in FLOWS if flow.name != "expired-by-caller"]
 """The flows that go on while the service is down: they need only Stripe."""
 Orders = list[tuple[Flow, Order]]
@@ -50,14 +50,6 @@ async def run_all(shop: Shop, orders: Orders) -> None:
             await step(shop, order)
 
     await asyncio.gather(*(run(flow, order) for flow, order in orders))
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], within: float = 30.0) -> None:
-    """Polls an observable condition; fails the test after `within` seconds."""
-    give_up = time.monotonic() + within
-    while not await check():
-        assert time.monotonic() < give_up, "condition not met in time"
-        await asyncio.sleep(0.02)
 
 
 async def open_orders(shop: Shop, batch: str) -> Orders:
@@ -98,7 +90,7 @@ async def test_killed_while_webhooks_arrive_nothing_is_lost_nor_doubled(tmp_path
         async with service_process(restart) as second:
             restarted_at = time.time()
             await emulator.deliveries_settled(within=30)  # every retry made
-            await eventually(lambda: all_recorded(ledger_url, set(events)))
+            await eventually(lambda: all_recorded(ledger_url, set(events)), within=30)
             async with grpc.aio.insecure_channel(second.grpc_address) as channel:
                 shop = replace(shop, stub=payments_pb2_grpc.PaymentServiceStub(channel))
                 calls = await shop.stripe_calls()
