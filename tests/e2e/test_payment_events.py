@@ -5,13 +5,16 @@ prove what the webhooks carried."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
+import aiohttp
 import pytest
+import stripe
 
 from tests.e2e.event_records import answered, recorded_event_ids, stripe_events_of
-from tests.e2e.events_stack import events_stack
-from tests.e2e.payment_flows import FLOW_NAMED, FLOWS, Flow, Order
+from tests.e2e.events_stack import SECRET, events_stack
+from tests.e2e.payment_flows import FLOW_NAMED, FLOWS, Flow, Order, pay_by_card
 from tests.emulator.helpers import async_stripe_client
 
 
@@ -70,3 +73,29 @@ async def test_the_payment_intent_carries_the_order_id(flow: Flow) -> None:
     assert (by_intent.id, by_intent.status) == (intent_id, flow.status)
     assert by_intent.checkout_session_id == order.session_id
     assert intent.metadata["client_reference_id"] == order.order_id
+
+
+async def test_a_redelivered_event_is_answered_as_a_duplicate() -> None:
+    """Stripe delivers an event again (a retry whose first answer was lost): 2xx, nothing
+    changes. The same body signed with another secret is refused."""
+    async with events_stack() as stack, aiohttp.ClientSession() as client:
+        order = await Order.open(stack.shop, "order-again")
+        await pay_by_card(stack.shop, order)
+        await stack.emulator.deliveries_settled()
+        (event_id,) = await stripe_events_of(stack.emulator, {order.session_id})
+        async with async_stripe_client(stack.emulator) as stripe_client:
+            event = await stripe_client.v1.events.retrieve_async(event_id)
+        body = json.dumps(event.to_dict())
+        url = f"http://{stack.service.http_address}/stripe/webhooks"
+        answers = []
+        for secret in (SECRET, "whsec_another_endpoints_secret"):
+            header = stripe.WebhookSignature.generate_signature_header(body, secret)
+            sent = {"Stripe-Signature": header, "Content-Type": "application/json"}
+            async with client.post(url, data=body, headers=sent) as response:
+                answers.append((response.status, await response.json()))
+        recorded = await recorded_event_ids(stack.service.settings.ledger_url)
+
+    assert answers[0] == (200, {"received": True, "outcome": "duplicate"})
+    assert answers[1][0] == 400
+    assert answers[1][1]["details"][0]["reason"] == "WEBHOOK_REFUSED"
+    assert recorded == [event_id]
