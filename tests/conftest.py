@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -61,7 +61,9 @@ def api_keys() -> tuple[str, str]:
     return (API_KEY, SECOND_API_KEY)
 
 
-def service_env(emulator: EmulatorHandle, api_keys: tuple[str, ...]) -> dict[str, str]:
+def service_env(
+    emulator: EmulatorHandle | AsyncEmulatorHandle, api_keys: tuple[str, ...]
+) -> dict[str, str]:
     """The environment a deployment would set, pointed at the emulator."""
     return {
         "PAYMENTS_LISTEN_ADDR": "127.0.0.1:0",
@@ -186,6 +188,15 @@ async def wait_until(condition: Callable[[], bool], within: float = 5.0) -> None
         if time.monotonic() > give_up:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(0.01)
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], within: float = 10.0) -> None:
+    """`wait_until` for a condition that takes awaiting to observe (a database, an HTTP API)."""
+    give_up = time.monotonic() + within
+    while not await check():
+        if time.monotonic() > give_up:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.02)
 
 
 async def wait_until_not_serving(channel: grpc.aio.Channel, within: float = 5.0) -> None:
