@@ -145,8 +145,16 @@ def test_refuses_to_start_misconfigured(
     [
         ({"STRIPE_SECRET_KEY": "sk_live_abcdefghijklmnop"}, "live-mode key"),
         ({"PAYMENTS_LISTEN_ADDR": "192.0.2.1:0"}, "cannot listen on 192.0.2.1:0"),
+        (
+            {"PAYMENTS_WEBHOOK_INTAKE": "true", "PAYMENTS_HTTP_ADDR": "127.0.0.1:0"},
+            "STRIPE_WEBHOOK_SECRETS is not set",
+        ),
+        (
+            {"PAYMENTS_DATABASE_URL": "postgresql://payments:pw-not-shown@127.0.0.1:1/ledger"},
+            "the payment ledger cannot start",
+        ),
     ],
-    ids=["config", "bind"],
+    ids=["config", "bind", "intake-without-secret", "ledger-unreachable"],
 )
 def test_a_real_process_refuses_in_one_line_and_exits_2(
     emulator: EmulatorHandle, override: dict[str, str], expected: str
@@ -156,6 +164,7 @@ def test_a_real_process_refuses_in_one_line_and_exits_2(
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert expected in lines[0]
+    assert "pw-not-shown" not in result.stderr
     assert result.stdout == ""  # nothing claimed to listen
 
 
