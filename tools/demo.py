@@ -1,26 +1,35 @@
 """`make demo`: the whole payment flow through the generated client, printing each step.
 
-Starts the Stripe emulator and the service on loopback (or, with STRIPE_SECRET_KEY=sk_test_…
-in the environment, the service alone against real Stripe test mode), then: create a customer →
-create a product → open a checkout → status OPEN → the customer pays → status SUCCEEDED, by the
-session id and by the PaymentIntent id. Stops both at the end, whatever happened.
+Starts the Stripe emulator and the service on loopback, the emulator delivering its events to
+the service's webhook route and the service keeping a fresh ledger for the run (or, with
+STRIPE_SECRET_KEY=sk_test_… in the environment, the service alone against real Stripe test
+mode), then: create a customer → a product → a checkout for an order → status OPEN → the
+customer pays → the webhook arrives → status SUCCEEDED from the ledger with no Stripe call (the
+emulator's request count says so) → the order's payments → a second order's checkout expired.
+Stops both at the end, whatever happened.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+import tempfile
 import urllib.request
 import uuid
+from pathlib import Path
 
 import grpc
 from grpc_status import rpc_status
 
 from payments.v1 import payments_pb2, payments_pb2_grpc
+from tools.emulator_watch import NotDelivered, delivered, stripe_calls
 from tools.processes import StartError
 from tools.stack import pay_in_emulator, running_stack
 
 DEMO_API_KEY = "demo-key-" + uuid.uuid4().hex
+METADATA = (("x-api-key", DEMO_API_KEY),)
+WEBHOOK_WAIT_SECONDS = 10.0
+Stub = payments_pb2_grpc.PaymentServiceStub
 
 
 def step(text: str) -> None:
@@ -31,18 +40,36 @@ def show(label: str, value: object) -> None:
     print(f"    {label:<22} {value}", flush=True)
 
 
-def run_flow(
-    stub: payments_pb2_grpc.PaymentServiceStub, emulator_url: str | None, http_address: str | None
-) -> None:
-    metadata = (("x-api-key", DEMO_API_KEY),)
-    suffix = uuid.uuid4().hex[:8]
+def run_flow(stub: Stub, emulator_url: str | None, http_address: str | None) -> str:
+    """The flow; what it showed, for the last line."""
+    customer, product = create_customer_and_product(stub)
+    order = f"order-{uuid.uuid4().hex[:8]}"
+    checkout = create_checkout(stub, customer, product, order)
+    # The emulator's page goes when the demo stops: no link to it (make run keeps one open).
+    page = checkout.url if emulator_url is None else "on the emulator, until the end"
+    show("checkout page", page)
+    show("total", f"{checkout.amount_total} {checkout.currency}")
+    expect(get_status(stub, checkout.checkout_session_id), payments_pb2.PAYMENT_STATUS_OPEN)
 
+    if emulator_url is None:
+        step(f"Pay on {checkout.url} with the test card 4242 4242 4242 4242, then ask again")
+        paid = "a checkout OPEN, to pay in a browser"
+    else:
+        pay_and_read_from_ledger(stub, emulator_url, checkout.checkout_session_id, http_address)
+        paid = "paid → webhook → SUCCEEDED from the ledger, 0 Stripe calls"
+    list_order(stub, order, checkout.checkout_session_id)
+    cancel_another_order(stub, customer, product)
+    return f"{paid}; ListPayments; ExpireCheckout"
+
+
+def create_customer_and_product(stub: Stub) -> tuple[payments_pb2.Customer, payments_pb2.Product]:
+    suffix = uuid.uuid4().hex[:8]
     step("CreateCustomer")
     customer = stub.CreateCustomer(
         payments_pb2.CreateCustomerRequest(
             email=f"ada.{suffix}@example.com", name="Ada Lovelace", request_id=str(uuid.uuid4())
         ),
-        metadata=metadata,
+        metadata=METADATA,
         timeout=10,
     ).customer
     show("customer", f"{customer.id} <{customer.email}>")
@@ -57,47 +84,61 @@ def run_flow(
             external_product_id=f"demo-sku-{suffix}",
             request_id=str(uuid.uuid4()),
         ),
-        metadata=metadata,
+        metadata=METADATA,
         timeout=10,
     ).product
     show("product", f"{product.id} ({product.external_product_id})")
     show("price", f"{product.price_id}: {product.unit_amount} {product.currency}")
+    return customer, product
 
-    step("CreateCheckout")
-    checkout = stub.CreateCheckout(
+
+def create_checkout(
+    stub: Stub, customer: payments_pb2.Customer, product: payments_pb2.Product, order: str
+) -> payments_pb2.CreateCheckoutResponse:
+    step(f"CreateCheckout for order {order}")
+    checkout: payments_pb2.CreateCheckoutResponse = stub.CreateCheckout(
         payments_pb2.CreateCheckoutRequest(
-            product_id=product.id, customer_id=customer.id, quantity=2, request_id=str(uuid.uuid4())
+            product_id=product.id,
+            customer_id=customer.id,
+            quantity=2,
+            client_reference_id=order,
+            request_id=str(uuid.uuid4()),
         ),
-        metadata=metadata,
+        metadata=METADATA,
         timeout=10,
     )
     show("session", checkout.checkout_session_id)
-    # The emulator's page goes when the demo stops: no link to it (make run keeps one open).
-    show(
-        "checkout page", checkout.url if emulator_url is None else "on the emulator, until the end"
-    )
-    show("total", f"{checkout.amount_total} {checkout.currency}")
+    return checkout
 
-    status = get_status(stub, checkout.checkout_session_id, metadata)
-    expect(status, payments_pb2.PAYMENT_STATUS_OPEN)
 
-    if emulator_url is None:
-        step(f"Pay on {checkout.url} with the test card 4242 4242 4242 4242, then ask again")
-        return
+def pay_and_read_from_ledger(
+    stub: Stub, emulator_url: str, session_id: str, http_address: str | None
+) -> None:
     step("The customer pays (emulator)")
-    pay_in_emulator(emulator_url, checkout.checkout_session_id)
+    pay_in_emulator(emulator_url, session_id)
 
-    status = get_status(stub, checkout.checkout_session_id, metadata)
+    step("The webhook arrives")
+    delivery = delivered(
+        emulator_url, session_id, "checkout.session.completed", within=WEBHOOK_WAIT_SECONDS
+    )
+    show("event", f"{delivery.event_id} {delivery.event_type}")
+    show("POST /stripe/webhooks", f"{delivery.status} (attempt {delivery.attempt})")
+
+    before = stripe_calls(emulator_url)
+    status = get_status(stub, session_id)
+    after = stripe_calls(emulator_url)
     expect(status, payments_pb2.PAYMENT_STATUS_SUCCEEDED)
-    by_intent = get_status(stub, status.payment_intent_id, metadata)
-    expect(by_intent, payments_pb2.PAYMENT_STATUS_SUCCEEDED)
+    calls = after - before
+    show("Stripe calls", f"{calls}: from the ledger (emulator requests {before} → {after})")
+    if calls:
+        raise SystemExit(f"demo failed: the status read made {calls} Stripe calls")
     if http_address:
         status_over_http(http_address, status.payment_intent_id)
 
 
 def status_over_http(http_address: str, payment_id: str) -> None:
-    """The same RPC through the HTTP/JSON door: GET /v1/payments/{id}."""
-    step(f"GET /v1/payments/{payment_id} on the HTTP/JSON door ({http_address})")
+    """The same RPC through the HTTP/JSON door, by the PaymentIntent's id: GET /v1/payments/{id}."""
+    step(f"GET /v1/payments/{payment_id} on the HTTP/JSON door")
     request = urllib.request.Request(
         f"http://{http_address}/v1/payments/{payment_id}", headers={"x-api-key": DEMO_API_KEY}
     )
@@ -109,14 +150,40 @@ def status_over_http(http_address: str, payment_id: str) -> None:
         raise SystemExit(f"demo failed: HTTP door says {body['status']}")
 
 
-def get_status(
-    stub: payments_pb2_grpc.PaymentServiceStub,
-    payment_id: str,
-    metadata: tuple[tuple[str, str], ...],
-) -> payments_pb2.GetPaymentStatusResponse:
+def list_order(stub: Stub, order: str, session_id: str) -> None:
+    step(f"ListPayments client_reference_id={order}")
+    listed = stub.ListPayments(
+        payments_pb2.ListPaymentsRequest(client_reference_id=order), metadata=METADATA, timeout=10
+    )
+    for payment in listed.payments:
+        status = payments_pb2.PaymentStatus.Name(payment.status)
+        show("payment", f"{status}, {payment.amount_total} {payment.currency}, the session above")
+    if [payment.id for payment in listed.payments] != [session_id]:
+        raise SystemExit(f"demo failed: {order} lists {list(listed.payments)}, not {session_id}")
+
+
+def cancel_another_order(
+    stub: Stub, customer: payments_pb2.Customer, product: payments_pb2.Product
+) -> None:
+    checkout = create_checkout(stub, customer, product, f"order-{uuid.uuid4().hex[:8]}")
+    step("ExpireCheckout: the order was cancelled")
+    payment = stub.ExpireCheckout(
+        payments_pb2.ExpireCheckoutRequest(
+            checkout_session_id=checkout.checkout_session_id, request_id=str(uuid.uuid4())
+        ),
+        metadata=METADATA,
+        timeout=10,
+    ).payment
+    show("status", payments_pb2.PaymentStatus.Name(payment.status))
+    show("stripe status", f"{payment.stripe_status} / {payment.stripe_payment_status}")
+    if payment.status != payments_pb2.PAYMENT_STATUS_EXPIRED:
+        raise SystemExit("demo failed: the expired checkout is not EXPIRED")
+
+
+def get_status(stub: Stub, payment_id: str) -> payments_pb2.GetPaymentStatusResponse:
     step(f"GetPaymentStatus {payment_id}")
-    status = stub.GetPaymentStatus(
-        payments_pb2.GetPaymentStatusRequest(id=payment_id), metadata=metadata, timeout=10
+    status: payments_pb2.GetPaymentStatusResponse = stub.GetPaymentStatus(
+        payments_pb2.GetPaymentStatusRequest(id=payment_id), metadata=METADATA, timeout=10
     )
     show("status", payments_pb2.PaymentStatus.Name(status.status))
     show("stripe status", f"{status.stripe_status} / {status.stripe_payment_status or '-'}")
@@ -144,23 +211,33 @@ def main() -> int:
 
 
 def run_demo() -> int:
-    with running_stack(
-        api_key=DEMO_API_KEY, grpc_addr="127.0.0.1:0", http_addr="127.0.0.1:0", say=step
-    ) as stack:
+    # A fresh ledger each run, gone with the demo: the emulator starts empty too.
+    with (
+        tempfile.TemporaryDirectory(prefix="payments-demo-") as data_dir,
+        running_stack(
+            api_key=DEMO_API_KEY,
+            grpc_addr="127.0.0.1:0",
+            http_addr="127.0.0.1:0",
+            say=step,
+            data_dir=Path(data_dir),
+        ) as stack,
+    ):
         show("gRPC", stack.grpc_address)
         show("HTTP/JSON", stack.http_address)
         show("Stripe", "the emulator" if stack.emulator_url else "api.stripe.com (test mode)")
+        if stack.webhook_url:
+            show("webhooks", "the emulator delivers every event to POST /stripe/webhooks")
+        show("ledger", "a fresh SQLite file, deleted at the end")
         with grpc.insecure_channel(stack.grpc_address) as channel:
             try:
-                run_flow(
-                    payments_pb2_grpc.PaymentServiceStub(channel),
-                    stack.emulator_url,
-                    stack.http_address,
-                )
+                done = run_flow(Stub(channel), stack.emulator_url, stack.http_address)
             except grpc.RpcError as error:
                 print(f"demo failed: {describe_error(error)}", file=sys.stderr)
                 return 1
-    step("Done: OPEN → SUCCEEDED, by session and by PaymentIntent")
+            except NotDelivered as error:
+                print(f"demo failed: {error}", file=sys.stderr)
+                return 1
+    step(f"Done: {done}")
     print("    `make run` keeps the service up, with a checkout page to open in a browser.")
     return 0
 

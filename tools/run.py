@@ -4,20 +4,24 @@ Against the local Stripe emulator (on 127.0.0.1:12111), or real Stripe test mode
 STRIPE_SECRET_KEY=sk_test_… is set. PAYMENTS_API_KEYS may name the keys; otherwise a
 development key is used and printed. The return pages (tools/return_pages.py) serve on
 127.0.0.1:8081 and are the service's default success and cancel URLs; a checkout is opened at
-start-up and its hosted page stays open while this runs. Every address can be changed from the
-environment: PAYMENTS_LISTEN_ADDR, PAYMENTS_HTTP_ADDR, PAYMENTS_RUN_PAGES_ADDR and
-STRIPE_EMULATOR_PORT (0 picks a free port).
+start-up and its hosted page stays open while this runs. The emulator delivers its events to the
+service's webhook route (`POST /stripe/webhooks` on the HTTP port); the ledger is a SQLite file
+under build/run-data (see `ledger_dir`). Every address can be changed from the environment:
+PAYMENTS_LISTEN_ADDR, PAYMENTS_HTTP_ADDR, PAYMENTS_RUN_PAGES_ADDR and STRIPE_EMULATOR_PORT (0 picks
+a free port); PAYMENTS_DATA_DIR or PAYMENTS_DATABASE_URL name another ledger.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import sys
 import threading
 import uuid
+from pathlib import Path
 
 import grpc
 
@@ -25,10 +29,11 @@ from payments.v1 import payments_pb2, payments_pb2_grpc
 from tools.processes import StartError
 from tools.return_pages import CALL_TIMEOUT_SECONDS, Shop, serving_pages
 from tools.run_banner import banner
-from tools.run_state import RunState, remove_state, write_state
+from tools.run_state import REPO, RunState, remove_state, write_state
 from tools.stack import Stack, running_stack
 
 DEV_API_KEY = "dev-key-change-me-0123456789"
+RUN_DATA = REPO / "build" / "run-data"
 _ADDRESS = re.compile(r"^[^\s:]+:\d{1,5}$")
 
 
@@ -83,6 +88,7 @@ def serve() -> None:
     _free("PAYMENTS_RUN_PAGES_ADDR", pages_host, int(pages_port))
     if not os.environ.get("STRIPE_SECRET_KEY"):
         _free("STRIPE_EMULATOR_PORT", "127.0.0.1", int(port))
+    data_dir = ledger_dir()
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -95,6 +101,7 @@ def serve() -> None:
             http_addr=os.environ.get("PAYMENTS_HTTP_ADDR", "127.0.0.1:8080"),
             say=say,
             emulator_port=int(port),
+            data_dir=data_dir,
             service_env={
                 "PAYMENTS_SUCCESS_URL": shop.success_url,
                 "PAYMENTS_CANCEL_URL": shop.cancel_url,
@@ -110,6 +117,23 @@ def serve() -> None:
             stop.wait()
         finally:
             remove_state()
+
+
+def ledger_dir() -> Path:
+    """The ledger's directory, unless the environment names another ledger.
+
+    On the emulator, build/run-data/emulator, emptied at every start: the emulator starts empty,
+    so a ledger kept from an earlier run would answer, from final statuses and with no Stripe
+    call, for payments this emulator never had. Against Stripe test mode, build/run-data/
+    stripe-test, kept across runs: Stripe keeps its payments too, and a kept ledger spares the
+    start-up reconciliation re-reading up to 30 days of events.
+    """
+    if os.environ.get("STRIPE_SECRET_KEY"):
+        return RUN_DATA / "stripe-test"
+    directory = RUN_DATA / "emulator"
+    if not (os.environ.get("PAYMENTS_DATA_DIR") or os.environ.get("PAYMENTS_DATABASE_URL")):
+        shutil.rmtree(directory, ignore_errors=True)
+    return directory
 
 
 def first_key(api_keys: str) -> str:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from payments.v1 import payments_pb2
 from tools.return_pages import Shop
-from tools.stack import Stack
+from tools.stack import WEBHOOK_PATH, Stack
 
 # A user's own keys are never echoed: the pasted line takes the first one from their shell.
+RECONCILER = "the reconciler lists Stripe's events (every minute by default)"
 OWN_KEY = 'export API_KEY="$(printf %s "$PAYMENTS_API_KEYS" | cut -d, -f1 | cut -d= -f2-)"'
 
 
@@ -26,6 +27,8 @@ def banner(
         f"gRPC       {stack.grpc_address}",
         f"HTTP/JSON  {f'http://{stack.http_address}' if stack.http_address else 'off'}",
         f"Stripe     {stack.emulator_url or 'api.stripe.com (test mode)'}",
+        f"Webhooks   {webhooks(stack)}",
+        f"Ledger     {stack.ledger}",
         f"API key    {key_note}",
         "",
         f"Checkout   {checkout.url}",
@@ -48,3 +51,15 @@ def banner(
     if stack.emulator_url:
         lines.append(f"  make pay SESSION={session}")
     return "\n".join([*lines, "", "Ctrl-C stops."])
+
+
+def webhooks(stack: Stack) -> str:
+    """Where Stripe's events come in, or how to have them come in."""
+    if stack.webhook_url:
+        return f"{stack.webhook_url} (the emulator sends every event here)"
+    if stack.http_address is None:
+        return f"none without the HTTP port; {RECONCILER}"
+    return (
+        f"stripe listen --forward-to {stack.http_address}{WEBHOOK_PATH} "
+        f"(docs/stripe-test-mode.md); else {RECONCILER}"
+    )

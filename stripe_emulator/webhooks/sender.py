@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import marshal
 import os
+import signal
 import struct
 import sys
 from collections.abc import Callable
@@ -214,4 +215,7 @@ def lowest_priority() -> None:
 
 if __name__ == "__main__":
     lowest_priority()
+    # A Ctrl-C in a terminal reaches the whole process group, this child too; the emulator
+    # stops it by closing its input, after its own graceful stop (no KeyboardInterrupt here).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     asyncio.run(_serve(float(sys.argv[1])))

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -109,6 +113,53 @@ def test_command_line_forwards_events_to_the_webhook_url() -> None:
     finally:
         process.terminate()
         process.communicate(timeout=10)
+
+
+def test_ctrl_c_stops_the_command_line_and_its_delivery_process_quietly() -> None:
+    """A Ctrl-C reaches the terminal's whole process group: the delivery process (started by the
+    first delivery) leaves the stop to the emulator instead of dying with a traceback."""
+    argv = ["--webhook-url", "http://127.0.0.1:9/hooks", "--log-level", "WARNING"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "stripe_emulator", "--port", "0", *argv],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
+    )
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().split()[-1]
+        process.stdout.readline()  # the endpoint
+        with running_delivery(url):
+            os.killpg(process.pid, signal.SIGINT)
+        _, stderr = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0
+    assert "Traceback" not in stderr, stderr
+
+
+@contextmanager
+def running_delivery(url: str) -> Iterator[None]:
+    """Until the block ends: a customer created, and its event's delivery attempted (refused:
+    nothing listens at the endpoint), so the delivery process runs."""
+    headers = {"Authorization": "Bearer sk_test_x"}
+    create = urllib.request.Request(f"{url}/v1/customers", data=b"", headers=headers)
+    urllib.request.urlopen(create, timeout=5).close()
+    deadline = time.monotonic() + 10
+    while not _deliveries(url):
+        assert time.monotonic() < deadline, "no delivery attempted within 10 s"
+        time.sleep(0.02)
+    yield
+
+
+def _deliveries(url: str) -> list[object]:
+    with urllib.request.urlopen(f"{url}/_emulator/deliveries", timeout=5) as response:
+        rows: list[object] = json.load(response)["data"]
+    return rows
 
 
 @pytest.mark.parametrize(

@@ -57,6 +57,8 @@ async def start_run(tmp_path: Path, env: dict[str, str]) -> AsyncIterator[Runnin
         **LOOPBACK_PORT_0,
         "PAYMENTS_RUN_STATE": str(state_file),
         "PAYMENTS_LOG_LEVEL": "WARNING",
+        # The test's own ledger, not build/run-data's (which `make run` empties at its start).
+        "PAYMENTS_DATA_DIR": str(tmp_path / "data"),
         **env,
     }
     process = await asyncio.create_subprocess_exec(

@@ -18,6 +18,8 @@ import pytest
 from tests.conftest import communicate
 from tests.docs.doc_blocks import REPO, run_shell
 from tests.tools.run_process import LOOPBACK_PORT_0, Running, start_run
+from tools import run
+from tools.emulator_watch import delivered
 from tools.return_pages import Shop, serving_pages
 
 OWN_KEYS = "orders=orders-key-0123456789abcdef,billing=billing-key-fedcba9876543210"
@@ -78,6 +80,54 @@ async def test_the_banner_lines_work_pasted_with_the_development_key(dev_run: Ru
 async def test_the_banner_lines_work_pasted_with_the_users_own_keys(own_keys_run: Running) -> None:
     assert "orders-key" not in own_keys_run.banner  # never echoed
     await _paste_and_check(own_keys_run, shell_env(own_keys_run, PAYMENTS_API_KEYS=OWN_KEYS))
+
+
+async def test_the_banner_names_the_webhook_route_and_the_ledger(
+    dev_run: Running, tmp_path: Path
+) -> None:
+    webhooks = f"http://{dev_run.state['http_address']}/stripe/webhooks"
+    assert f"Webhooks   {webhooks} (the emulator sends every event here)\n" in dev_run.banner
+    ledger = tmp_path / "data" / "payments.sqlite3"
+    assert f"Ledger     {ledger}\n" in dev_run.banner
+    assert ledger.is_file()
+
+
+async def test_the_emulator_delivers_a_payment_to_the_webhook_route(dev_run: Running) -> None:
+    env = shell_env(dev_run, SESSION=dev_run.session_id)
+    status, output = await run_shell(f"{sys.executable} -m tools.pay", env)
+    assert status == 0, output
+
+    delivery = await asyncio.to_thread(
+        delivered,
+        dev_run.state["emulator_url"],
+        dev_run.session_id,
+        "checkout.session.completed",
+        within=10,
+    )
+    assert delivery.status == 200
+
+
+def test_the_ledger_starts_afresh_on_the_emulator_and_is_kept_on_stripe(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(run, "RUN_DATA", tmp_path)
+    for name in ("STRIPE_SECRET_KEY", "PAYMENTS_DATA_DIR", "PAYMENTS_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    for kept in (tmp_path / "emulator" / "payments.sqlite3", tmp_path / "stripe-test" / "x"):
+        kept.parent.mkdir(parents=True)
+        kept.write_text("an earlier run's")
+
+    assert run.ledger_dir() == tmp_path / "emulator"
+    assert not (tmp_path / "emulator").exists()
+
+    (tmp_path / "emulator").mkdir()
+    monkeypatch.setenv("PAYMENTS_DATA_DIR", str(tmp_path / "mine"))
+    run.ledger_dir()
+    assert (tmp_path / "emulator").exists()  # another ledger is named: nothing is removed
+
+    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_x")
+    assert run.ledger_dir() == tmp_path / "stripe-test"
+    assert (tmp_path / "stripe-test" / "x").read_text() == "an earlier run's"
 
 
 async def test_the_checkout_link_is_alive_and_new_opens_another(dev_run: Running) -> None:
