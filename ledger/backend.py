@@ -4,6 +4,7 @@ migrations are kept to one process at a time."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
@@ -54,6 +55,24 @@ class Backend(Protocol):
     def exclusive(self, name: str) -> AbstractAsyncContextManager[bool]:
         """See domain.ports.PaymentLedger.exclusive; raises LedgerUnavailable on entry when the
         database fails."""
+        ...
+
+    async def sequence_feed(self, connection: AsyncConnection) -> None:
+        """Called in a write transaction right before it appends to the payment-event feed:
+        from then until it ends, no other transaction appends (so the feed's order is the order
+        of commits), and once it commits every ledger on the database is woken."""
+        ...
+
+    def feed_committed(self) -> None:
+        """Called after a transaction that appended to the feed committed."""
+        ...
+
+    async def hold(self, connection: AsyncConnection, name: str) -> None:
+        """Called in a write transaction: no other one holds `name` until it ends."""
+        ...
+
+    def wakeups(self) -> AbstractAsyncContextManager[AsyncIterator[None]]:
+        """See domain.ports.PaymentLedger.wakeups."""
         ...
 
     async def prepare(self) -> None:

@@ -29,6 +29,7 @@ from tests.ledger.observations import observed, payment
 from tests.postgres import REPO
 
 T = TypeVar("T")
+HEAD = "0002"
 
 
 def schema_differences(connection: Connection) -> list[object]:
@@ -63,8 +64,8 @@ async def test_the_migrated_schema_is_the_one_the_queries_use(ledger_url: str) -
 
     assert await inspected(ledger_url, schema_differences) == []
     assert await inspected(ledger_url, schema_state) == (
-        ["ledger_schema_version", "ledger_state", "payments", "provider_events"],
-        ["0001"],
+        ["ledger_schema_version", "ledger_state", "payment_events", "payments", "provider_events"],
+        [HEAD],
     )
 
 
@@ -75,7 +76,7 @@ async def test_opening_again_migrates_nothing_and_keeps_the_payments(ledger_url:
     async with open_ledger(ledger_url) as again:
         assert await again.record(observed(payment(), "evt_1")) is Recorded.DUPLICATE
         assert await again.payment("cs_test_1") == payment()
-    assert (await inspected(ledger_url, schema_state))[1] == ["0001"]
+    assert (await inspected(ledger_url, schema_state))[1] == [HEAD]
 
 
 async def test_replicas_starting_at_once_on_a_new_database_migrate_it_once(
@@ -88,7 +89,7 @@ async def test_replicas_starting_at_once_on_a_new_database_migrate_it_once(
         results = [await each.record(observed(payment(), "evt_1")) for each in ledgers]
 
     assert results == [Recorded.CHANGED, Recorded.DUPLICATE, Recorded.DUPLICATE]
-    assert (await inspected(ledger_url, schema_state))[1] == ["0001"]
+    assert (await inspected(ledger_url, schema_state))[1] == [HEAD]
 
 
 def make_a_conflicting_table(ledger_url: str) -> None:
@@ -162,7 +163,7 @@ async def test_the_migrate_command_migrates_once_and_says_so_in_one_line(ledger_
         status, out, err = await migrate_command(ledger_url)
 
         assert (status, err) == (0, "")
-        assert out == f"ledger migrate: {shown} is at schema revision 0001\n"
+        assert out == f"ledger migrate: {shown} is at schema revision {HEAD}\n"
     assert await inspected(ledger_url, schema_differences) == []
 
 
