@@ -33,6 +33,7 @@ class Listener:
         self._hub = hub
         self._password = password
         self._listening = asyncio.Event()
+        self._listened_before = False
         self._task: asyncio.Task[None] | None = None
 
     async def listening(self) -> None:
@@ -80,7 +81,9 @@ class Listener:
         ) as connection:
             await connection.execute(f"LISTEN {CHANNEL}")
             self._listening.set()
-            self._hub.wake()  # whatever was committed while no one listened
+            if self._listened_before:
+                self._hub.wake()  # whatever was committed while no one listened
+            self._listened_before = True
             async with contextlib.aclosing(connection.notifies()) as notifications:
                 async for _ in notifications:
                     self._hub.wake()
