@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
-from sqlalchemy import URL, Table
+from sqlalchemy import URL, Insert, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -57,11 +57,10 @@ class Backend(Protocol):
         database fails."""
         ...
 
-    async def sequence_feed(self, connection: AsyncConnection) -> None:
-        """Called in a write transaction right before it appends to the payment-event feed:
-        from then until it ends, no other transaction appends (so the feed's order is the order
-        of commits), and once it commits every ledger on the database is woken."""
-        ...
+    feed_append: Insert
+    """Appends a payment event (ledger.feed.appending) such that no other transaction appends
+    until this one ends (so the feed's order is the order of commits), and once it commits
+    every ledger on the database is woken."""
 
     def feed_committed(self) -> None:
         """Called after a transaction that appended to the feed committed."""

@@ -3,7 +3,17 @@ rows after a cursor, and the rows back as domain.ledger.PaymentEvent."""
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Insert, RowMapping, Select, bindparam, insert, select
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    Insert,
+    RowMapping,
+    Select,
+    bindparam,
+    insert,
+    select,
+    true,
+)
 
 from domain.errors import InvalidInput, Violation
 from domain.ledger import FEED_STATUSES, MAX_EVENT_PAGE_SIZE, PaymentEvent, PaymentEventQuery
@@ -14,13 +24,19 @@ from ledger.schema import UtcDateTime, ledger_state, payment_events, payments
 PRUNED_THROUGH = "payment_events_pruned_through"
 """ledger_state's key for the sequence number of the last event prune() deleted."""
 
-APPEND: Insert = insert(payment_events).from_select(
-    [*(column.name for column in PAYMENT_COLUMNS), "recorded_at"],
-    select(*PAYMENT_COLUMNS, bindparam("recorded_at", type_=UtcDateTime())).where(
-        payments.c.checkout_session_id == bindparam("checkout_session_id")
-    ),
-)
-"""Appends the payment named, as it stands in this transaction (fields filled in included)."""
+
+def appending(turn: CTE | None = None) -> Insert:
+    """Appends the payment named (`checkout_session_id`), as it stands in this transaction
+    (fields filled in included), `recorded_at`. With `turn`: joined to its one row, which is
+    made before the row to append, and so before the row's sequence number."""
+    source = payments if turn is None else payments.join(turn, true())
+    return insert(payment_events).from_select(
+        [*(column.name for column in PAYMENT_COLUMNS), "recorded_at"],
+        select(*PAYMENT_COLUMNS, bindparam("recorded_at", type_=UtcDateTime()))
+        .select_from(source)
+        .where(payments.c.checkout_session_id == bindparam("checkout_session_id")),
+    )
+
 
 _EVENT_COLUMNS = (
     payment_events.c.seq,

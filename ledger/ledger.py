@@ -97,9 +97,8 @@ class Ledger:
         """Appends the payment event a status change is, if the feed lists its status."""
         if recorded is not Recorded.CHANGED or payment.status not in FEED_STATUSES:
             return False
-        await self._backend.sequence_feed(connection)
         values = {"checkout_session_id": payment.checkout_session_id, "recorded_at": now}
-        await connection.execute(feed.APPEND, values)
+        await connection.execute(self._backend.feed_append, values)
         return True
 
     async def payment(self, payment_id: str) -> Payment | None:

@@ -13,6 +13,7 @@ from sqlalchemy import exc, func, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ledger import feed
 from ledger.backend import Engines
 from ledger.errors import unavailable_on_failure
 from ledger.postgres_listener import CHANNEL, Listener
@@ -30,13 +31,22 @@ def advisory_key(name: str) -> int:
 
 MIGRATION_KEY: Final = advisory_key("ledger migration")
 FEED_KEY: Final = advisory_key("payment event feed")
-# Taken right before a feed row gets its sequence number, held until the commit: sequence order
-# is commit order (docs/ledger.md). NOTIFY is sent by the commit, and only by a commit.
-_SEQUENCE_FEED = select(func.pg_advisory_xact_lock(FEED_KEY), func.pg_notify(CHANNEL, ""))
+# The feed's lock, taken before a feed row gets its sequence number and held until the commit:
+# sequence order is commit order (docs/ledger.md). NOTIFY is sent by the commit, and only by a
+# commit. MATERIALIZED: made once, before the row that joins it.
+_FEED_TURN = (
+    select(
+        func.pg_advisory_xact_lock(FEED_KEY).label("locked"),
+        func.pg_notify(CHANNEL, "").label("notified"),
+    )
+    .cte("feed_turn")
+    .prefix_with("MATERIALIZED")
+)
 
 
 class PostgresBackend(Engines):
     insert = staticmethod(postgresql.insert)
+    feed_append = feed.appending(_FEED_TURN)
 
     def __init__(self, target: Target) -> None:
         # No pre-ping (a round trip per call): a connection the server dropped fails one call
@@ -67,9 +77,6 @@ class PostgresBackend(Engines):
                     await _unlock(connection, key)
         finally:
             await connection.close()
-
-    async def sequence_feed(self, connection: AsyncConnection) -> None:
-        await connection.execute(_SEQUENCE_FEED)
 
     def feed_committed(self) -> None:
         """The commit has notified every listener, this process's among them."""

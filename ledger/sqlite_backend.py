@@ -15,6 +15,7 @@ from sqlalchemy import Connection, event, exc
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ledger import feed
 from ledger.backend import Engines
 from ledger.errors import LedgerStartError
 from ledger.urls import Target, sqlite_file
@@ -32,6 +33,9 @@ _wakeups: dict[Path, set[Wakeups]] = {}
 
 class SqliteBackend(Engines):
     insert = staticmethod(sqlite.insert)
+    # Every write transaction holds SQLite's write lock (BEGIN IMMEDIATE): feed rows are
+    # appended, and committed, one transaction at a time already.
+    feed_append = feed.appending()
 
     def __init__(self, target: Target) -> None:
         self._file = sqlite_file(target)
@@ -63,10 +67,6 @@ class SqliteBackend(Engines):
             yield True
         finally:
             _held.discard(key)
-
-    async def sequence_feed(self, connection: AsyncConnection) -> None:
-        """The transaction holds SQLite's write lock (BEGIN IMMEDIATE): feed rows are appended
-        one transaction at a time already."""
 
     def feed_committed(self) -> None:
         for wakeups in _wakeups.get(self._file, ()):
