@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 
 import emulator_throughput
+import feed_benchmarks
 import ledger_benchmarks
 import service_benchmarks
 
@@ -19,6 +20,7 @@ BENCHMARKS: dict[str, Callable[[Sequence[str] | None], int]] = {
     "bench/emulator_throughput.py": lambda argv: emulator_throughput.main(list(argv or [])),
     "bench/service_benchmarks.py": service_benchmarks.main,
     "bench/ledger_benchmarks.py": ledger_benchmarks.main,
+    "bench/feed_benchmarks.py": feed_benchmarks.main,
 }
 
 

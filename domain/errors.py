@@ -194,3 +194,16 @@ class LedgerUnavailable(RetryableError):
 
 class WebhookRefused(DomainError):
     """A webhook delivery that is not a genuine, fresh provider event: it changes nothing."""
+
+
+class CursorExpired(DomainError):
+    """A payment-event cursor from before the oldest event the ledger keeps: events after it
+    were pruned (retention), so resuming from it would skip them."""
+
+    def __init__(self, cursor: str) -> None:
+        super().__init__(
+            "the cursor is older than the payment events kept (they are pruned after the "
+            "retention period): events after it are gone; resume from an empty cursor, the "
+            "oldest event kept, and reconcile what was missed from the payments themselves",
+            metadata={"after_cursor": cursor},
+        )

@@ -1,5 +1,7 @@
-"""The payment ledger's model: each payment as the service knows it, and what the provider said
-about it at one instant (an observation: one of its events, or a read of the payment)."""
+"""The payment ledger's model: each payment as the service knows it, what the provider said
+about it at one instant (an observation: one of its events, or a read of the payment), and the
+feed of payment events the ledger keeps for other services (each status change, in ledger
+order, by cursor)."""
 
 from __future__ import annotations
 
@@ -82,6 +84,66 @@ class PaymentPage:
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 50
+
+FEED_STATUSES = frozenset(
+    {
+        PaymentStatus.PROCESSING,
+        PaymentStatus.SUCCEEDED,
+        PaymentStatus.FAILED,
+        PaymentStatus.EXPIRED,
+        PaymentStatus.CANCELED,
+    }
+)
+"""The statuses the feed tells of: a payment became one of them. OPEN is not among them: a
+checkout just created is the caller's own doing (it has the answer of CreateCheckout), and an
+order service waits for an outcome, not for a page to be opened."""
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentEvent:
+    """A payment became `payment.status` at `payment.status_changed_at` (the provider's time);
+    the ledger recorded it at `recorded_at` (its own clock).
+
+    `payment` is the payment as it stood right after the change. `cursor` is opaque and names
+    the event's place in ledger order: cursors compare as strings in that order, and a
+    PaymentEventQuery resumes after one.
+    """
+
+    cursor: str
+    payment: Payment
+    recorded_at: datetime
+
+    @property
+    def status(self) -> PaymentStatus:
+        return self.payment.status
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentEventQuery:
+    """Events after `after_cursor` (empty: from the oldest event kept), in ledger order, that
+    match every filter given: the payment's `client_reference_id`, its customer, and the status
+    it became (any of `statuses`; empty: every status of FEED_STATUSES)."""
+
+    after_cursor: str = ""
+    client_reference_id: str | None = None
+    customer_id: str | None = None
+    statuses: frozenset[PaymentStatus] = frozenset()
+    limit: int = 100
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentEventPage:
+    """Up to `limit` events in ledger order. `next_cursor` is the cursor to resume after: the
+    last event's, or the query's own when there is none. `more` is True when events matching
+    the query follow this page already (read again at once), False when the feed has none yet
+    (wait for a wake-up)."""
+
+    events: Sequence[PaymentEvent]
+    next_cursor: str
+    more: bool
+
+
+MAX_EVENT_PAGE_SIZE = 1000
 
 
 def observation_of(snapshot: PaymentSnapshot) -> Observation | None:

@@ -11,7 +11,15 @@ from typing import Protocol
 from domain.call import Deadline, WriteOptions
 from domain.checkout import CheckoutSession, NewCheckout
 from domain.customer import Customer, NewCustomer
-from domain.ledger import Observation, Payment, PaymentPage, PaymentQuery, Recorded
+from domain.ledger import (
+    Observation,
+    Payment,
+    PaymentEventPage,
+    PaymentEventQuery,
+    PaymentPage,
+    PaymentQuery,
+    Recorded,
+)
 from domain.payment_status import PaymentSnapshot
 from domain.product import NewProduct, Product
 
@@ -90,6 +98,28 @@ class PaymentLedger(Protocol):
 
     async def payment(self, payment_id: str) -> Payment | None:
         """The payment of a checkout session id or of a payment intent id; None if unknown."""
+        ...
+
+    async def events(self, query: PaymentEventQuery) -> PaymentEventPage:
+        """The payment events after the query's cursor, in ledger order: one for each record()
+        that moved a payment to a status of FEED_STATUSES. Whatever the order in which
+        concurrent records commit, on any replica, an event is never placed before one already
+        read. Raises InvalidInput for a cursor that is not one of the ledger's (`after_cursor`),
+        a limit out of range or a status the feed does not list; CursorExpired for a cursor
+        older than the oldest event kept (see prune)."""
+        ...
+
+    def wakeups(self) -> AbstractAsyncContextManager[AsyncIterator[None]]:
+        """Entered: an iterator that yields after new events may have been recorded, by any
+        replica, since entering or since its last yield (several are told as one). A wake-up
+        only says "read again after your cursor": read events after entering, then after each
+        wake-up, and none is missed. It also yields when the ledger may have missed telling
+        (its connection to the database came back). It ends when the ledger closes."""
+        ...
+
+    async def prune(self, older_than: datetime) -> int:
+        """Deletes the oldest events, up to the first one recorded at or after `older_than`:
+        how many. A cursor from before the last one deleted is then CursorExpired."""
         ...
 
     async def list_payments(self, query: PaymentQuery) -> PaymentPage:

@@ -4,10 +4,11 @@ migrations are kept to one process at a time."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
-from sqlalchemy import URL, Table
+from sqlalchemy import URL, Insert, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -54,6 +55,23 @@ class Backend(Protocol):
     def exclusive(self, name: str) -> AbstractAsyncContextManager[bool]:
         """See domain.ports.PaymentLedger.exclusive; raises LedgerUnavailable on entry when the
         database fails."""
+        ...
+
+    feed_append: Insert
+    """Appends a payment event (ledger.feed.appending) such that no other transaction appends
+    until this one ends (so the feed's order is the order of commits), and once it commits
+    every ledger on the database is woken."""
+
+    def feed_committed(self) -> None:
+        """Called after a transaction that appended to the feed committed."""
+        ...
+
+    async def hold(self, connection: AsyncConnection, name: str) -> None:
+        """Called in a write transaction: no other one holds `name` until it ends."""
+        ...
+
+    def wakeups(self) -> AbstractAsyncContextManager[AsyncIterator[None]]:
+        """See domain.ports.PaymentLedger.wakeups."""
         ...
 
     async def prepare(self) -> None:

@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 
-from sqlalchemy import bindparam, exc, or_, select, update
+from sqlalchemy import bindparam, delete, exc, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from domain.errors import InvalidInput, Violation
-from domain.ledger import MAX_PAGE_SIZE, Observation, Payment, PaymentPage, PaymentQuery, Recorded
-from ledger import paging
+from domain.errors import CursorExpired, InvalidInput, Violation
+from domain.ledger import (
+    FEED_STATUSES,
+    MAX_PAGE_SIZE,
+    Observation,
+    Payment,
+    PaymentEventPage,
+    PaymentEventQuery,
+    PaymentPage,
+    PaymentQuery,
+    Recorded,
+)
+from ledger import feed, paging
 from ledger.backend import Backend
 from ledger.errors import unavailable_on_failure
 from ledger.rows import PAYMENT_COLUMNS, fill_ins, new_row, payment_of, status_fields
-from ledger.schema import ledger_state, payments, provider_events
+from ledger.schema import ledger_state, payment_events, payments, provider_events
 
 RECONCILED_UNTIL = "reconciled_until"
 
@@ -57,12 +68,16 @@ class Ledger:
         with unavailable_on_failure(self._password):
             try:
                 async with self._backend.writing(), self._writer.begin() as connection:
-                    return await self._record(connection, observation, now)
+                    recorded = await self._record(connection, observation, now)
+                    told = await self._tell(connection, recorded, observation.payment, now)
             except exc.IntegrityError as error:
                 # The unique indexes that ON CONFLICT does not cover: a payment intent id.
                 raise InvalidInput(
                     [Violation("payment_intent_id", "already belongs to another checkout session")]
                 ) from error
+        if told:
+            self._backend.feed_committed()
+        return recorded
 
     async def _record(
         self, connection: AsyncConnection, observation: Observation, now: datetime
@@ -75,6 +90,16 @@ class Ledger:
         if await connection.scalar(self._insert_payment, new_row(payment, now)) is not None:
             return Recorded.CHANGED
         return await _update(connection, payment, now)
+
+    async def _tell(
+        self, connection: AsyncConnection, recorded: Recorded, payment: Payment, now: datetime
+    ) -> bool:
+        """Appends the payment event a status change is, if the feed lists its status."""
+        if recorded is not Recorded.CHANGED or payment.status not in FEED_STATUSES:
+            return False
+        values = {"checkout_session_id": payment.checkout_session_id, "recorded_at": now}
+        await connection.execute(self._backend.feed_append, values)
+        return True
 
     async def payment(self, payment_id: str) -> Payment | None:
         with unavailable_on_failure(self._password):
@@ -98,6 +123,44 @@ class Ledger:
         page = rows[: query.page_size]
         token = paging.encode(page[-1].seq, key) if len(rows) > len(page) else ""
         return PaymentPage([payment_of(row._mapping) for row in page], token)
+
+    async def events(self, query: PaymentEventQuery) -> PaymentEventPage:
+        after, statement = feed.page(query)
+        with unavailable_on_failure(self._password):
+            async with self._reader.connect() as connection:
+                rows = (await connection.execute(statement)).all()
+                # Read after the page: a prune that deleted any event after the cursor before
+                # the page was read has committed its watermark, and is seen here.
+                pruned_through = int(await connection.scalar(feed.READ_PRUNED_THROUGH) or 0)
+        if query.after_cursor and after < pruned_through:
+            raise CursorExpired(query.after_cursor)
+        events = [feed.event_of(row._mapping) for row in rows[: query.limit]]
+        next_cursor = events[-1].cursor if events else query.after_cursor
+        return PaymentEventPage(events, next_cursor, more=len(rows) > query.limit)
+
+    def wakeups(self) -> AbstractAsyncContextManager[AsyncIterator[None]]:
+        return self._backend.wakeups()
+
+    async def prune(self, older_than: datetime) -> int:
+        seq = payment_events.c.seq
+        first_kept = (
+            select(seq)
+            .where(payment_events.c.recorded_at >= older_than)
+            .order_by(seq)
+            .limit(1)
+            .scalar_subquery()
+        )
+        last_pruned = select(func.max(seq)).where(or_(first_kept.is_(None), seq < first_kept))
+        with unavailable_on_failure(self._password):
+            async with self._backend.writing(), self._writer.begin() as connection:
+                await self._backend.hold(connection, "payment event prune")
+                through = await connection.scalar(last_pruned)
+                if through is None:
+                    return 0
+                deleted = await connection.execute(delete(payment_events).where(seq <= through))
+                watermark = {"key": feed.PRUNED_THROUGH, "value": str(through)}
+                await connection.execute(self._set_state, watermark)
+        return deleted.rowcount
 
     async def reconciled_until(self) -> datetime | None:
         statement = select(ledger_state.c.value).where(ledger_state.c.key == RECONCILED_UNTIL)

@@ -18,8 +18,9 @@ from ledger.urls import Target
 SCRIPTS = "ledger:migrations"
 
 
-async def upgrade(backend: Backend, target: Target) -> str:
-    """Migrates the database to the newest schema; its revision. Raises LedgerStartError."""
+async def upgrade(backend: Backend, target: Target, revision: str = "head") -> str:
+    """Migrates the database to the newest schema (or to `revision`); its revision. Raises
+    LedgerStartError."""
     try:
         await backend.prepare()
         connection = await backend.engine.connect()
@@ -31,7 +32,7 @@ async def upgrade(backend: Backend, target: Target) -> str:
     try:
         async with connection.begin():
             await backend.lock_for_migration(connection)
-            return await connection.run_sync(_upgrade)
+            return await connection.run_sync(_upgrade, revision)
     except exc.DBAPIError as error:
         raise LedgerStartError(
             f"migrating the ledger's database {target.shown} failed: "
@@ -46,10 +47,10 @@ async def upgrade(backend: Backend, target: Target) -> str:
         await connection.close()
 
 
-def _upgrade(connection: Connection) -> str:
+def _upgrade(connection: Connection, revision: str) -> str:
     config = Config()
     config.set_main_option("script_location", SCRIPTS)
     config.attributes["connection"] = connection
-    command.upgrade(config, "head")
+    command.upgrade(config, revision)
     context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
     return context.get_current_revision() or ""

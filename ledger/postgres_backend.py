@@ -1,20 +1,24 @@
 """PostgreSQL: several replicas share one ledger. Row locks and unique indexes keep concurrent
-records right (see ledger.ledger); advisory locks name the exclusive jobs and the migration."""
+records right (see ledger.ledger); advisory locks name the exclusive jobs and the migration, and
+put the payment-event feed in commit order; LISTEN/NOTIFY wakes every replica's subscribers."""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, nullcontext
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from typing import Final
 
 from sqlalchemy import exc, func, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ledger import feed
 from ledger.backend import Engines
 from ledger.errors import unavailable_on_failure
+from ledger.postgres_listener import CHANNEL, Listener
 from ledger.urls import Target
+from ledger.wakeups import Wakeups
 
 CONNECT_TIMEOUT_SECONDS: Final = 5
 
@@ -26,16 +30,32 @@ def advisory_key(name: str) -> int:
 
 
 MIGRATION_KEY: Final = advisory_key("ledger migration")
+FEED_KEY: Final = advisory_key("payment event feed")
+# The feed's lock, taken before a feed row gets its sequence number and held until the commit:
+# sequence order is commit order (docs/ledger.md). NOTIFY is sent by the commit, and only by a
+# commit. MATERIALIZED: made once, before the row that joins it.
+_FEED_TURN = (
+    select(
+        func.pg_advisory_xact_lock(FEED_KEY).label("locked"),
+        func.pg_notify(CHANNEL, "").label("notified"),
+    )
+    .cte("feed_turn")
+    .prefix_with("MATERIALIZED")
+)
 
 
 class PostgresBackend(Engines):
     insert = staticmethod(postgresql.insert)
+    feed_append = feed.appending(_FEED_TURN)
 
     def __init__(self, target: Target) -> None:
         # No pre-ping (a round trip per call): a connection the server dropped fails one call
         # with LedgerUnavailable, and SQLAlchemy then replaces every pooled connection.
         super().__init__(target.url, {"connect_timeout": CONNECT_TIMEOUT_SECONDS})
         self._password = target.password
+        self._wakeups = Wakeups()
+        conninfo = target.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._listener = Listener(conninfo, self._wakeups, target.password)
 
     def writing(self) -> nullcontext[None]:
         return nullcontext()
@@ -57,6 +77,20 @@ class PostgresBackend(Engines):
                     await _unlock(connection, key)
         finally:
             await connection.close()
+
+    def feed_committed(self) -> None:
+        """The commit has notified every listener, this process's among them."""
+
+    async def hold(self, connection: AsyncConnection, name: str) -> None:
+        await connection.execute(select(func.pg_advisory_xact_lock(advisory_key(name))))
+
+    def wakeups(self) -> AbstractAsyncContextManager[AsyncIterator[None]]:
+        return self._wakeups.subscribed(self._listener.listening)
+
+    async def dispose(self) -> None:
+        await self._listener.stop()
+        self._wakeups.close()
+        await super().dispose()
 
     async def prepare(self) -> None:
         """Nothing to set up before migrating."""

@@ -81,6 +81,31 @@ payments = Table(
     Index("ix_payments_customer_id", "customer_id", "seq"),
 )
 
+# One row per payment event (a payment became a status of domain.ledger.FEED_STATUSES): the
+# payment as it stood right after the change. `seq` is the feed's order, never reused (SQLite's
+# AUTOINCREMENT: a plain rowid would start again below the pruned rows). docs/ledger.md says
+# why seq order is commit order on PostgreSQL too.
+payment_events = Table(
+    "payment_events",
+    metadata,
+    Column("seq", Sequence, primary_key=True, autoincrement=True),
+    Column("checkout_session_id", String(255), nullable=False),
+    Column("payment_intent_id", String(255)),
+    Column("customer_id", String(255)),
+    Column("client_reference_id", String(255)),
+    Column("amount", BigInteger()),
+    Column("currency", String(3)),
+    Column("metadata", JSON(none_as_null=True)),
+    Column("status", String(32), nullable=False),
+    Column("status_changed_at", UtcDateTime(), nullable=False),
+    Column("provider_status", String(64), nullable=False),
+    Column("provider_payment_status", String(64), nullable=False),
+    Column("recorded_at", UtcDateTime(), nullable=False),
+    Index("ix_payment_events_client_reference_id", "client_reference_id", "seq"),
+    Index("ix_payment_events_customer_id", "customer_id", "seq"),
+    sqlite_autoincrement=True,
+)
+
 ledger_state = Table(
     "ledger_state",
     metadata,

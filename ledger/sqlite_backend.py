@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -15,19 +15,27 @@ from sqlalchemy import Connection, event, exc
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ledger import feed
 from ledger.backend import Engines
 from ledger.errors import LedgerStartError
 from ledger.urls import Target, sqlite_file
+from ledger.wakeups import Wakeups
 
 BUSY_TIMEOUT_SECONDS = 5.0
 
 # Names held by `exclusive`, per database file: SQLite serves one replica, so a lock in the
 # process is a lock across the service.
 _held: set[tuple[Path, str]] = set()
+# The subscribers of every ledger open on each database file, woken after each commit that
+# appended a payment event (every writer of the file is in this process).
+_wakeups: dict[Path, set[Wakeups]] = {}
 
 
 class SqliteBackend(Engines):
     insert = staticmethod(sqlite.insert)
+    # Every write transaction holds SQLite's write lock (BEGIN IMMEDIATE): feed rows are
+    # appended, and committed, one transaction at a time already.
+    feed_append = feed.appending()
 
     def __init__(self, target: Target) -> None:
         self._file = sqlite_file(target)
@@ -41,6 +49,8 @@ class SqliteBackend(Engines):
         event.listen(self.engine.sync_engine, "connect", _on_connect)
         event.listen(self.engine.sync_engine, "begin", _on_begin)
         self._write_lock = asyncio.Lock()
+        self._wakeups = Wakeups()
+        _wakeups.setdefault(self._file, set()).add(self._wakeups)
 
     def writing(self) -> asyncio.Lock:
         # Writers in this process queue here rather than in SQLite's busy handler, which polls.
@@ -57,6 +67,21 @@ class SqliteBackend(Engines):
             yield True
         finally:
             _held.discard(key)
+
+    def feed_committed(self) -> None:
+        for wakeups in _wakeups.get(self._file, ()):
+            wakeups.wake()
+
+    async def hold(self, connection: AsyncConnection, name: str) -> None:
+        """The transaction holds SQLite's write lock: it holds every name."""
+
+    def wakeups(self) -> AbstractAsyncContextManager[AsyncIterator[None]]:
+        return self._wakeups.subscribed()
+
+    async def dispose(self) -> None:
+        _wakeups.get(self._file, set()).discard(self._wakeups)
+        self._wakeups.close()
+        await super().dispose()
 
     async def prepare(self) -> None:
         """WAL mode, set once for the file (it persists). Processes opening a new file at once

@@ -93,6 +93,7 @@ DOMAIN_PROBLEMS: tuple[tuple[type[errors.DomainError], Problem], ...] = (
     (errors.RequestIdReused, Problem("REQUEST_ID_REUSED", _C.FAILED_PRECONDITION)),
     (errors.ProductNotPurchasable, Problem("PRODUCT_NOT_PURCHASABLE", _C.FAILED_PRECONDITION)),
     (errors.CheckoutNotOpen, Problem("CHECKOUT_NOT_OPEN", _C.FAILED_PRECONDITION)),
+    (errors.CursorExpired, Problem("CURSOR_EXPIRED", _C.FAILED_PRECONDITION)),
     (errors.WebhookRefused, Problem("WEBHOOK_REFUSED", _C.INVALID_ARGUMENT)),
     (errors.LedgerUnavailable, Problem("LEDGER_UNAVAILABLE", _C.UNAVAILABLE)),
     (errors.RequestConflict, Problem("REQUEST_IN_PROGRESS", _C.ABORTED)),

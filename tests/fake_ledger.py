@@ -3,24 +3,49 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 
-from domain.errors import InvalidInput, Violation
-from domain.ledger import Observation, Payment, PaymentPage, PaymentQuery, Recorded
+from domain.errors import CursorExpired, InvalidInput, Violation
+from domain.ledger import (
+    FEED_STATUSES,
+    Observation,
+    Payment,
+    PaymentEvent,
+    PaymentEventPage,
+    PaymentEventQuery,
+    PaymentPage,
+    PaymentQuery,
+    Recorded,
+)
+from ledger.wakeups import Wakeups
 
 
 @dataclass
 class FakeLedger:
-    """Payments in insertion order; event ids in a set; locks in a set."""
+    """Payments in insertion order; event ids in a set; locks in a set; the payment events in a
+    list, each cursor its sequence number in 12 digits."""
 
     payments: dict[str, Payment] = field(default_factory=dict)
     event_ids: set[str] = field(default_factory=set)
     held: set[str] = field(default_factory=set)
     watermark: datetime | None = None
+    feed: list[PaymentEvent] = field(default_factory=list)
+    last_seq: int = 0
+    pruned_through: int = 0
+    hub: Wakeups = field(default_factory=Wakeups)
 
     async def record(self, observation: Observation) -> Recorded:
+        recorded = self._record(observation)
+        payment = self.payments.get(observation.payment.checkout_session_id)
+        if recorded is Recorded.CHANGED and payment and payment.status in FEED_STATUSES:
+            self.last_seq += 1
+            self.feed.append(PaymentEvent(f"{self.last_seq:012d}", payment, datetime.now(UTC)))
+            self.hub.wake()
+        return recorded
+
+    def _record(self, observation: Observation) -> Recorded:
         if observation.event_id is not None:
             if observation.event_id in self.event_ids:
                 return Recorded.DUPLICATE
@@ -61,6 +86,36 @@ class FakeLedger:
         end = start + query.page_size
         token = str(end) if end < len(matching) else ""
         return PaymentPage(matching[start:end], token)
+
+    async def events(self, query: PaymentEventQuery) -> PaymentEventPage:
+        if query.after_cursor and not query.after_cursor.isdigit():
+            raise InvalidInput([Violation("after_cursor", "is not a cursor of this feed")])
+        after = int(query.after_cursor or 0)
+        if query.after_cursor and after < self.pruned_through:
+            raise CursorExpired(query.after_cursor)
+        matching = [
+            event
+            for event in self.feed
+            if int(event.cursor) > after
+            and (query.client_reference_id or event.payment.client_reference_id)
+            == event.payment.client_reference_id
+            and (query.customer_id or event.payment.customer_id) == event.payment.customer_id
+            and (not query.statuses or event.status in query.statuses)
+        ]
+        page = matching[: query.limit]
+        next_cursor = page[-1].cursor if page else query.after_cursor
+        return PaymentEventPage(page, next_cursor, more=len(matching) > len(page))
+
+    def wakeups(self) -> AbstractAsyncContextManager[AsyncIterator[None]]:
+        return self.hub.subscribed()
+
+    async def prune(self, older_than: datetime) -> int:
+        young = (i for i, event in enumerate(self.feed) if event.recorded_at >= older_than)
+        count = next(young, len(self.feed))
+        pruned, self.feed = self.feed[:count], self.feed[count:]
+        if pruned:
+            self.pruned_through = int(pruned[-1].cursor)
+        return len(pruned)
 
     async def reconciled_until(self) -> datetime | None:
         return self.watermark

@@ -27,5 +27,6 @@ def test_the_wheel_holds_the_service_its_document_and_migrations_not_the_emulato
 
     assert {"service/composition.py", "domain/call.py", "stripe_adapter/gateway.py"} <= names
     assert "payments/v1/payments.swagger.json" in names
-    assert {"ledger/migrations/env.py", "ledger/migrations/versions/v0001_ledger.py"} <= names
+    migrations = {"env.py", "versions/v0001_ledger.py", "versions/v0002_payment_events.py"}
+    assert {f"ledger/migrations/{name}" for name in migrations} <= names
     assert not [name for name in names if name.startswith(("stripe_emulator/", "tools/", "tests/"))]

@@ -27,7 +27,7 @@ from grpc_status import rpc_status
 
 from domain.call import WriteOptions
 from domain.customer import Customer, NewCustomer
-from domain.errors import LedgerUnavailable
+from domain.errors import CursorExpired, LedgerUnavailable
 from domain.ledger import PaymentPage, PaymentQuery
 from domain.ports import PaymentGateway, PaymentLedger
 from payments.v1 import payments_pb2, payments_pb2_grpc
@@ -362,6 +362,21 @@ def check_ledger_down(ctx: Ctx, outcome: Outcome) -> None:
     assert v1_requests(ctx.emulator.stats()) == 0  # the ledger alone answers ListPayments
 
 
+class PrunedLedger(FakeLedger):
+    """A ledger that answers as it does to a payment-event cursor older than retention.
+
+    Stands in until the contract has the calls that take a cursor (ListPaymentEvents,
+    WatchPaymentEvents): the row's code, reason and metadata through both doors.
+    """
+
+    async def list_payments(self, query: PaymentQuery) -> PaymentPage:
+        raise CursorExpired("0400000000000G0")
+
+
+async def cursor_expired(ctx: Ctx) -> Call:
+    return Call("ListPayments", payments_pb2.ListPaymentsRequest(customer_id="cus_1"))
+
+
 SCENARIOS: dict[str, list[Scenario]] = {
     "API_KEY_MISSING": [Scenario(no_key)],
     "API_KEY_INVALID": [Scenario(wrong_key)],
@@ -454,6 +469,9 @@ SCENARIOS: dict[str, list[Scenario]] = {
     # deadline, so the service's own answer (and its reason) arrives.
     "DEADLINE_EXCEEDED": [Scenario(deadline_passes_at_stripe, doors=("http",))],
     "LEDGER_UNAVAILABLE": [Scenario(ledger_down, ledger=DownLedger, check=check_ledger_down)],
+    "CURSOR_EXPIRED": [
+        Scenario(cursor_expired, required=frozenset({"after_cursor"}), ledger=PrunedLedger)
+    ],
     "INTERNAL": [
         Scenario(
             unexpected_failure,

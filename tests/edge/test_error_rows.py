@@ -39,6 +39,7 @@ FROM_THE_GATEWAY: dict[str, errors.DomainError] = {
     "REQUEST_ID_REUSED": errors.RequestIdReused("CreateCustomer", "r-1"),
     "PRODUCT_NOT_PURCHASABLE": errors.ProductNotPurchasable("prod_1", "it is archived"),
     "CHECKOUT_NOT_OPEN": errors.CheckoutNotOpen("cs_1", "it is paid"),
+    "CURSOR_EXPIRED": errors.CursorExpired("0400000000000G0"),
     "LEDGER_UNAVAILABLE": errors.LedgerUnavailable("database down", retry_after_seconds=1),
     "REQUEST_IN_PROGRESS": errors.RequestConflict("busy", retry_after_seconds=1),
     "STRIPE_RATE_LIMITED": errors.RateLimited("slow", retry_after_seconds=2, provider=STRIPE),

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import make_url
 
 from domain.errors import LedgerUnavailable
-from domain.ledger import PaymentQuery, Recorded
+from domain.ledger import PaymentEventQuery, PaymentQuery, Recorded
 from ledger import Ledger, LedgerStartError, open_ledger, sqlite_backend
 from tests.ledger.observations import observed, payment
 from tests.ledger.test_migrations import closed_port
@@ -79,6 +79,8 @@ CALLS: dict[str, Callable[[Ledger], Awaitable[object]]] = {
     "record": lambda ledger: ledger.record(observed(payment("cs_new"), "evt_new")),
     "payment": lambda ledger: ledger.payment("cs_test_1"),
     "list_payments": lambda ledger: ledger.list_payments(PaymentQuery(customer_id="cus_1")),
+    "events": lambda ledger: ledger.events(PaymentEventQuery()),
+    "prune": lambda ledger: ledger.prune(datetime(2026, 1, 1, tzinfo=UTC)),
     "reconciled_until": lambda ledger: ledger.reconciled_until(),
     "set_reconciled_until": lambda ledger: ledger.set_reconciled_until(datetime.now(UTC)),
     "exclusive": lambda ledger: enter_exclusive(ledger),

@@ -10,6 +10,7 @@ import sqlite3
 import sys
 from collections.abc import Callable
 from contextlib import AsyncExitStack
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
@@ -17,18 +18,23 @@ import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, inspect, text
+from sqlalchemy import Connection, insert, inspect, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from domain.ledger import Recorded
+from domain.ledger import PaymentEventQuery, Recorded
+from domain.payment_status import PaymentStatus as S
 from ledger import LedgerStartError, open_ledger
-from ledger.schema import VERSION_TABLE, metadata
+from ledger.migrate import upgrade
+from ledger.opening import backend_for
+from ledger.rows import new_row
+from ledger.schema import VERSION_TABLE, metadata, payments
 from ledger.urls import parse
 from tests.conftest import communicate
-from tests.ledger.observations import observed, payment
+from tests.ledger.observations import T0, full_payment, observed, payment
 from tests.postgres import REPO
 
 T = TypeVar("T")
+HEAD = "0002"
 
 
 def schema_differences(connection: Connection) -> list[object]:
@@ -63,8 +69,8 @@ async def test_the_migrated_schema_is_the_one_the_queries_use(ledger_url: str) -
 
     assert await inspected(ledger_url, schema_differences) == []
     assert await inspected(ledger_url, schema_state) == (
-        ["ledger_schema_version", "ledger_state", "payments", "provider_events"],
-        ["0001"],
+        ["ledger_schema_version", "ledger_state", "payment_events", "payments", "provider_events"],
+        [HEAD],
     )
 
 
@@ -75,7 +81,7 @@ async def test_opening_again_migrates_nothing_and_keeps_the_payments(ledger_url:
     async with open_ledger(ledger_url) as again:
         assert await again.record(observed(payment(), "evt_1")) is Recorded.DUPLICATE
         assert await again.payment("cs_test_1") == payment()
-    assert (await inspected(ledger_url, schema_state))[1] == ["0001"]
+    assert (await inspected(ledger_url, schema_state))[1] == [HEAD]
 
 
 async def test_replicas_starting_at_once_on_a_new_database_migrate_it_once(
@@ -88,7 +94,43 @@ async def test_replicas_starting_at_once_on_a_new_database_migrate_it_once(
         results = [await each.record(observed(payment(), "evt_1")) for each in ledgers]
 
     assert results == [Recorded.CHANGED, Recorded.DUPLICATE, Recorded.DUPLICATE]
-    assert (await inspected(ledger_url, schema_state))[1] == ["0001"]
+    assert (await inspected(ledger_url, schema_state))[1] == [HEAD]
+
+
+async def migrated_to(url: str, revision: str) -> None:
+    target = parse(url)
+    backend = backend_for(target)
+    try:
+        assert await upgrade(backend, target, revision) == revision
+    finally:
+        await backend.dispose()
+
+
+async def test_0002_on_a_0001_database_starts_the_feed_with_the_outcomes_kept(
+    ledger_url: str,
+) -> None:
+    await migrated_to(ledger_url, "0001")
+    kept = [
+        full_payment("cs_open"),
+        full_payment("cs_paid", status=S.SUCCEEDED, at=T0 + timedelta(hours=2)),
+        full_payment("cs_expired", status=S.EXPIRED, at=T0 + timedelta(hours=1)),
+    ]
+    updated_at = datetime(2026, 3, 2, tzinfo=UTC)
+    engine = create_async_engine(parse(ledger_url).url)
+    async with engine.begin() as connection:
+        await connection.execute(insert(payments), [new_row(p, updated_at) for p in kept])
+    await engine.dispose()
+
+    async with open_ledger(ledger_url) as ledger:
+        await ledger.record(observed(payment("cs_open", status=S.PROCESSING)))
+        events = (await ledger.events(PaymentEventQuery())).events
+
+    assert (await inspected(ledger_url, schema_state))[1] == [HEAD]
+    assert [event.payment for event in events[:2]] == [kept[2], kept[1]]  # in order of change
+    assert [event.recorded_at for event in events[:2]] == [updated_at, updated_at]
+    assert [(e.payment.checkout_session_id, e.status) for e in events[2:]] == [
+        ("cs_open", S.PROCESSING)
+    ]
 
 
 def make_a_conflicting_table(ledger_url: str) -> None:
@@ -162,7 +204,7 @@ async def test_the_migrate_command_migrates_once_and_says_so_in_one_line(ledger_
         status, out, err = await migrate_command(ledger_url)
 
         assert (status, err) == (0, "")
-        assert out == f"ledger migrate: {shown} is at schema revision 0001\n"
+        assert out == f"ledger migrate: {shown} is at schema revision {HEAD}\n"
     assert await inspected(ledger_url, schema_differences) == []
 
 

@@ -1,6 +1,9 @@
-"""The in-memory gateway and events keep the ports' promises the edge tests rely on."""
+"""The in-memory gateway, events and ledger keep the ports' promises the edge tests rely on."""
 
 from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -9,16 +12,21 @@ from domain.checkout import NewCheckout
 from domain.customer import NewCustomer
 from domain.errors import (
     CheckoutNotOpen,
+    CursorExpired,
     InvalidInput,
     NotFound,
     ProviderUnavailable,
     WebhookRefused,
 )
+from domain.ledger import Observation, Payment, PaymentEventQuery
 from domain.money import Money
 from domain.payment_status import PaymentStatus
 from domain.product import NewProduct
 from tests.fake_events import FakeEvents, observation
 from tests.fake_gateway import FakeGateway
+from tests.fake_ledger import FakeLedger
+
+T0 = datetime(2026, 3, 1, tzinfo=UTC)
 
 
 async def open_checkout(gateway: FakeGateway, call: CallContext) -> str:
@@ -95,3 +103,29 @@ async def test_the_fake_events_list_from_an_instant_or_fail() -> None:
     events.unavailable = ProviderUnavailable("down", retry_after_seconds=1)
     with pytest.raises(ProviderUnavailable):
         [o async for o in events.since(early.observed_at)]
+
+
+async def test_the_fake_ledgers_feed_tells_changes_pages_by_cursor_and_expires_pruned_ones() -> (
+    None
+):
+    ledger = FakeLedger()
+    async with ledger.wakeups() as subscription:
+        for name in ("cs_1", "cs_2"):
+            await ledger.record(Observation(Payment(name, PaymentStatus.OPEN, T0), T0))
+            await ledger.record(Observation(Payment(name, PaymentStatus.SUCCEEDED, T0), T0, name))
+            await ledger.record(Observation(Payment(name, PaymentStatus.SUCCEEDED, T0), T0, name))
+        await asyncio.wait_for(anext(subscription), 1)
+
+    first = await ledger.events(PaymentEventQuery(limit=1))
+    rest = await ledger.events(PaymentEventQuery(after_cursor=first.next_cursor))
+    assert (first.more, rest.more) == (True, False)
+    assert [e.payment.checkout_session_id for e in [*first.events, *rest.events]] == [
+        "cs_1",
+        "cs_2",
+    ]
+    with pytest.raises(InvalidInput):
+        await ledger.events(PaymentEventQuery(after_cursor="not-ours"))
+    assert await ledger.prune(datetime.now(UTC) + timedelta(days=1)) == 2
+    with pytest.raises(CursorExpired):
+        await ledger.events(PaymentEventQuery(after_cursor=first.next_cursor))
+    assert (await ledger.events(PaymentEventQuery(after_cursor=rest.next_cursor))).events == []
