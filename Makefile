@@ -140,7 +140,7 @@ pay: venv ## Pay a checkout of the running make run: make pay SESSION=cs_… [OU
 demo: venv ## Start the emulator and the service, run the whole payment flow, stop
 	$(RUN) python -m tools.demo
 
-bench: venv bench-tools ## Benchmarks; results go to docs/benchmarks.md
+bench: venv bench-tools postgres-tools ## Benchmarks (PostgreSQL provided as for make test); results go to docs/benchmarks.md
 	$(RUN) python bench/run_all.py
 
 client-wheel: venv proto-bundle ## Build the payments-api wheel (generated stubs + proto bundle) into dist/

@@ -117,15 +117,19 @@ def started_emulator(
     log_level: str = "WARNING",
     extra_args: Sequence[str] = (),
     source: Path | None = None,
+    also: Sequence[str] = (),
 ) -> Iterator[Started]:
     """`python -m stripe_emulator --port 0` until the block ends (`.address` is its URL).
 
     `source`: a folder holding another copy of the `stripe_emulator` package to run instead
-    of this checkout's (`-P` keeps the working directory off `sys.path`)."""
+    of this checkout's (`-P` keeps the working directory off `sys.path`); `also`: other lines
+    to await, as tools.processes.start does."""
     argv = [sys.executable, "-P", "-m", "stripe_emulator", "--host", "127.0.0.1", "--port", "0"]
     argv += ["--log-level", log_level, *extra_args]
     env = {"PYTHONPATH": str(source if source is not None else REPO)}
-    with start_logged(argv, ready=EMULATOR_READY, log_file=log_file, env=env) as emulator:
+    with start_logged(
+        argv, ready=EMULATOR_READY, also=also, log_file=log_file, env=env
+    ) as emulator:
         yield emulator
 
 

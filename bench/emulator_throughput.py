@@ -150,7 +150,8 @@ def measure(duration: str, connections: int, threads: int, rounds: int) -> Resul
     webhooks: list[Run] = []
     with tempfile.TemporaryDirectory() as tmp, baseline_source() as source:
         sink_argv = [sys.executable, str(REPO / "bench" / "webhook_sink.py")]
-        with start(sink_argv, ready=SINK_READY) as sink:
+        # The sink imports the emulator's package, which is not installed (not in the wheel).
+        with start(sink_argv, ready=SINK_READY, env={"PYTHONPATH": str(REPO)}) as sink:
             for number in range(rounds):
                 log = Path(tmp) / f"emulator-{number}.log"
                 baseline.append(_measured(log, duration, connections, threads, source=source))

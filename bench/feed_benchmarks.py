@@ -32,7 +32,8 @@ from unittest import mock
 
 import psycopg
 from benchlib import machine, rewrite_section
-from ledger_benchmarks import a_payment, concurrently, postgres_server
+from ledger_benchmarks import a_payment, concurrently
+from payment_stack import postgres_server
 from sqlalchemy import func, make_url, select
 
 import ledger.ledger

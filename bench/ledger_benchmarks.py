@@ -16,28 +16,23 @@ Rewrites the "Ledger: reads and writes" section of docs/benchmarks.md.
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
-import psycopg
 from benchlib import (
     EMULATOR_STRIPE_KEY,
-    REPO,
     machine,
     percentile,
     rewrite_section,
     running_emulator,
 )
-from sqlalchemy import make_url
+from payment_stack import postgres_database
 
 from domain.call import Deadline, WriteOptions
 from domain.checkout import NewCheckout
@@ -165,38 +160,6 @@ async def paid_session(gateway: StripePaymentGateway, emulator_url: str) -> str:
     )
     await asyncio.to_thread(pay_in_emulator, emulator_url, checkout.id)
     return checkout.id
-
-
-@contextmanager
-def postgres_database() -> Iterator[str]:
-    """A new database, dropped after the block, on PAYMENTS_TEST_DATABASE_URL's server or on a
-    throwaway one."""
-    with postgres_server() as server:
-        name = f"bench_{time.time_ns()}"
-        with psycopg.connect(server, autocommit=True) as admin:
-            admin.execute(f"CREATE DATABASE {name}")
-        try:
-            yield make_url(server).set(database=name).render_as_string(hide_password=False)
-        finally:
-            with psycopg.connect(server, autocommit=True) as admin:
-                admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
-
-
-@contextmanager
-def postgres_server() -> Iterator[str]:
-    given = os.environ.get("PAYMENTS_TEST_DATABASE_URL")
-    if given:
-        yield given
-        return
-    directory = tempfile.mkdtemp(prefix="payments-postgres.")
-    script = REPO / "tools" / "postgres.sh"
-    url = subprocess.run(
-        [script, "start", directory], check=True, capture_output=True, text=True
-    ).stdout.strip()
-    try:
-        yield url
-    finally:
-        subprocess.run([script, "stop", directory], check=True, capture_output=True)
 
 
 @dataclass(frozen=True)

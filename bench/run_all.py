@@ -15,12 +15,22 @@ import emulator_throughput
 import feed_benchmarks
 import ledger_benchmarks
 import service_benchmarks
+import status_benchmarks
+import webhook_benchmarks
 
 BENCHMARKS: dict[str, Callable[[Sequence[str] | None], int]] = {
     "bench/emulator_throughput.py": lambda argv: emulator_throughput.main(list(argv or [])),
     "bench/service_benchmarks.py": service_benchmarks.main,
     "bench/ledger_benchmarks.py": ledger_benchmarks.main,
     "bench/feed_benchmarks.py": feed_benchmarks.main,
+    "bench/status_benchmarks.py": status_benchmarks.main,
+    # One run per backend: 10,000 events on each would take a single run past a minute.
+    "bench/webhook_benchmarks.py --backend sqlite": lambda argv: webhook_benchmarks.main(
+        ["--backend", "sqlite", *(argv or [])]
+    ),
+    "bench/webhook_benchmarks.py --backend postgresql": lambda argv: webhook_benchmarks.main(
+        ["--backend", "postgresql", *(argv or [])]
+    ),
 }
 
 

@@ -5,16 +5,19 @@
 Starts ``python -m stripe_emulator`` and ``python -m service`` (gRPC and HTTP/JSON listeners on
 127.0.0.1:0) as child processes, then in one run:
 
-1. GetPaymentStatus through the service under h2load (gRPC over h2c) vs the Stripe call it wraps,
-   GET /v1/checkout/sessions/{id}, on the bare emulator under wrk: throughput ratio, latency at
-   the same concurrency, and latency of single calls one at a time (what the service adds).
-2. The same read on the HTTP/JSON door, GET /v1/payments/{id}, under wrk: ratio HTTP/gRPC.
+1. GetProduct through the service under h2load (gRPC over h2c) vs the Stripe call it wraps,
+   GET /v1/products/{id}, on the bare emulator under wrk: throughput ratio, latency at the same
+   concurrency, and latency of single calls one at a time (what the service adds). GetProduct is
+   the RPC that is one Stripe read and nothing more: GetPaymentStatus answers a final payment
+   from the ledger, and concurrent calls for one id share a read (bench/status_benchmarks.py).
+2. The same read on the HTTP/JSON door, GET /v1/products/{id}, under wrk: ratio HTTP/gRPC.
 3. The service's RSS after a warm-up vs after N more mixed calls (CreateCustomer with
-   request_ids, some retried; GetPaymentStatus): growth ratio.
+   request_ids, some retried; GetPaymentStatus of a paid checkout, from the ledger): growth
+   ratio.
 
 Every run is checked: h2load's succeeded = 2xx = requests, the DATA bytes equal requests x the
 framed response (a non-OK grpc-status is a trailers-only response with no DATA), the emulator
-served exactly as many session reads, and a real client call before and after returns the
+served exactly as many product reads, and a real client call before and after returns the
 expected answer. Rewrites its sections of docs/benchmarks.md; exits 1 when a target is missed.
 """
 
@@ -40,6 +43,7 @@ from benchlib import (
     REPO,
     H2loadResult,
     WrkResult,
+    cpu_seconds,
     emulator_requests,
     http_json,
     machine,
@@ -48,19 +52,19 @@ from benchlib import (
     run_h2load,
     run_wrk,
     running_emulator,
-    start_logged,
     tool_version,
 )
+from google.protobuf.message import Message
+from payment_stack import API_KEY, start_service
 
 from payments.v1 import payments_pb2, payments_pb2_grpc
 from tools.processes import StartError
 from tools.stack import pay_in_emulator
 
-API_KEY = "bench-api-key-0123456789abcdef"
-GRPC_METHOD = "/payments.v1.PaymentService/GetPaymentStatus"
-SESSION_ROUTE = "GET /v1/checkout/sessions/{session}"
-GRPC_READY = "payments service listening on grpc://"
-HTTP_READY = "payments service listening on http://"
+GRPC_METHOD = "/payments.v1.PaymentService/GetProduct"
+PRODUCT_ROUTE = "GET /v1/products/{id}"
+# The adapter's read: the product with its default price expanded.
+PRODUCT_QUERY = "?expand%5B%5D=default_price"
 GRPC_HEADERS = {"content-type": "application/grpc", "te": "trailers", "x-api-key": API_KEY}
 CALL_TIMEOUT = 10.0
 
@@ -102,8 +106,11 @@ class Stack:
 
 @dataclass(frozen=True)
 class Fixture:
+    product_id: str
+    expected: payments_pb2.GetProductResponse
     session_id: str
-    expected: payments_pb2.GetPaymentStatusResponse
+    """A paid checkout, SUCCEEDED in the ledger."""
+    expected_status: payments_pb2.GetPaymentStatusResponse
 
 
 @dataclass(frozen=True)
@@ -113,7 +120,7 @@ class Throughput:
     grpc_serial: H2loadResult
     emulator_serial: WrkResult
     http: WrkResult
-    grpc_cpu_ms: float  # service CPU (user + system) per GetPaymentStatus, under the loaded run
+    grpc_cpu_ms: float  # service CPU (user + system) per GetProduct, under the loaded run
     http_cpu_ms: float  # the same over the HTTP/JSON door
 
 
@@ -158,36 +165,21 @@ def running_stack(tmp: Path) -> Iterator[Stack]:
             "STRIPE_API_BASE": emulator_url,
             "PAYMENTS_LISTEN_ADDR": "127.0.0.1:0",
             "PAYMENTS_HTTP_ADDR": "127.0.0.1:0",
+            "PAYMENTS_DATA_DIR": str(tmp / "data"),
         }
-        with start_service(env, tmp / "service.log") as (grpc_target, http_url, pid):
-            yield Stack(emulator_url, grpc_target, http_url, pid, tmp)
-
-
-@contextmanager
-def start_service(env: dict[str, str], log_file: Path) -> Iterator[tuple[str, str, int]]:
-    """(gRPC host:port, HTTP URL, pid) of `python -m service`, once both doors listen."""
-    argv = [sys.executable, "-m", "service"]
-    with start_logged(
-        argv, ready=GRPC_READY, also=(HTTP_READY,), env=env, log_file=log_file
-    ) as started:
-        yield started.address, f"http://{started.extra[HTTP_READY]}", started.process.pid
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a process has used so far (/proc/PID/stat, fields 14 and 15)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        with start_service(env, tmp / "service.log") as (grpc_target, http_address, pid):
+            yield Stack(emulator_url, grpc_target, f"http://{http_address}", pid, tmp)
 
 
 @contextmanager
 def cpu_per_read(stack: Stack) -> Iterator[list[float]]:
-    """Yields a list that holds, after the block, the service's CPU ms per session read the
-    emulator served during it (every call of the block reads the session once)."""
+    """Yields a list that holds, after the block, the service's CPU ms per product read the
+    emulator served during it (every call of the block reads the product once)."""
     out: list[float] = []
     cpu_before = cpu_seconds(stack.service_pid)
-    reads_before = emulator_requests(stack.emulator_url, SESSION_ROUTE)
+    reads_before = emulator_requests(stack.emulator_url, PRODUCT_ROUTE)
     yield out
-    reads = emulator_requests(stack.emulator_url, SESSION_ROUTE) - reads_before
+    reads = emulator_requests(stack.emulator_url, PRODUCT_ROUTE) - reads_before
     out.append((cpu_seconds(stack.service_pid) - cpu_before) * 1000 / max(1, reads))
 
 
@@ -203,8 +195,9 @@ def rss_kib(pid: int) -> tuple[int, int]:
 # --- the object read under load --------------------------------------------------------------
 
 
-def create_paid_session(stack: Stack) -> Fixture:
-    """A customer, a product, a Checkout Session for them, paid in the emulator."""
+def create_fixture(stack: Stack) -> Fixture:
+    """A customer, a product, a Checkout Session for them, paid in the emulator (and its status
+    read, so the ledger holds it SUCCEEDED)."""
     with grpc.insecure_channel(stack.grpc_target) as channel:
         stub = payments_pb2_grpc.PaymentServiceStub(channel)
         meta = (("x-api-key", API_KEY),)
@@ -237,10 +230,23 @@ def create_paid_session(stack: Stack) -> Fixture:
             timeout=CALL_TIMEOUT,
         ).checkout_session_id
         pay_in_emulator(stack.emulator_url, session_id, timeout=CALL_TIMEOUT)
-        expected = get_status(stub, session_id)
-    if expected.status != payments_pb2.PAYMENT_STATUS_SUCCEEDED:
-        raise BenchError(f"the paid session reads as {expected}")
-    return Fixture(session_id, expected)
+        get_status(stub, session_id)  # read from Stripe, and recorded: then from the ledger
+        status = get_status(stub, session_id)
+        expected = get_product(stub, product.id)
+    if status.status != payments_pb2.PAYMENT_STATUS_SUCCEEDED:
+        raise BenchError(f"the paid session reads as {status}")
+    return Fixture(product.id, expected, session_id, status)
+
+
+def get_product(
+    stub: payments_pb2_grpc.PaymentServiceStub, product_id: str
+) -> payments_pb2.GetProductResponse:
+    response: payments_pb2.GetProductResponse = stub.GetProduct(
+        payments_pb2.GetProductRequest(product_id=product_id),
+        metadata=(("x-api-key", API_KEY),),
+        timeout=CALL_TIMEOUT,
+    )
+    return response
 
 
 def get_status(
@@ -257,20 +263,21 @@ def get_status(
 def check_grpc_answer(stack: Stack, fixture: Fixture) -> None:
     """A real client call: grpc-status OK and the expected message."""
     with grpc.insecure_channel(stack.grpc_target) as channel:
-        answer = get_status(payments_pb2_grpc.PaymentServiceStub(channel), fixture.session_id)
+        answer = get_product(payments_pb2_grpc.PaymentServiceStub(channel), fixture.product_id)
     if answer != fixture.expected:
-        raise BenchError(f"GetPaymentStatus answered {answer}, expected {fixture.expected}")
+        raise BenchError(f"GetProduct answered {answer}, expected {fixture.expected}")
 
 
 def check_http_answer(http_url: str, fixture: Fixture) -> None:
-    body = http_json(f"{http_url}/v1/payments/{fixture.session_id}", headers={"x-api-key": API_KEY})
-    if not isinstance(body, dict) or body.get("id") != fixture.session_id:
-        raise BenchError(f"GET /v1/payments/{{id}} answered {body!r}")
-    if body.get("status") != "PAYMENT_STATUS_SUCCEEDED":
-        raise BenchError(f"GET /v1/payments/{{id}} answered status {body.get('status')!r}")
+    body = http_json(f"{http_url}/v1/products/{fixture.product_id}", headers={"x-api-key": API_KEY})
+    product = body.get("product") if isinstance(body, dict) else None
+    if not isinstance(product, dict) or product.get("id") != fixture.product_id:
+        raise BenchError(f"GET /v1/products/{{id}} answered {body!r}")
+    if product.get("priceId") != fixture.expected.product.price_id:
+        raise BenchError(f"GET /v1/products/{{id}} answered price {product.get('priceId')!r}")
 
 
-def grpc_frame(message: payments_pb2.GetPaymentStatusRequest) -> bytes:
+def grpc_frame(message: Message) -> bytes:
     """The length-prefixed message of a gRPC body: not compressed (0), length, bytes."""
     payload = message.SerializeToString()
     return struct.pack(">BI", 0, len(payload)) + payload
@@ -282,11 +289,11 @@ def grpc_frame(message: payments_pb2.GetPaymentStatusRequest) -> bytes:
 def h2load_grpc(
     stack: Stack, fixture: Fixture, *, requests: int, clients: int, streams: int, name: str
 ) -> H2loadResult:
-    """h2load on GetPaymentStatus, checked against the emulator's count and the response bytes."""
-    data = stack.tmp / "get_payment_status.bin"
-    data.write_bytes(grpc_frame(payments_pb2.GetPaymentStatusRequest(id=fixture.session_id)))
+    """h2load on GetProduct, checked against the emulator's count and the response bytes."""
+    data = stack.tmp / "get_product.bin"
+    data.write_bytes(grpc_frame(payments_pb2.GetProductRequest(product_id=fixture.product_id)))
     check_grpc_answer(stack, fixture)
-    before = emulator_requests(stack.emulator_url, SESSION_ROUTE)
+    before = emulator_requests(stack.emulator_url, PRODUCT_ROUTE)
     result = run_h2load(
         f"http://{stack.grpc_target}/{GRPC_METHOD.lstrip('/')}",
         requests=requests,
@@ -296,7 +303,7 @@ def h2load_grpc(
         headers=GRPC_HEADERS,
         log_file=stack.tmp / f"h2load-{name}.log",
     )
-    served = emulator_requests(stack.emulator_url, SESSION_ROUTE) - before
+    served = emulator_requests(stack.emulator_url, PRODUCT_ROUTE) - before
     check_grpc_answer(stack, fixture)
     response_bytes = len(fixture.expected.SerializeToString()) + 5
     expect(result.succeeded == result.status_2xx == requests, f"h2load {name}: {result.output}")
@@ -313,14 +320,14 @@ def h2load_grpc(
 def wrk_checked(
     stack: Stack, url: str, headers: dict[str, str], *, duration: str, connections: int
 ) -> WrkResult:
-    """wrk on a GET, checked: no errors, and every request read the session from the emulator
+    """wrk on a GET, checked: no errors, and every request read the product from the emulator
     (up to `connections` more: wrk does not count the calls in flight when it stops)."""
-    before = emulator_requests(stack.emulator_url, SESSION_ROUTE)
+    before = emulator_requests(stack.emulator_url, PRODUCT_ROUTE)
     threads = min(2, connections)
     result = run_wrk(
         url, duration=duration, connections=connections, threads=threads, headers=headers
     )
-    served = emulator_requests(stack.emulator_url, SESSION_ROUTE) - before
+    served = emulator_requests(stack.emulator_url, PRODUCT_ROUTE) - before
     expect(result.non_2xx == 0, f"wrk {url}: {result.non_2xx} non-2xx\n{result.output}")
     expect(result.socket_errors == 0, f"wrk {url}: socket errors\n{result.output}")
     expect(
@@ -331,7 +338,7 @@ def wrk_checked(
 
 
 def measure_throughput(stack: Stack, fixture: Fixture, params: Params) -> Throughput:
-    emulator_url = f"{stack.emulator_url}/v1/checkout/sessions/{fixture.session_id}"
+    emulator_url = f"{stack.emulator_url}/v1/products/{fixture.product_id}{PRODUCT_QUERY}"
     stripe_auth = {"Authorization": f"Bearer {EMULATOR_STRIPE_KEY}"}
     loaded = {"clients": params.h2_clients, "streams": params.h2_streams}
     # Calibration (and warm-up of the h2c connections): size the measured run to ~duration.
@@ -364,7 +371,7 @@ def measure_throughput(stack: Stack, fixture: Fixture, params: Params) -> Throug
 
 
 def measure_http(stack: Stack, fixture: Fixture, params: Params) -> WrkResult:
-    url = f"{stack.http_url}/v1/payments/{fixture.session_id}"
+    url = f"{stack.http_url}/v1/products/{fixture.product_id}"
     check_http_answer(stack.http_url, fixture)
     result = wrk_checked(
         stack,
@@ -433,7 +440,7 @@ async def mixed_worker(
                     metadata=meta,
                     timeout=CALL_TIMEOUT,
                 )
-                if answer != fixture.expected:
+                if answer != fixture.expected_status:
                     counts.errors.append(f"GetPaymentStatus gave {answer}")
         except grpc.aio.AioRpcError as error:
             counts.errors.append(f"{error.code().name}: {error.details()}")
@@ -543,9 +550,9 @@ def run_rows(throughput: Throughput) -> list[str]:
         "| --- | --- | ---: | ---: | ---: | ---: |",
     ]
     runs: list[tuple[str, H2loadResult | WrkResult]] = [
-        ("gRPC `GetPaymentStatus` via the service", throughput.grpc),
-        ("bare emulator `GET /v1/checkout/sessions/{id}`", throughput.emulator),
-        ("HTTP/JSON `GET /v1/payments/{id}` via the service", throughput.http),
+        ("gRPC `GetProduct` via the service", throughput.grpc),
+        ("bare emulator `GET /v1/products/{id}`", throughput.emulator),
+        ("HTTP/JSON `GET /v1/products/{id}` via the service", throughput.http),
         ("gRPC, one call at a time", throughput.grpc_serial),
         ("bare emulator, one call at a time", throughput.emulator_serial),
     ]
@@ -570,7 +577,12 @@ def setup_lines(report: Report) -> list[str]:
         f"- Tools: {tool_version('wrk')}; {tool_version('h2load')}; grpcio {grpc.__version__}.",
         "- Processes: `python -m stripe_emulator --port 0 --log-level WARNING`; "
         "`python -m service` with `PAYMENTS_LISTEN_ADDR=127.0.0.1:0`, "
-        "`PAYMENTS_HTTP_ADDR=127.0.0.1:0`, default logging (one INFO line per call, to a file).",
+        "`PAYMENTS_HTTP_ADDR=127.0.0.1:0`, default logging (one INFO line per call, to a file), "
+        "its ledger a SQLite file.",
+        "- The call: `GetProduct`, the RPC that is one Stripe read (`GET /v1/products/{id}` "
+        "with its price expanded) and nothing more. (`GetPaymentStatus` answers a final payment "
+        "from the ledger, and concurrent calls for one id share one read: see "
+        '"Service: GetPaymentStatus from the ledger".)',
         f"- Parameters: {params.duration_s} s per loaded run (the h2load request count is sized "
         f"from a 500-request calibration run), {params.connections} concurrent requests "
         f"(wrk: {params.connections} connections; h2load: {params.h2_clients} h2c connections x "
@@ -589,7 +601,7 @@ def throughput_section(report: Report) -> str:
 def cpu_lines(throughput: Throughput) -> list[str]:
     return [
         "Service CPU per call (user + system time of the service process from /proc/PID/stat, "
-        "divided by the session reads the emulator served meanwhile): loaded gRPC run "
+        "divided by the product reads the emulator served meanwhile): loaded gRPC run "
         f"{throughput.grpc_cpu_ms:.2f} ms; HTTP/JSON run {throughput.http_cpu_ms:.2f} ms.",
     ]
 
@@ -604,8 +616,9 @@ def memory_section(report: Report) -> str:
         f"- Load: {memory.warmup_calls:,} mixed gRPC calls of warm-up, then {memory.calls:,} more "
         f"({memory.creates:,} CreateCustomer with a new `request_id`, {memory.replays:,} retries "
         "of one with the same `request_id` — checked to return the same customer — and the rest "
-        f"GetPaymentStatus), {report.params.mixed_concurrency} at a time from one grpc.aio "
-        f"channel; {memory.calls / memory.seconds:,.0f} calls/s, no errors.",
+        "GetPaymentStatus of a paid checkout, from the ledger), "
+        f"{report.params.mixed_concurrency} at a time from one grpc.aio channel; "
+        f"{memory.calls / memory.seconds:,.0f} calls/s, no errors.",
         "- Measured: VmRSS of the service process (`/proc/PID/status`) only; the emulator keeps "
         "every object and idempotency key by design and is not measured. "
         f"Peak (VmHWM) after the load: {memory.hwm_after_kib / 1024:.1f} MiB.",
@@ -622,7 +635,7 @@ CHECKS_TEXT = [
     "Checks (the run fails on any miss): h2load's `succeeded` = 2xx = requests with 0 failed, "
     "errored or timed out; its DATA bytes = requests x the framed response (h2load counts HTTP "
     "200 even when grpc-status != 0, but a failed call is a trailers-only response with no DATA); "
-    "the emulator's `/_emulator/stats` count of `GET /v1/checkout/sessions/{session}` grew by "
+    "the emulator's `/_emulator/stats` count of `GET /v1/products/{id}` grew by "
     "exactly the number of calls (wrk: by its count plus at most the requests in flight when it "
     "stopped); wrk saw no non-2xx and no socket errors; a real gRPC client call (and, for the "
     "HTTP door, a real GET) before and after each run returns the expected answer.",
@@ -700,7 +713,7 @@ def run(params: Params) -> Report:
         tempfile.TemporaryDirectory(prefix="service-bench-") as tmp,
         running_stack(Path(tmp)) as stack,
     ):
-        fixture = create_paid_session(stack)
+        fixture = create_fixture(stack)
         memory = measure_memory(stack, fixture, params)
         throughput = measure_throughput(stack, fixture, params)
     return Report(params, throughput, memory, judge(throughput, memory), load_average)

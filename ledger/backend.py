@@ -4,11 +4,11 @@ migrations are kept to one process at a time."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
-from sqlalchemy import URL, Insert, Table
+from sqlalchemy import URL, Executable, Insert, Row, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -33,6 +33,12 @@ class Engines:
         """Connections in autocommit mode, for reads: each is one statement, which needs no
         transaction (no BEGIN and ROLLBACK around it)."""
 
+    async def read(
+        self, statement: Executable, params: Mapping[str, Any] | None = None
+    ) -> Sequence[Row[Any]]:
+        async with self.reader.connect() as connection:
+            return (await connection.execute(statement, params)).all()
+
     async def dispose(self) -> None:
         await self.engine.dispose()
         await self.reader.dispose()
@@ -44,6 +50,12 @@ class Backend(Protocol):
 
     def insert(self, table: Table) -> postgresql.Insert | sqlite.Insert:
         """The dialect's INSERT, which has ON CONFLICT."""
+        ...
+
+    async def read(
+        self, statement: Executable, params: Mapping[str, Any] | None = None
+    ) -> Sequence[Row[Any]]:
+        """The rows of one statement that only reads, run outside any transaction."""
         ...
 
     async def dispose(self) -> None: ...

@@ -46,7 +46,6 @@ class Ledger:
 
     def __init__(self, backend: Backend, password: str) -> None:
         self._backend = backend
-        self._reader = backend.reader
         self._writer = backend.engine
         self._password = password
         insert = backend.insert
@@ -103,9 +102,8 @@ class Ledger:
 
     async def payment(self, payment_id: str) -> Payment | None:
         with unavailable_on_failure(self._password):
-            async with self._reader.connect() as connection:
-                row = (await connection.execute(_BY_EITHER_ID, {"id": payment_id})).first()
-        return None if row is None else payment_of(row._mapping)
+            rows = await self._backend.read(_BY_EITHER_ID, {"id": payment_id})
+        return payment_of(rows[0]._mapping) if rows else None
 
     async def list_payments(self, query: PaymentQuery) -> PaymentPage:
         column, value = _filter_of(query)
@@ -118,8 +116,7 @@ class Ledger:
             .limit(query.page_size + 1)
         )
         with unavailable_on_failure(self._password):
-            async with self._reader.connect() as connection:
-                rows = (await connection.execute(statement)).all()
+            rows = await self._backend.read(statement)
         page = rows[: query.page_size]
         token = paging.encode(page[-1].seq, key) if len(rows) > len(page) else ""
         return PaymentPage([payment_of(row._mapping) for row in page], token)
@@ -127,7 +124,7 @@ class Ledger:
     async def events(self, query: PaymentEventQuery) -> PaymentEventPage:
         after, statement = feed.page(query)
         with unavailable_on_failure(self._password):
-            async with self._reader.connect() as connection:
+            async with self._backend.reader.connect() as connection:
                 rows = (await connection.execute(statement)).all()
                 # Read after the page: a prune that deleted any event after the cursor before
                 # the page was read has committed its watermark, and is seen here.
@@ -165,8 +162,8 @@ class Ledger:
     async def reconciled_until(self) -> datetime | None:
         statement = select(ledger_state.c.value).where(ledger_state.c.key == RECONCILED_UNTIL)
         with unavailable_on_failure(self._password):
-            async with self._reader.connect() as connection:
-                value = await connection.scalar(statement)
+            rows = await self._backend.read(statement)
+        value = rows[0][0] if rows else None
         return None if value is None else datetime.fromisoformat(value).astimezone(UTC)
 
     async def set_reconciled_until(self, instant: datetime) -> None:
