@@ -236,8 +236,8 @@ def report(results: Sequence[Backend], seconds: float, load: tuple[float, ...]) 
         "checkout per caller, its SUCCEEDED taken in from the emulator's webhook, so the "
         "service answers from its ledger alone. **Stripe-backed**: an OPEN checkout per "
         "caller, so each call reads the ledger, reads the session from the emulator (the "
-        "Stripe SDK over HTTP) and records the answer; no two calls in flight share an id, so "
-        "none shares another's Stripe read.",
+        "Stripe SDK over HTTP), and writes nothing (an unchanged OPEN checkout is no news); "
+        "no two calls in flight share an id, so none shares another's Stripe read.",
         f"- Rounds of {seconds:g} s, alternating, {ROUNDS} of each kind per backend (after 1 s "
         "of warm-up each); the median round counts. Checked: every answer's status; the "
         "emulator's session reads grew by 0 during ledger rounds and by exactly the calls "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from domain.call import CallContext, Deadline
-from domain.ledger import observation_of, snapshot_of
+from domain.ledger import Payment, observation_of, snapshot_of
 from domain.payment_status import PaymentSnapshot
 from domain.ports import PaymentGateway, PaymentLedger
 
@@ -29,7 +29,7 @@ class GetPaymentStatus:
             return snapshot_of(kept, payment_id)
         read = self._reads.get(payment_id)
         if read is None:
-            read = asyncio.ensure_future(self._read_and_record(payment_id, call.deadline))
+            read = asyncio.ensure_future(self._read_and_record(payment_id, kept, call.deadline))
             self._reads[payment_id] = read
             read.add_done_callback(self._forget)
         # Shielded: a caller that gives up (deadline, cancel) leaves the read to the others.
@@ -42,9 +42,16 @@ class GetPaymentStatus:
         if not read.cancelled():
             read.exception()  # retrieved here too: every caller may have given up on it
 
-    async def _read_and_record(self, payment_id: str, deadline: Deadline) -> PaymentSnapshot:
+    async def _read_and_record(
+        self, payment_id: str, kept: Payment | None, deadline: Deadline
+    ) -> PaymentSnapshot:
         snapshot = await self._gateway.get_payment(payment_id, deadline)
         observation = observation_of(snapshot)
-        if observation is not None:
+        # Recorded when it is news: a payment the ledger lacks, or a status further along. An
+        # open checkout asked about again costs no write (the fields it may lack come with the
+        # event that moves it).
+        if observation is not None and (
+            kept is None or observation.payment.status.progress > kept.status.progress
+        ):
             await self._ledger.record(observation)
         return snapshot

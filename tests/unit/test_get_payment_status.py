@@ -12,7 +12,7 @@ import pytest
 
 from domain.call import CallContext, Deadline
 from domain.errors import DeadlineExceeded, InvalidInput, NotFound, ProviderUnavailable
-from domain.ledger import Observation, Payment
+from domain.ledger import Observation, Payment, Recorded
 from domain.payment_status import PaymentRefKind, PaymentSnapshot, PaymentStatus
 from domain.use_cases import GetPaymentStatus
 from tests.fake_gateway import FakeGateway
@@ -118,6 +118,29 @@ async def test_a_status_that_can_still_change_is_read_again(
     assert snapshot.status is PaymentStatus.SUCCEEDED
     assert gateway.calls == ["get_payment"]
     assert ledger.payments[SESSION.id].status is PaymentStatus.SUCCEEDED
+
+
+class CountingLedger(FakeLedger):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records = 0
+
+    async def record(self, observation: Observation) -> Recorded:
+        self.records += 1
+        return await super().record(observation)
+
+
+async def test_asked_again_about_an_unchanged_checkout_nothing_is_written(
+    gateway: FakeGateway, call: CallContext
+) -> None:
+    ledger = CountingLedger()
+    gateway.snapshots[SESSION.id] = replace(SESSION, status=PaymentStatus.OPEN)
+    use_case = GetPaymentStatus(gateway, ledger)
+
+    for _ in range(3):
+        assert (await use_case(SESSION.id, call)).status is PaymentStatus.OPEN
+
+    assert (ledger.records, gateway.calls) == (1, ["get_payment"] * 3)
 
 
 class HeldGateway(FakeGateway):
