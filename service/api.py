@@ -31,6 +31,7 @@ class UseCases:
     get_payment_status: use_cases.GetPaymentStatus
     expire_checkout: use_cases.ExpireCheckout
     list_payments: use_cases.ListPayments
+    list_payment_events: use_cases.ListPaymentEvents
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,3 +102,10 @@ class PaymentApi:
         command = mapping.command_from(request, use_cases.ListPaymentsCommand)
         page = await self._use_cases.list_payments(command, call)
         return mapping.payments_response(page)
+
+    async def ListPaymentEvents(  # noqa: N802 (named as the RPC)
+        self, request: payments_pb2.ListPaymentEventsRequest, call: CallContext
+    ) -> payments_pb2.ListPaymentEventsResponse:
+        command = mapping.command_from(request, use_cases.ListPaymentEventsCommand)
+        page = await self._use_cases.list_payment_events(command, call)
+        return mapping.payment_events_response(page)

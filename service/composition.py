@@ -76,6 +76,7 @@ def build_service(
             get_payment_status=use_cases.GetPaymentStatus(gateway, ledger),
             expire_checkout=use_cases.ExpireCheckout(gateway, ledger),
             list_payments=use_cases.ListPayments(ledger),
+            list_payment_events=use_cases.ListPaymentEvents(ledger),
         )
     )
     drain = Drain()

@@ -12,7 +12,7 @@ from google.protobuf.message import Message
 
 from domain.checkout import CheckoutSession
 from domain.customer import Customer
-from domain.ledger import Payment, PaymentPage
+from domain.ledger import Payment, PaymentEventPage, PaymentPage
 from domain.payment_status import PaymentSnapshot, PaymentStatus
 from domain.product import Product
 from domain.use_cases import ProductLookup
@@ -136,4 +136,18 @@ def payments_response(page: PaymentPage) -> payments_pb2.ListPaymentsResponse:
     return payments_pb2.ListPaymentsResponse(
         payments=[payment_message(payment) for payment in page.payments],
         next_page_token=page.next_page_token,
+    )
+
+
+def payment_events_response(page: PaymentEventPage) -> payments_pb2.ListPaymentEventsResponse:
+    return payments_pb2.ListPaymentEventsResponse(
+        events=[
+            payments_pb2.PaymentEvent(
+                cursor=event.cursor,
+                payment=payment_message(event.payment),
+                record_time=timestamp(event.recorded_at),
+            )
+            for event in page.events
+        ],
+        next_cursor=page.next_cursor,
     )

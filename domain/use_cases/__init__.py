@@ -7,6 +7,7 @@ from domain.use_cases.create_product import CreateProduct, CreateProductCommand
 from domain.use_cases.expire_checkout import ExpireCheckout
 from domain.use_cases.get_payment_status import GetPaymentStatus
 from domain.use_cases.get_product import GetProduct, ProductLookup
+from domain.use_cases.list_payment_events import ListPaymentEvents, ListPaymentEventsCommand
 from domain.use_cases.list_payments import ListPayments, ListPaymentsCommand
 from domain.use_cases.reconcile import Reconcile, Reconciliation
 from domain.use_cases.take_in_event import TakeInWebhook
@@ -22,6 +23,8 @@ __all__ = [
     "ExpireCheckout",
     "GetPaymentStatus",
     "GetProduct",
+    "ListPaymentEvents",
+    "ListPaymentEventsCommand",
     "ListPayments",
     "ListPaymentsCommand",
     "ProductLookup",

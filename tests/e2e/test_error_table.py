@@ -14,6 +14,7 @@ import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -27,8 +28,9 @@ from grpc_status import rpc_status
 
 from domain.call import WriteOptions
 from domain.customer import Customer, NewCustomer
-from domain.errors import CursorExpired, LedgerUnavailable
-from domain.ledger import PaymentPage, PaymentQuery
+from domain.errors import LedgerUnavailable
+from domain.ledger import Observation, Payment, PaymentEventQuery, PaymentPage, PaymentQuery
+from domain.payment_status import PaymentStatus
 from domain.ports import PaymentGateway, PaymentLedger
 from payments.v1 import payments_pb2, payments_pb2_grpc
 from service.composition import Service, running_service
@@ -362,19 +364,17 @@ def check_ledger_down(ctx: Ctx, outcome: Outcome) -> None:
     assert v1_requests(ctx.emulator.stats()) == 0  # the ledger alone answers ListPayments
 
 
-class PrunedLedger(FakeLedger):
-    """A ledger that answers as it does to a payment-event cursor older than retention.
-
-    Stands in until the contract has the calls that take a cursor (ListPaymentEvents,
-    WatchPaymentEvents): the row's code, reason and metadata through both doors.
-    """
-
-    async def list_payments(self, query: PaymentQuery) -> PaymentPage:
-        raise CursorExpired("0400000000000G0")
-
-
-async def cursor_expired(ctx: Ctx) -> Call:
-    return Call("ListPayments", payments_pb2.ListPaymentsRequest(customer_id="cus_1"))
+async def pruned_cursor(ctx: Ctx) -> Call:
+    """A cursor the ledger no longer keeps: two payment events recorded in the service's own
+    ledger, the first one's cursor taken, then every event pruned (retention)."""
+    ledger = ctx.service.ledger
+    for number in (1, 2):
+        payment = Payment(f"cs_test_pruned_{number}", PaymentStatus.SUCCEEDED, datetime.now(UTC))
+        await ledger.record(Observation(payment, payment.status_changed_at, f"evt_pr_{number}"))
+    first = (await ledger.events(PaymentEventQuery(limit=1))).events[0]
+    await ledger.prune(older_than=datetime.now(UTC) + timedelta(days=1))
+    request = payments_pb2.ListPaymentEventsRequest(after_cursor=first.cursor)
+    return Call("ListPaymentEvents", request)
 
 
 SCENARIOS: dict[str, list[Scenario]] = {
@@ -469,9 +469,7 @@ SCENARIOS: dict[str, list[Scenario]] = {
     # deadline, so the service's own answer (and its reason) arrives.
     "DEADLINE_EXCEEDED": [Scenario(deadline_passes_at_stripe, doors=("http",))],
     "LEDGER_UNAVAILABLE": [Scenario(ledger_down, ledger=DownLedger, check=check_ledger_down)],
-    "CURSOR_EXPIRED": [
-        Scenario(cursor_expired, required=frozenset({"after_cursor"}), ledger=PrunedLedger)
-    ],
+    "CURSOR_EXPIRED": [Scenario(pruned_cursor, required=frozenset({"after_cursor"}))],
     "INTERNAL": [
         Scenario(
             unexpected_failure,
@@ -542,6 +540,8 @@ def http_route(rpc: str, request: Message) -> tuple[str, str, Any]:
         return "GET", f"/v1/payments/{body['id']}", None
     if rpc == "ExpireCheckout":
         return "POST", f"/v1/payments/{body.pop('checkoutSessionId')}/expire", body
+    if rpc == "ListPaymentEvents":
+        return "GET", f"/v1/payment-events?afterCursor={body['afterCursor']}", None
     if rpc == "ListPayments":
         query = "&".join(f"{name}={value}" for name, value in body.items())
         return "GET", f"/v1/payments?{query}", None

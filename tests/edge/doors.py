@@ -67,5 +67,5 @@ def _http_route(rpc: str, fields: dict[str, Any]) -> tuple[str, str, dict[str, A
         return "POST", f"/v1/payments/{rest.pop('checkout_session_id')}/expire", rest
     if rpc == "GetPaymentStatus":
         return "GET", f"/v1/payments/{rest.pop('id')}", rest
-    assert rpc == "ListPayments", rpc
-    return "GET", "/v1/payments", {name: str(value) for name, value in rest.items()}
+    paths = {"ListPayments": "/v1/payments", "ListPaymentEvents": "/v1/payment-events"}
+    return "GET", paths[rpc], {name: str(value) for name, value in rest.items()}

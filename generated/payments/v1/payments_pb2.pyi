@@ -892,6 +892,109 @@ class ListPaymentsRequest(_message.Message):
 Global___ListPaymentsRequest: _TypeAlias = ListPaymentsRequest  # noqa: Y015
 
 @_typing.final
+class ListPaymentEventsRequest(_message.Message):
+    """Input of ListPaymentEvents. Every filter given must match."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AFTER_CURSOR_FIELD_NUMBER: _builtins.int
+    CLIENT_REFERENCE_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    after_cursor: _builtins.str
+    """The `cursor` of the last event handled (or `next_cursor` of the previous page); empty: from
+    the oldest event kept. A cursor older than what the ledger keeps fails with CURSOR_EXPIRED;
+    any other value that is not a cursor of this ledger fails with VALIDATION_FAILED.
+    """
+    client_reference_id: _builtins.str
+    """Only the events of this order id (CreateCheckoutRequest.client_reference_id)."""
+    customer_id: _builtins.str
+    """Only the events of this customer, `cus_…`."""
+    page_size: _builtins.int
+    """The most events to return: 100 when not set (0), at most 1000 (a larger value is taken as
+    1000).
+    """
+    def __init__(
+        self,
+        *,
+        after_cursor: _builtins.str = ...,
+        client_reference_id: _builtins.str = ...,
+        customer_id: _builtins.str = ...,
+        page_size: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["after_cursor", b"after_cursor", "client_reference_id", b"client_reference_id", "customer_id", b"customer_id", "page_size", b"page_size"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListPaymentEventsRequest: _TypeAlias = ListPaymentEventsRequest  # noqa: Y015
+
+@_typing.final
+class PaymentEvent(_message.Message):
+    """One payment event: the payment became `payment.status` (the time Stripe gave is
+    `payment.update_time`).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CURSOR_FIELD_NUMBER: _builtins.int
+    PAYMENT_FIELD_NUMBER: _builtins.int
+    RECORD_TIME_FIELD_NUMBER: _builtins.int
+    cursor: _builtins.str
+    """Where the event stands in ledger order: opaque; pass it as `after_cursor` to resume after it."""
+    @_builtins.property
+    def payment(self) -> Global___Payment:
+        """The payment as it stood right after the change."""
+
+    @_builtins.property
+    def record_time(self) -> _timestamp_pb2.Timestamp:
+        """When the service's ledger recorded the event."""
+
+    def __init__(
+        self,
+        *,
+        cursor: _builtins.str = ...,
+        payment: Global___Payment | None = ...,
+        record_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["payment", b"payment", "record_time", b"record_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cursor", b"cursor", "payment", b"payment", "record_time", b"record_time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PaymentEvent: _TypeAlias = PaymentEvent  # noqa: Y015
+
+@_typing.final
+class ListPaymentEventsResponse(_message.Message):
+    """Output of ListPaymentEvents."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EVENTS_FIELD_NUMBER: _builtins.int
+    NEXT_CURSOR_FIELD_NUMBER: _builtins.int
+    next_cursor: _builtins.str
+    """The cursor to resume after: the last event's, or `after_cursor` when the page is empty."""
+    @_builtins.property
+    def events(self) -> _containers.RepeatedCompositeFieldContainer[Global___PaymentEvent]:
+        """The events of this page, in ledger order."""
+
+    def __init__(
+        self,
+        *,
+        events: _abc.Iterable[Global___PaymentEvent] | None = ...,
+        next_cursor: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["events", b"events", "next_cursor", b"next_cursor"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListPaymentEventsResponse: _TypeAlias = ListPaymentEventsResponse  # noqa: Y015
+
+@_typing.final
 class ListPaymentsResponse(_message.Message):
     """Output of ListPayments."""
 

@@ -77,6 +77,11 @@ class PaymentServiceStub:
                 request_serializer=payments_dot_v1_dot_payments__pb2.ListPaymentsRequest.SerializeToString,
                 response_deserializer=payments_dot_v1_dot_payments__pb2.ListPaymentsResponse.FromString,
                 _registered_method=True)
+        self.ListPaymentEvents = channel.unary_unary(
+                '/payments.v1.PaymentService/ListPaymentEvents',
+                request_serializer=payments_dot_v1_dot_payments__pb2.ListPaymentEventsRequest.SerializeToString,
+                response_deserializer=payments_dot_v1_dot_payments__pb2.ListPaymentEventsResponse.FromString,
+                _registered_method=True)
 
 
 class PaymentServiceServicer:
@@ -154,6 +159,16 @@ class PaymentServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListPaymentEvents(self, request, context):
+        """The payment events of the service's ledger, in ledger order, after a cursor: each time a
+        payment became PROCESSING, SUCCEEDED, FAILED, EXPIRED or CANCELED. A consumer stores the
+        `cursor` of each event it has handled and resumes after it: it gets every event at least
+        once, in order, across restarts of either side. From the ledger only: no Stripe call.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PaymentServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -191,6 +206,11 @@ def add_PaymentServiceServicer_to_server(servicer, server):
                     servicer.ListPayments,
                     request_deserializer=payments_dot_v1_dot_payments__pb2.ListPaymentsRequest.FromString,
                     response_serializer=payments_dot_v1_dot_payments__pb2.ListPaymentsResponse.SerializeToString,
+            ),
+            'ListPaymentEvents': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPaymentEvents,
+                    request_deserializer=payments_dot_v1_dot_payments__pb2.ListPaymentEventsRequest.FromString,
+                    response_serializer=payments_dot_v1_dot_payments__pb2.ListPaymentEventsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -390,6 +410,33 @@ class PaymentService:
             '/payments.v1.PaymentService/ListPayments',
             payments_dot_v1_dot_payments__pb2.ListPaymentsRequest.SerializeToString,
             payments_dot_v1_dot_payments__pb2.ListPaymentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPaymentEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/payments.v1.PaymentService/ListPaymentEvents',
+            payments_dot_v1_dot_payments__pb2.ListPaymentEventsRequest.SerializeToString,
+            payments_dot_v1_dot_payments__pb2.ListPaymentEventsResponse.FromString,
             options,
             channel_credentials,
             insecure,

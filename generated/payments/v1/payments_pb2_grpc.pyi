@@ -76,6 +76,12 @@ class PaymentServiceStub:
     service's payment ledger (fed by Stripe's events), without asking Stripe: a checkout is
     listed as soon as CreateCheckout returns it.
     """
+    ListPaymentEvents: _grpc.UnaryUnaryMultiCallable[_payments_pb2.ListPaymentEventsRequest, _payments_pb2.ListPaymentEventsResponse]
+    """The payment events of the service's ledger, in ledger order, after a cursor: each time a
+    payment became PROCESSING, SUCCEEDED, FAILED, EXPIRED or CANCELED. A consumer stores the
+    `cursor` of each event it has handled and resumes after it: it gets every event at least
+    once, in order, across restarts of either side. From the ledger only: no Stripe call.
+    """
 
 @_typing.type_check_only
 class PaymentServiceAsyncStub(PaymentServiceStub):
@@ -124,6 +130,12 @@ class PaymentServiceAsyncStub(PaymentServiceStub):
     in the order the service first recorded them, a page at a time (AIP-158). Answered from the
     service's payment ledger (fed by Stripe's events), without asking Stripe: a checkout is
     listed as soon as CreateCheckout returns it.
+    """
+    ListPaymentEvents: _aio.UnaryUnaryMultiCallable[_payments_pb2.ListPaymentEventsRequest, _payments_pb2.ListPaymentEventsResponse]  # type: ignore[assignment]
+    """The payment events of the service's ledger, in ledger order, after a cursor: each time a
+    payment became PROCESSING, SUCCEEDED, FAILED, EXPIRED or CANCELED. A consumer stores the
+    `cursor` of each event it has handled and resumes after it: it gets every event at least
+    once, in order, across restarts of either side. From the ledger only: no Stripe call.
     """
 
 class PaymentServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -212,6 +224,18 @@ class PaymentServiceServicer(metaclass=_abc_1.ABCMeta):
         in the order the service first recorded them, a page at a time (AIP-158). Answered from the
         service's payment ledger (fed by Stripe's events), without asking Stripe: a checkout is
         listed as soon as CreateCheckout returns it.
+        """
+
+    @_abc_1.abstractmethod
+    def ListPaymentEvents(
+        self,
+        request: _payments_pb2.ListPaymentEventsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_payments_pb2.ListPaymentEventsResponse, _abc.Awaitable[_payments_pb2.ListPaymentEventsResponse]]:
+        """The payment events of the service's ledger, in ledger order, after a cursor: each time a
+        payment became PROCESSING, SUCCEEDED, FAILED, EXPIRED or CANCELED. A consumer stores the
+        `cursor` of each event it has handled and resumes after it: it gets every event at least
+        once, in order, across restarts of either side. From the ledger only: no Stripe call.
         """
 
 def add_PaymentServiceServicer_to_server(servicer: PaymentServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
