@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from importlib import resources
 
 from domain import use_cases
@@ -87,7 +88,8 @@ def build_service(
     service = Service(settings, gateway, ledger, gate, rpcs, server, drain)
     if events is None:
         return service
-    reconcile = use_cases.Reconcile(events, ledger)
+    retention = timedelta(days=settings.event_retention_days)
+    reconcile = use_cases.Reconcile(events, ledger, retention=retention)
     return replace(
         service,
         take_in_webhook=use_cases.TakeInWebhook(events, ledger),

@@ -57,6 +57,8 @@ class Settings:
     """Take Stripe's webhooks at POST /stripe/webhooks on the HTTP listener."""
     webhook_secrets: tuple[str, ...] = field(default=(), repr=False)
     reconcile_interval_seconds: float = 60.0
+    event_retention_days: float = 30.0
+    """How long the ledger keeps its payment events (ListPaymentEvents' feed)."""
 
     @property
     def ledger_url(self) -> str:
@@ -203,6 +205,11 @@ VARIABLES: Mapping[str, tuple[str, Callable[[str], Any], str]] = {
         "PAYMENTS_RECONCILE_INTERVAL_SECONDS",
         _positive_seconds,
         "a positive number of seconds",
+    ),
+    "event_retention_days": (
+        "PAYMENTS_EVENT_RETENTION_DAYS",
+        _positive_seconds,
+        "a positive number of days",
     ),
 }
 

@@ -56,17 +56,19 @@ class Reconciler:
         except Exception:  # a bug: logged with its traceback, and the schedule goes on
             log.exception("reconciliation failed unexpectedly, next try in %gs", self._interval)
         else:
-            level = logging.INFO if done.taken_in else logging.DEBUG
+            level = logging.INFO if done.taken_in or done.pruned else logging.DEBUG
             if done.since is None:
                 log.debug("reconciliation skipped: another replica is running it")
             else:
                 log.log(
                     level,
-                    "reconciled since %s: %d events listed, %d new, %d changed a payment",
+                    "reconciled since %s: %d events listed, %d new, %d changed a payment; "
+                    "%d payment events past retention pruned",
                     done.since.isoformat(),
                     done.listed,
                     done.taken_in,
                     done.changed,
+                    done.pruned,
                 )
         async with self._changed:
             self._finished += 1

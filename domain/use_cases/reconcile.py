@@ -17,6 +17,8 @@ list a little after its creation time, so the newest minutes are listed twice (t
 each event once)."""
 FIRST_LOOKBACK = timedelta(days=30)
 """A ledger never reconciled lists as far back as Stripe keeps events."""
+DEFAULT_RETENTION = timedelta(days=30)
+"""How long the ledger keeps its payment events (its feed), like Stripe keeps its own."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,20 +32,25 @@ class Reconciliation:
     """Events the ledger had not recorded (webhooks dropped, late, or never configured)."""
     changed: int = 0
     """Of those, the ones that moved a payment's status or added a payment."""
+    pruned: int = 0
+    """Payment events of the ledger's feed deleted for being older than the retention."""
 
 
 class Reconcile:
-    """One reconciliation run, on at most one replica at a time (the ledger's lock)."""
+    """One reconciliation run, on at most one replica at a time (the ledger's lock); the same
+    run then prunes the ledger's payment events older than `retention`."""
 
     def __init__(
         self,
         events: PaymentEvents,
         ledger: PaymentLedger,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        retention: timedelta = DEFAULT_RETENTION,
     ) -> None:
         self._events = events
         self._ledger = ledger
         self._clock = clock
+        self._retention = retention
 
     async def __call__(self) -> Reconciliation:
         async with self._ledger.exclusive(RECONCILER_LOCK) as held:
@@ -63,4 +70,5 @@ class Reconcile:
             changed += recorded is Recorded.CHANGED
         # Everything created before the run started has been listed (up to the overlap).
         await self._ledger.set_reconciled_until(started)
-        return Reconciliation(since, listed, taken_in, changed)
+        pruned = await self._ledger.prune(older_than=started - self._retention)
+        return Reconciliation(since, listed, taken_in, changed, pruned)

@@ -28,6 +28,7 @@ def test_defaults() -> None:
     assert settings.ledger_url == "sqlite:///data/payments.sqlite3"
     assert (settings.webhook_intake, settings.http_api) == (False, True)
     assert settings.reconcile_interval_seconds == 60
+    assert settings.event_retention_days == 30
 
 
 def test_everything_set() -> None:
@@ -133,6 +134,7 @@ def test_repr_hides_secrets() -> None:
         ({"PAYMENTS_WEBHOOK_INTAKE": "maybe"}, "PAYMENTS_WEBHOOK_INTAKE must be true or false"),
         ({"PAYMENTS_HTTP_API": "2"}, "PAYMENTS_HTTP_API must be true or false"),
         ({"PAYMENTS_RECONCILE_INTERVAL_SECONDS": "0"}, "RECONCILE_INTERVAL_SECONDS must be a"),
+        ({"PAYMENTS_EVENT_RETENTION_DAYS": "0"}, "EVENT_RETENTION_DAYS must be a positive"),
         ({**WEBHOOKS, "STRIPE_WEBHOOK_SECRETS": "secretvalue"}, "STRIPE_WEBHOOK_SECRETS must be"),
         ({**WEBHOOKS, "STRIPE_WEBHOOK_SECRETS": "whsec_"}, "STRIPE_WEBHOOK_SECRETS must be"),
         ({**WEBHOOKS, "STRIPE_WEBHOOK_SECRETS": ""}, "STRIPE_WEBHOOK_SECRETS is not set"),

@@ -4,6 +4,7 @@ run, and runs on one replica at a time."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -93,3 +94,16 @@ async def test_a_run_held_elsewhere_does_nothing(ledger: FakeLedger) -> None:
 
     assert done.since is None
     assert (events.asked, ledger.payments) == ([], {})
+
+
+async def test_a_run_prunes_the_payment_events_past_retention(ledger: FakeLedger) -> None:
+    await ledger.record(observed("evt_old", PaymentStatus.SUCCEEDED, "cs_old"))
+    old = ledger.feed[0]
+    ledger.feed[0] = replace(old, recorded_at=NOW - timedelta(days=31))
+    await ledger.record(observed("evt_new", PaymentStatus.SUCCEEDED, "cs_new"))
+    ledger.feed[1] = replace(ledger.feed[1], recorded_at=NOW - timedelta(days=1))
+
+    done = await Reconcile(listed(), ledger, clock=lambda: NOW, retention=timedelta(days=30))()
+
+    assert done.pruned == 1
+    assert [event.payment.checkout_session_id for event in ledger.feed] == ["cs_new"]
