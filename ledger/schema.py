@@ -56,17 +56,26 @@ provider_events = Table(
     Column("recorded_at", UtcDateTime(), nullable=False),
 )
 
+
+def _payment_fields() -> list[Column[Any]]:
+    """What a payment row and a payment event row both hold first: their order (`seq`), the
+    payment's ids, its amount and its metadata (fresh Columns: one table each)."""
+    return [
+        Column("seq", Sequence, primary_key=True, autoincrement=True),
+        Column("checkout_session_id", String(255), nullable=False),
+        Column("payment_intent_id", String(255)),
+        Column("customer_id", String(255)),
+        Column("client_reference_id", String(255)),
+        Column("amount", BigInteger()),
+        Column("currency", String(3)),
+        Column("metadata", JSON(none_as_null=True)),  # SQL NULL, not JSON null: COALESCE
+    ]
+
+
 payments = Table(
     "payments",
     metadata,
-    Column("seq", Sequence, primary_key=True, autoincrement=True),
-    Column("checkout_session_id", String(255), nullable=False),
-    Column("payment_intent_id", String(255)),
-    Column("customer_id", String(255)),
-    Column("client_reference_id", String(255)),
-    Column("amount", BigInteger()),
-    Column("currency", String(3)),
-    Column("metadata", JSON(none_as_null=True)),  # SQL NULL, not JSON null: COALESCE
+    *_payment_fields(),
     Column("status", String(32), nullable=False),
     Column("status_progress", SmallInteger(), nullable=False),
     Column("status_changed_at", UtcDateTime(), nullable=False),
@@ -88,14 +97,7 @@ payments = Table(
 payment_events = Table(
     "payment_events",
     metadata,
-    Column("seq", Sequence, primary_key=True, autoincrement=True),
-    Column("checkout_session_id", String(255), nullable=False),
-    Column("payment_intent_id", String(255)),
-    Column("customer_id", String(255)),
-    Column("client_reference_id", String(255)),
-    Column("amount", BigInteger()),
-    Column("currency", String(3)),
-    Column("metadata", JSON(none_as_null=True)),
+    *_payment_fields(),
     Column("status", String(32), nullable=False),
     Column("status_changed_at", UtcDateTime(), nullable=False),
     Column("provider_status", String(64), nullable=False),

@@ -121,7 +121,8 @@ def _seconds(raw: str, positive: bool = False) -> float | None:
     return value if math.isfinite(value) and value >= 0 and (value > 0 or not positive) else None
 
 
-def _positive_seconds(raw: str) -> float | None:
+def _positive(raw: str) -> float | None:
+    """A positive number (of seconds, or of the unit the setting names)."""
     return _seconds(raw, positive=True)
 
 
@@ -173,7 +174,7 @@ VARIABLES: Mapping[str, tuple[str, Callable[[str], Any], str]] = {
     "grace_seconds": ("PAYMENTS_GRACE_SECONDS", _seconds, "a non-negative number of seconds"),
     "stripe_timeout_seconds": (
         "STRIPE_TIMEOUT_SECONDS",
-        _positive_seconds,
+        _positive,
         "a positive number of seconds",
     ),
     "stripe_max_network_retries": (
@@ -183,7 +184,7 @@ VARIABLES: Mapping[str, tuple[str, Callable[[str], Any], str]] = {
     ),
     "default_deadline_seconds": (
         "PAYMENTS_DEFAULT_DEADLINE_SECONDS",
-        _positive_seconds,
+        _positive,
         "a positive number of seconds",
     ),
     "log_level": ("PAYMENTS_LOG_LEVEL", _log_level, _LEVEL),
@@ -203,12 +204,12 @@ VARIABLES: Mapping[str, tuple[str, Callable[[str], Any], str]] = {
     ),
     "reconcile_interval_seconds": (
         "PAYMENTS_RECONCILE_INTERVAL_SECONDS",
-        _positive_seconds,
+        _positive,
         "a positive number of seconds",
     ),
     "event_retention_days": (
         "PAYMENTS_EVENT_RETENTION_DAYS",
-        _positive_seconds,
+        _positive,
         "a positive number of days",
     ),
 }
