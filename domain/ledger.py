@@ -130,6 +130,15 @@ class PaymentEventQuery:
     statuses: frozenset[PaymentStatus] = frozenset()
     limit: int = 100
 
+    def matches(self, event: PaymentEvent) -> bool:
+        """Whether `event` passes every filter (the cursor and limit aside)."""
+        payment = event.payment
+        return (
+            self.client_reference_id in (None, payment.client_reference_id)
+            and self.customer_id in (None, payment.customer_id)
+            and (not self.statuses or payment.status in self.statuses)
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class PaymentEventPage:

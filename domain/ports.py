@@ -109,6 +109,11 @@ class PaymentLedger(Protocol):
         older than the oldest event kept (see prune)."""
         ...
 
+    async def newest_cursor(self) -> str:
+        """The cursor of the newest event recorded (or of the last one pruned, when none is
+        kept); "" before the first: reading after it gives only events recorded since."""
+        ...
+
     def wakeups(self) -> AbstractAsyncContextManager[AsyncIterator[None]]:
         """Entered: an iterator that yields after new events may have been recorded, by any
         replica, since entering or since its last yield (several are told as one). A wake-up

@@ -10,6 +10,7 @@ from sqlalchemy import (
     RowMapping,
     Select,
     bindparam,
+    func,
     insert,
     select,
     true,
@@ -45,6 +46,7 @@ _EVENT_COLUMNS = (
 )
 
 READ_PRUNED_THROUGH = select(ledger_state.c.value).where(ledger_state.c.key == PRUNED_THROUGH)
+READ_NEWEST_SEQ = select(func.max(payment_events.c.seq))
 
 
 def page(query: PaymentEventQuery) -> tuple[int, Select[tuple[object, ...]]]:

@@ -21,7 +21,7 @@ from domain.ledger import (
     PaymentQuery,
     Recorded,
 )
-from ledger import feed, paging
+from ledger import cursors, feed, paging
 from ledger.backend import Backend
 from ledger.errors import unavailable_on_failure
 from ledger.rows import PAYMENT_COLUMNS, fill_ins, new_row, payment_of, status_fields
@@ -134,6 +134,14 @@ class Ledger:
         events = [feed.event_of(row._mapping) for row in rows[: query.limit]]
         next_cursor = events[-1].cursor if events else query.after_cursor
         return PaymentEventPage(events, next_cursor, more=len(rows) > query.limit)
+
+    async def newest_cursor(self) -> str:
+        with unavailable_on_failure(self._password):
+            async with self._backend.reader.connect() as connection:
+                newest = await connection.scalar(feed.READ_NEWEST_SEQ)
+                pruned_through = await connection.scalar(feed.READ_PRUNED_THROUGH)
+        seq = max(int(newest or 0), int(pruned_through or 0))
+        return cursors.encode(seq) if seq else ""
 
     def wakeups(self) -> AbstractAsyncContextManager[AsyncIterator[None]]:
         return self._backend.wakeups()

@@ -3,9 +3,9 @@ and returns its response message. Both doors serve it through the call gate, err
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from google.protobuf.descriptor import MethodDescriptor, ServiceDescriptor
 from google.protobuf.message import Message
@@ -18,6 +18,7 @@ from service import mapping
 PAYMENT_SERVICE: ServiceDescriptor = payments_pb2.DESCRIPTOR.services_by_name["PaymentService"]
 
 Handler = Callable[[Any, CallContext], Awaitable[Message]]
+StreamHandler = Callable[[Any, CallContext], AsyncIterator[Message]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +33,8 @@ class UseCases:
     expire_checkout: use_cases.ExpireCheckout
     list_payments: use_cases.ListPayments
     list_payment_events: use_cases.ListPaymentEvents
+    watch_payment_status: use_cases.WatchPaymentStatus
+    watch_payment_events: use_cases.WatchPaymentEvents
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +42,23 @@ class Rpc:
     """One method of the service: what the doors need to serve it."""
 
     method: MethodDescriptor
-    handler: Handler
+    handler: Handler | StreamHandler  # a StreamHandler for a server-streaming method
+
+    @property
+    def streaming(self) -> bool:
+        return bool(self.method.server_streaming)
+
+    @property
+    def unary_handler(self) -> Handler:
+        if self.streaming:
+            raise TypeError(f"{self.path} is a streaming method")
+        return cast(Handler, self.handler)
+
+    @property
+    def stream_handler(self) -> StreamHandler:
+        if not self.streaming:
+            raise TypeError(f"{self.path} is not a streaming method")
+        return cast(StreamHandler, self.handler)
 
     @property
     def path(self) -> str:
@@ -106,6 +125,20 @@ class PaymentApi:
     async def ListPaymentEvents(  # noqa: N802 (named as the RPC)
         self, request: payments_pb2.ListPaymentEventsRequest, call: CallContext
     ) -> payments_pb2.ListPaymentEventsResponse:
-        command = mapping.command_from(request, use_cases.ListPaymentEventsCommand)
+        command = mapping.payment_events_command(request)
         page = await self._use_cases.list_payment_events(command, call)
         return mapping.payment_events_response(page)
+
+    async def WatchPaymentStatus(  # noqa: N802 (named as the RPC)
+        self, request: payments_pb2.WatchPaymentStatusRequest, call: CallContext
+    ) -> AsyncIterator[payments_pb2.PaymentStatusUpdate]:
+        async for snapshot in self._use_cases.watch_payment_status(request.id, call):
+            yield mapping.payment_status_update(snapshot)
+
+    async def WatchPaymentEvents(  # noqa: N802 (named as the RPC)
+        self, request: payments_pb2.WatchPaymentEventsRequest, call: CallContext
+    ) -> AsyncIterator[payments_pb2.PaymentEvent]:
+        command = mapping.payment_events_command(request)
+        async for batch in self._use_cases.watch_payment_events(command, call):
+            for event in batch:
+                yield mapping.payment_event_message(event)

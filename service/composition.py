@@ -15,12 +15,13 @@ from datetime import timedelta
 from importlib import resources
 
 from domain import use_cases
+from domain.live_feed import LiveFeed
 from domain.ports import PaymentEvents, PaymentGateway, PaymentLedger
 from ledger import open_ledger
 from service.api import PaymentApi, Rpc, UseCases
 from service.auth import ApiKeyAuthenticator
 from service.config import Settings
-from service.draining import Drain
+from service.draining import Drain, StreamLimits
 from service.gate import CallGate
 from service.http import routes_of, serve_http
 from service.http.app import Handler
@@ -47,6 +48,8 @@ class Service:
     rpcs: tuple[Rpc, ...]
     server: PaymentsServer
     drain: Drain
+    feed: LiveFeed
+    """The ledger's live feed the watch streams take from; `running_service` follows it."""
     take_in_webhook: use_cases.TakeInWebhook | None = None
     reconciler: Reconciler | None = None
     """Reconciles the ledger with the provider's events; None when there are none to read."""
@@ -68,24 +71,28 @@ def build_service(
     """Wires everything over `gateway` and `ledger`, and the intake of `events` (webhooks and
     reconciliation) when given; binds the gRPC port but serves nothing yet."""
     defaults = use_cases.CheckoutDefaults(settings.success_url, settings.cancel_url)
+    feed = LiveFeed(ledger)
+    get_payment_status = use_cases.GetPaymentStatus(gateway, ledger)
     api = PaymentApi(
         UseCases(
             create_customer=use_cases.CreateCustomer(gateway),
             create_product=use_cases.CreateProduct(gateway),
             get_product=use_cases.GetProduct(gateway),
             create_checkout=use_cases.CreateCheckout(gateway, defaults, ledger),
-            get_payment_status=use_cases.GetPaymentStatus(gateway, ledger),
+            get_payment_status=get_payment_status,
             expire_checkout=use_cases.ExpireCheckout(gateway, ledger),
             list_payments=use_cases.ListPayments(ledger),
             list_payment_events=use_cases.ListPaymentEvents(ledger),
+            watch_payment_status=use_cases.WatchPaymentStatus(get_payment_status, feed, ledger),
+            watch_payment_events=use_cases.WatchPaymentEvents(ledger, feed),
         )
     )
-    drain = Drain()
+    drain = Drain(StreamLimits(settings.max_streams, settings.max_streams_per_caller))
     authenticator = ApiKeyAuthenticator(settings.api_keys)
     gate = CallGate(authenticator, drain, settings.default_deadline_seconds)
     rpcs = api.rpcs()
     server = build_server(rpcs, gate, settings.listen_addr, drain)
-    service = Service(settings, gateway, ledger, gate, rpcs, server, drain)
+    service = Service(settings, gateway, ledger, gate, rpcs, server, drain, feed)
     if events is None:
         return service
     retention = timedelta(days=settings.event_retention_days)
@@ -111,8 +118,8 @@ async def running_service(
     Stripe gateway of `settings` and its events are built here; without a `ledger`, the ledger
     of `settings` is opened (and migrated) here. With a `gateway` but no `events`, nothing is
     taken in. A stop's steps:
-    1. the reconciler stops; both doors refuse new calls (SHUTTING_DOWN), health says
-       NOT_SERVING, the grace starts;
+    1. the reconciler stops; both doors refuse new calls (SHUTTING_DOWN), every stream ends
+       at once (SHUTTING_DOWN), health says NOT_SERVING, the grace starts;
     2. the HTTP listener stops accepting connections and its requests in flight finish;
     3. the gRPC calls in flight finish, then the port closes (cutting off any still running);
     4. the Stripe client, which calls of both doors share, closes; then the ledger."""
@@ -130,6 +137,7 @@ async def running_service(
                 stripe_settings, settings.webhook_secrets, connection=stripe.connection
             )
         service = build_service(settings, gateway, ledger, events)
+        await stop.enter_async_context(service.feed.following())  # stops after both doors
         stop.push_async_callback(service.server.stop, grace)  # step 3
         http = await _serve_http(stop, service, grace)  # step 2 on exit
         await service.server.start()  # SERVING only once every listener is bound

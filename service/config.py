@@ -59,6 +59,10 @@ class Settings:
     reconcile_interval_seconds: float = 60.0
     event_retention_days: float = 30.0
     """How long the ledger keeps its payment events (ListPaymentEvents' feed)."""
+    max_streams: int = 5000
+    """Open streams (WatchPaymentStatus, WatchPaymentEvents; both doors) this replica serves."""
+    max_streams_per_caller: int = 1000
+    """Open streams one caller may have on this replica."""
 
     @property
     def ledger_url(self) -> str:
@@ -94,6 +98,11 @@ def _coherent(settings: Settings) -> Settings:
             f"{variable_of('http_api')} is off and {intake} is not on: the HTTP listener would "
             f"serve nothing; unset {http} or turn one of them on"
         )
+    if settings.max_streams_per_caller > settings.max_streams:
+        raise ConfigError(
+            f"{variable_of('max_streams_per_caller')} is more than {variable_of('max_streams')}: "
+            "one caller cannot have more streams than the replica serves"
+        )
     return settings
 
 
@@ -124,6 +133,10 @@ def _seconds(raw: str, positive: bool = False) -> float | None:
 def _positive(raw: str) -> float | None:
     """A positive number (of seconds, or of the unit the setting names)."""
     return _seconds(raw, positive=True)
+
+
+def _count(raw: str) -> int | None:
+    return int(raw) if raw.isdigit() and 0 < int(raw) <= 1_000_000 else None
 
 
 def _retries(raw: str) -> int | None:
@@ -211,6 +224,12 @@ VARIABLES: Mapping[str, tuple[str, Callable[[str], Any], str]] = {
         "PAYMENTS_EVENT_RETENTION_DAYS",
         _positive,
         "a positive number of days",
+    ),
+    "max_streams": ("PAYMENTS_MAX_STREAMS", _count, "a whole number from 1 to 1000000"),
+    "max_streams_per_caller": (
+        "PAYMENTS_MAX_STREAMS_PER_CALLER",
+        _count,
+        "a whole number from 1 to 1000000",
     ),
 }
 

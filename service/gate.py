@@ -6,6 +6,10 @@
 4. request    read by the door (its `Incoming`; HTTP reads its body only now) and validated
 5. handler    the RPC (service.api), given the request and a CallContext with its request_id
 
+A stream (`stream`) is admitted the same way, then also counted against the stream limits; its
+deadline bounds the reads that start it (the status now, say), while the stream itself runs until
+it ends, the caller's own timeout passes or the caller goes away, or the service drains.
+
 Every failure becomes one `errors.Failure`, raised as `CallFailed` for the door to write, and
 every call writes one `service.rpc` log line: method, code, duration, caller, door.
 """
@@ -15,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import ClassVar, Protocol
 
@@ -71,12 +75,30 @@ class CallGate:
                 async with scope:
                     request = validate(await incoming.request())
                     call = CallContext(call.caller_id, call.deadline, _request_id_of(request))
-                    return await rpc.handler(request, call)
+                    return await rpc.unary_handler(request, call)
             except TimeoutError:
                 if scope.expired():
                     raise DeadlineExceeded(CUT_OFF_MESSAGE) from None
                 raise
         raise AssertionError("unreachable: _admitted re-raises every failure")
+
+    async def stream(
+        self, rpc: Rpc, incoming: Incoming, send: Callable[[Message], Awaitable[None]]
+    ) -> None:
+        """Runs one server-streaming call through every step, each message the RPC yields given
+        to `send`; returns when the stream ends OK, raises CallFailed for any failure."""
+        async with self._admitted(rpc, incoming) as call:
+            with self._drain.admit_stream(call.caller_id):
+                scope = asyncio.timeout(incoming.timeout_seconds())
+                try:
+                    async with scope:
+                        request = validate(await incoming.request())
+                        async for message in rpc.stream_handler(request, call):
+                            await send(message)
+                except TimeoutError:
+                    if scope.expired():
+                        raise DeadlineExceeded(CUT_OFF_MESSAGE) from None
+                    raise
 
     @asynccontextmanager
     async def _admitted(self, rpc: Rpc, incoming: Incoming) -> AsyncIterator[CallContext]:

@@ -5,17 +5,17 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from google.protobuf import timestamp_pb2
 from google.protobuf.message import Message
 
 from domain.checkout import CheckoutSession
 from domain.customer import Customer
-from domain.ledger import Payment, PaymentEventPage, PaymentPage
+from domain.ledger import Payment, PaymentEvent, PaymentEventPage, PaymentPage
 from domain.payment_status import PaymentSnapshot, PaymentStatus
 from domain.product import Product
-from domain.use_cases import ProductLookup
+from domain.use_cases import ListPaymentEventsCommand, ProductLookup
 from payments.v1 import payments_pb2
 
 C = TypeVar("C")
@@ -25,6 +25,7 @@ _PAYMENT_STATUSES = {
     status: payments_pb2.PaymentStatus.Value(f"PAYMENT_STATUS_{status.name}")
     for status in PaymentStatus
 }
+_DOMAIN_STATUSES = {value: status for status, value in _PAYMENT_STATUSES.items()}
 
 
 def timestamp(moment: datetime) -> timestamp_pb2.Timestamp:
@@ -48,6 +49,19 @@ def command_from(request: Message, command_type: type[C]) -> C:
             value = value.ToDatetime(UTC) if request.HasField(field.name) else None
         values[field.name] = dict(value) if isinstance(value, Mapping) else value
     return command_type(**values)
+
+
+def payment_events_command(
+    request: payments_pb2.ListPaymentEventsRequest | payments_pb2.WatchPaymentEventsRequest,
+) -> ListPaymentEventsCommand:
+    """The command of either request; a watch has no page size (its pages are the ledger's)."""
+    return ListPaymentEventsCommand(
+        after_cursor=request.after_cursor,
+        client_reference_id=request.client_reference_id,
+        customer_id=request.customer_id,
+        statuses=frozenset(_DOMAIN_STATUSES[value] for value in request.statuses),
+        page_size=getattr(request, "page_size", 0),
+    )
 
 
 def product_lookup(request: payments_pb2.GetProductRequest) -> ProductLookup:
@@ -98,7 +112,16 @@ def checkout_response(
 def payment_status_response(
     snapshot: PaymentSnapshot,
 ) -> payments_pb2.GetPaymentStatusResponse:
-    response = payments_pb2.GetPaymentStatusResponse(
+    return payments_pb2.GetPaymentStatusResponse(**_snapshot_fields(snapshot))
+
+
+def payment_status_update(snapshot: PaymentSnapshot) -> payments_pb2.PaymentStatusUpdate:
+    return payments_pb2.PaymentStatusUpdate(**_snapshot_fields(snapshot))
+
+
+def _snapshot_fields(snapshot: PaymentSnapshot) -> dict[str, Any]:
+    """The fields GetPaymentStatusResponse and PaymentStatusUpdate share (all of them)."""
+    fields: dict[str, Any] = dict(
         id=snapshot.id,
         status=payment_status(snapshot.status),
         stripe_status=snapshot.provider_status,
@@ -109,9 +132,8 @@ def payment_status_response(
         client_reference_id=snapshot.client_reference_id or "",
     )
     if snapshot.total is not None:
-        response.amount_total = snapshot.total.amount
-        response.currency = snapshot.total.currency
-    return response
+        fields.update(amount_total=snapshot.total.amount, currency=snapshot.total.currency)
+    return fields
 
 
 def payment_message(payment: Payment) -> payments_pb2.Payment:
@@ -141,13 +163,14 @@ def payments_response(page: PaymentPage) -> payments_pb2.ListPaymentsResponse:
 
 def payment_events_response(page: PaymentEventPage) -> payments_pb2.ListPaymentEventsResponse:
     return payments_pb2.ListPaymentEventsResponse(
-        events=[
-            payments_pb2.PaymentEvent(
-                cursor=event.cursor,
-                payment=payment_message(event.payment),
-                record_time=timestamp(event.recorded_at),
-            )
-            for event in page.events
-        ],
+        events=[payment_event_message(event) for event in page.events],
         next_cursor=page.next_cursor,
+    )
+
+
+def payment_event_message(event: PaymentEvent) -> payments_pb2.PaymentEvent:
+    return payments_pb2.PaymentEvent(
+        cursor=event.cursor,
+        payment=payment_message(event.payment),
+        record_time=timestamp(event.recorded_at),
     )

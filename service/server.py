@@ -132,9 +132,23 @@ def _method_handler(gate: CallGate, rpc: Rpc) -> grpc.RpcMethodHandler[Any, Any]
 
     parse = _tolerant_parser(message_factory.GetMessageClass(rpc.method.input_type))
     serialize = message_factory.GetMessageClass(rpc.method.output_type).SerializeToString
+    if rpc.streaming:
+        return grpc.unary_stream_rpc_method_handler(
+            _stream_serve(gate, rpc), request_deserializer=parse, response_serializer=serialize
+        )
     return grpc.unary_unary_rpc_method_handler(
         serve, request_deserializer=parse, response_serializer=serialize
     )
+
+
+def _stream_serve(gate: CallGate, rpc: Rpc) -> Callable[[Message | None, Context], Any]:
+    async def serve(request: Message | None, context: Context) -> None:
+        try:
+            await gate.stream(rpc, _GrpcIncoming(request, rpc.method, context), context.write)
+        except CallFailed as failed:
+            await context.abort_with_status(rpc_status.to_status(failed.failure.status))
+
+    return serve
 
 
 def add_payment_service(rpcs: Sequence[Rpc], gate: CallGate, server: grpc.aio.Server) -> None:

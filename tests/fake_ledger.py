@@ -106,6 +106,9 @@ class FakeLedger:
         next_cursor = page[-1].cursor if page else query.after_cursor
         return PaymentEventPage(page, next_cursor, more=len(matching) > len(page))
 
+    async def newest_cursor(self) -> str:
+        return f"{self.last_seq:012d}" if self.last_seq else ""
+
     def wakeups(self) -> AbstractAsyncContextManager[AsyncIterator[None]]:
         return self.hub.subscribed()
 

@@ -11,6 +11,8 @@ from domain.use_cases.list_payment_events import ListPaymentEvents, ListPaymentE
 from domain.use_cases.list_payments import ListPayments, ListPaymentsCommand
 from domain.use_cases.reconcile import Reconcile, Reconciliation
 from domain.use_cases.take_in_event import TakeInWebhook
+from domain.use_cases.watch_payment_events import WatchPaymentEvents
+from domain.use_cases.watch_payment_status import WatchPaymentStatus
 
 __all__ = [
     "CheckoutDefaults",
@@ -31,4 +33,6 @@ __all__ = [
     "Reconcile",
     "Reconciliation",
     "TakeInWebhook",
+    "WatchPaymentEvents",
+    "WatchPaymentStatus",
 ]

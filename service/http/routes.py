@@ -47,6 +47,8 @@ def routes_of(rpcs: tuple[Rpc, ...]) -> tuple[HttpRoute, ...]:
     routes: list[HttpRoute] = []
     seen: dict[tuple[str, str], str] = {}
     for rpc in rpcs:
+        if rpc.streaming:
+            continue  # newline-delimited JSON routes: not served yet
         for rule in _rules_of(rpc.method):
             route = _route(rpc, rule)
             key = (route.verb, _VARIABLE.sub("{}", route.template))

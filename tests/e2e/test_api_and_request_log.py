@@ -23,7 +23,9 @@ REQUEST = payments_pb2.CreateCustomerRequest(email="jane@example.com", request_i
 
 
 async def test_the_api_runs_with_a_call_context_and_no_transport(service: Service) -> None:
-    create_customer = next(r.handler for r in service.rpcs if r.method.name == "CreateCustomer")
+    create_customer = next(
+        r.unary_handler for r in service.rpcs if r.method.name == "CreateCustomer"
+    )
     call = CallContext("caller", Deadline.after(5), REQUEST.request_id)
 
     response = await create_customer(REQUEST, call)
@@ -35,7 +37,9 @@ async def test_the_api_runs_with_a_call_context_and_no_transport(service: Servic
 async def test_expired_deadline_makes_no_stripe_request(
     service: Service, emulator: EmulatorHandle
 ) -> None:
-    create_customer = next(r.handler for r in service.rpcs if r.method.name == "CreateCustomer")
+    create_customer = next(
+        r.unary_handler for r in service.rpcs if r.method.name == "CreateCustomer"
+    )
     with pytest.raises(DeadlineExceeded) as raised:
         await create_customer(REQUEST, CallContext("caller", Deadline.after(-1)))
     assert failure_of(raised.value).problem.code == grpc.StatusCode.DEADLINE_EXCEEDED

@@ -901,6 +901,7 @@ class ListPaymentEventsRequest(_message.Message):
     CLIENT_REFERENCE_ID_FIELD_NUMBER: _builtins.int
     CUSTOMER_ID_FIELD_NUMBER: _builtins.int
     PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    STATUSES_FIELD_NUMBER: _builtins.int
     after_cursor: _builtins.str
     """The `cursor` of the last event handled (or `next_cursor` of the previous page); empty: from
     the oldest event kept. A cursor older than what the ledger keeps fails with CURSOR_EXPIRED;
@@ -914,6 +915,12 @@ class ListPaymentEventsRequest(_message.Message):
     """The most events to return: 100 when not set (0), at most 1000 (a larger value is taken as
     1000).
     """
+    @_builtins.property
+    def statuses(self) -> _containers.RepeatedScalarFieldContainer[Global___PaymentStatus.ValueType]:
+        """Only the events in which a payment became one of these statuses (PROCESSING, SUCCEEDED,
+        FAILED, EXPIRED, CANCELED: those the ledger has events for); none given: all of them.
+        """
+
     def __init__(
         self,
         *,
@@ -921,14 +928,137 @@ class ListPaymentEventsRequest(_message.Message):
         client_reference_id: _builtins.str = ...,
         customer_id: _builtins.str = ...,
         page_size: _builtins.int = ...,
+        statuses: _abc.Iterable[Global___PaymentStatus.ValueType] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["after_cursor", b"after_cursor", "client_reference_id", b"client_reference_id", "customer_id", b"customer_id", "page_size", b"page_size"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["after_cursor", b"after_cursor", "client_reference_id", b"client_reference_id", "customer_id", b"customer_id", "page_size", b"page_size", "statuses", b"statuses"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListPaymentEventsRequest: _TypeAlias = ListPaymentEventsRequest  # noqa: Y015
+
+@_typing.final
+class WatchPaymentStatusRequest(_message.Message):
+    """Input of WatchPaymentStatus."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    """A Checkout Session id (`cs_…`) or a PaymentIntent id (`pi_…`)."""
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WatchPaymentStatusRequest: _TypeAlias = WatchPaymentStatusRequest  # noqa: Y015
+
+@_typing.final
+class PaymentStatusUpdate(_message.Message):
+    """One update of WatchPaymentStatus: the payment as GetPaymentStatus would answer for it now."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    STRIPE_STATUS_FIELD_NUMBER: _builtins.int
+    STRIPE_PAYMENT_STATUS_FIELD_NUMBER: _builtins.int
+    CHECKOUT_SESSION_ID_FIELD_NUMBER: _builtins.int
+    PAYMENT_INTENT_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    AMOUNT_TOTAL_FIELD_NUMBER: _builtins.int
+    CURRENCY_FIELD_NUMBER: _builtins.int
+    CLIENT_REFERENCE_ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    """The id watched."""
+    status: Global___PaymentStatus.ValueType
+    """The normalized status, as in GetPaymentStatusResponse; each update's is further along than
+    the one before.
+    """
+    stripe_status: _builtins.str
+    """As in GetPaymentStatusResponse."""
+    stripe_payment_status: _builtins.str
+    """As in GetPaymentStatusResponse."""
+    checkout_session_id: _builtins.str
+    """The Checkout Session's id, when watched by one."""
+    payment_intent_id: _builtins.str
+    """The PaymentIntent's id, once there is one."""
+    customer_id: _builtins.str
+    """The paying customer, `cus_…`, when known."""
+    amount_total: _builtins.int
+    """The amount, in the currency's minor unit."""
+    currency: _builtins.str
+    """ISO 4217 currency code, lower case."""
+    client_reference_id: _builtins.str
+    """The caller's order id given at CreateCheckout, when known."""
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        status: Global___PaymentStatus.ValueType = ...,
+        stripe_status: _builtins.str = ...,
+        stripe_payment_status: _builtins.str = ...,
+        checkout_session_id: _builtins.str = ...,
+        payment_intent_id: _builtins.str = ...,
+        customer_id: _builtins.str = ...,
+        amount_total: _builtins.int = ...,
+        currency: _builtins.str = ...,
+        client_reference_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_total", b"amount_total", "checkout_session_id", b"checkout_session_id", "client_reference_id", b"client_reference_id", "currency", b"currency", "customer_id", b"customer_id", "id", b"id", "payment_intent_id", b"payment_intent_id", "status", b"status", "stripe_payment_status", b"stripe_payment_status", "stripe_status", b"stripe_status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PaymentStatusUpdate: _TypeAlias = PaymentStatusUpdate  # noqa: Y015
+
+@_typing.final
+class WatchPaymentEventsRequest(_message.Message):
+    """Input of WatchPaymentEvents. Every filter given must match."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AFTER_CURSOR_FIELD_NUMBER: _builtins.int
+    CLIENT_REFERENCE_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    STATUSES_FIELD_NUMBER: _builtins.int
+    after_cursor: _builtins.str
+    """The `cursor` of the last event handled; empty: from the oldest event kept. As in
+    ListPaymentEventsRequest.
+    """
+    client_reference_id: _builtins.str
+    """Only the events of this order id (CreateCheckoutRequest.client_reference_id)."""
+    customer_id: _builtins.str
+    """Only the events of this customer, `cus_…`."""
+    @_builtins.property
+    def statuses(self) -> _containers.RepeatedScalarFieldContainer[Global___PaymentStatus.ValueType]:
+        """Only the events in which a payment became one of these statuses (PROCESSING, SUCCEEDED,
+        FAILED, EXPIRED, CANCELED: those the ledger has events for); none given: all of them.
+        """
+
+    def __init__(
+        self,
+        *,
+        after_cursor: _builtins.str = ...,
+        client_reference_id: _builtins.str = ...,
+        customer_id: _builtins.str = ...,
+        statuses: _abc.Iterable[Global___PaymentStatus.ValueType] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["after_cursor", b"after_cursor", "client_reference_id", b"client_reference_id", "customer_id", b"customer_id", "statuses", b"statuses"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WatchPaymentEventsRequest: _TypeAlias = WatchPaymentEventsRequest  # noqa: Y015
 
 @_typing.final
 class PaymentEvent(_message.Message):

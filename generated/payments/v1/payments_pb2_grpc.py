@@ -82,6 +82,16 @@ class PaymentServiceStub:
                 request_serializer=payments_dot_v1_dot_payments__pb2.ListPaymentEventsRequest.SerializeToString,
                 response_deserializer=payments_dot_v1_dot_payments__pb2.ListPaymentEventsResponse.FromString,
                 _registered_method=True)
+        self.WatchPaymentStatus = channel.unary_stream(
+                '/payments.v1.PaymentService/WatchPaymentStatus',
+                request_serializer=payments_dot_v1_dot_payments__pb2.WatchPaymentStatusRequest.SerializeToString,
+                response_deserializer=payments_dot_v1_dot_payments__pb2.PaymentStatusUpdate.FromString,
+                _registered_method=True)
+        self.WatchPaymentEvents = channel.unary_stream(
+                '/payments.v1.PaymentService/WatchPaymentEvents',
+                request_serializer=payments_dot_v1_dot_payments__pb2.WatchPaymentEventsRequest.SerializeToString,
+                response_deserializer=payments_dot_v1_dot_payments__pb2.PaymentEvent.FromString,
+                _registered_method=True)
 
 
 class PaymentServiceServicer:
@@ -169,6 +179,37 @@ class PaymentServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WatchPaymentStatus(self, request, context):
+        """Watches one payment, by its Checkout Session id (`cs_…`) or PaymentIntent id (`pi_…`): first
+        its status now (as GetPaymentStatus answers it), then an update each time the service records
+        a change, whichever replica records it. The stream ends OK after a final status (SUCCEEDED,
+        FAILED, EXPIRED, CANCELED); a payment already final gives one update and ends.
+
+        Streams end with UNAVAILABLE (`SHUTTING_DOWN`) when the service stops, and when the caller's
+        connection reaches its maximum age: watch again (the first update tells what was missed).
+        Open streams are limited per replica and per caller: beyond, RESOURCE_EXHAUSTED
+        (`TOO_MANY_STREAMS`) with a retry delay. Over HTTP: newline-delimited JSON, one
+        `{"result": …}` per update, and `{"error": Status}` last if the stream fails.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME (a stream of updates is named for one update)
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WatchPaymentEvents(self, request, context):
+        """The ledger's payment events after `after_cursor` (as ListPaymentEvents pages them), then each
+        new one as it is recorded, by any replica, without end. A consumer that stores the `cursor`
+        of each event it has handled and watches again from it after any failure (its own restart,
+        the service's, a cut connection) gets every event at least once, in ledger order.
+
+        Ends, limits and HTTP form as for WatchPaymentStatus. A cursor older than what the ledger
+        keeps fails with FAILED_PRECONDITION (`CURSOR_EXPIRED`).
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME (a stream of updates is named for one update)
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PaymentServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -211,6 +252,16 @@ def add_PaymentServiceServicer_to_server(servicer, server):
                     servicer.ListPaymentEvents,
                     request_deserializer=payments_dot_v1_dot_payments__pb2.ListPaymentEventsRequest.FromString,
                     response_serializer=payments_dot_v1_dot_payments__pb2.ListPaymentEventsResponse.SerializeToString,
+            ),
+            'WatchPaymentStatus': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchPaymentStatus,
+                    request_deserializer=payments_dot_v1_dot_payments__pb2.WatchPaymentStatusRequest.FromString,
+                    response_serializer=payments_dot_v1_dot_payments__pb2.PaymentStatusUpdate.SerializeToString,
+            ),
+            'WatchPaymentEvents': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchPaymentEvents,
+                    request_deserializer=payments_dot_v1_dot_payments__pb2.WatchPaymentEventsRequest.FromString,
+                    response_serializer=payments_dot_v1_dot_payments__pb2.PaymentEvent.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -437,6 +488,60 @@ class PaymentService:
             '/payments.v1.PaymentService/ListPaymentEvents',
             payments_dot_v1_dot_payments__pb2.ListPaymentEventsRequest.SerializeToString,
             payments_dot_v1_dot_payments__pb2.ListPaymentEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchPaymentStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/payments.v1.PaymentService/WatchPaymentStatus',
+            payments_dot_v1_dot_payments__pb2.WatchPaymentStatusRequest.SerializeToString,
+            payments_dot_v1_dot_payments__pb2.PaymentStatusUpdate.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchPaymentEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/payments.v1.PaymentService/WatchPaymentEvents',
+            payments_dot_v1_dot_payments__pb2.WatchPaymentEventsRequest.SerializeToString,
+            payments_dot_v1_dot_payments__pb2.PaymentEvent.FromString,
             options,
             channel_credentials,
             insecure,

@@ -82,6 +82,29 @@ class PaymentServiceStub:
     `cursor` of each event it has handled and resumes after it: it gets every event at least
     once, in order, across restarts of either side. From the ledger only: no Stripe call.
     """
+    WatchPaymentStatus: _grpc.UnaryStreamMultiCallable[_payments_pb2.WatchPaymentStatusRequest, _payments_pb2.PaymentStatusUpdate]
+    """Watches one payment, by its Checkout Session id (`cs_…`) or PaymentIntent id (`pi_…`): first
+    its status now (as GetPaymentStatus answers it), then an update each time the service records
+    a change, whichever replica records it. The stream ends OK after a final status (SUCCEEDED,
+    FAILED, EXPIRED, CANCELED); a payment already final gives one update and ends.
+
+    Streams end with UNAVAILABLE (`SHUTTING_DOWN`) when the service stops, and when the caller's
+    connection reaches its maximum age: watch again (the first update tells what was missed).
+    Open streams are limited per replica and per caller: beyond, RESOURCE_EXHAUSTED
+    (`TOO_MANY_STREAMS`) with a retry delay. Over HTTP: newline-delimited JSON, one
+    `{"result": …}` per update, and `{"error": Status}` last if the stream fails.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME (a stream of updates is named for one update)
+    """
+    WatchPaymentEvents: _grpc.UnaryStreamMultiCallable[_payments_pb2.WatchPaymentEventsRequest, _payments_pb2.PaymentEvent]
+    """The ledger's payment events after `after_cursor` (as ListPaymentEvents pages them), then each
+    new one as it is recorded, by any replica, without end. A consumer that stores the `cursor`
+    of each event it has handled and watches again from it after any failure (its own restart,
+    the service's, a cut connection) gets every event at least once, in ledger order.
+
+    Ends, limits and HTTP form as for WatchPaymentStatus. A cursor older than what the ledger
+    keeps fails with FAILED_PRECONDITION (`CURSOR_EXPIRED`).
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME (a stream of updates is named for one update)
+    """
 
 @_typing.type_check_only
 class PaymentServiceAsyncStub(PaymentServiceStub):
@@ -136,6 +159,29 @@ class PaymentServiceAsyncStub(PaymentServiceStub):
     payment became PROCESSING, SUCCEEDED, FAILED, EXPIRED or CANCELED. A consumer stores the
     `cursor` of each event it has handled and resumes after it: it gets every event at least
     once, in order, across restarts of either side. From the ledger only: no Stripe call.
+    """
+    WatchPaymentStatus: _aio.UnaryStreamMultiCallable[_payments_pb2.WatchPaymentStatusRequest, _payments_pb2.PaymentStatusUpdate]  # type: ignore[assignment]
+    """Watches one payment, by its Checkout Session id (`cs_…`) or PaymentIntent id (`pi_…`): first
+    its status now (as GetPaymentStatus answers it), then an update each time the service records
+    a change, whichever replica records it. The stream ends OK after a final status (SUCCEEDED,
+    FAILED, EXPIRED, CANCELED); a payment already final gives one update and ends.
+
+    Streams end with UNAVAILABLE (`SHUTTING_DOWN`) when the service stops, and when the caller's
+    connection reaches its maximum age: watch again (the first update tells what was missed).
+    Open streams are limited per replica and per caller: beyond, RESOURCE_EXHAUSTED
+    (`TOO_MANY_STREAMS`) with a retry delay. Over HTTP: newline-delimited JSON, one
+    `{"result": …}` per update, and `{"error": Status}` last if the stream fails.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME (a stream of updates is named for one update)
+    """
+    WatchPaymentEvents: _aio.UnaryStreamMultiCallable[_payments_pb2.WatchPaymentEventsRequest, _payments_pb2.PaymentEvent]  # type: ignore[assignment]
+    """The ledger's payment events after `after_cursor` (as ListPaymentEvents pages them), then each
+    new one as it is recorded, by any replica, without end. A consumer that stores the `cursor`
+    of each event it has handled and watches again from it after any failure (its own restart,
+    the service's, a cut connection) gets every event at least once, in ledger order.
+
+    Ends, limits and HTTP form as for WatchPaymentStatus. A cursor older than what the ledger
+    keeps fails with FAILED_PRECONDITION (`CURSOR_EXPIRED`).
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME (a stream of updates is named for one update)
     """
 
 class PaymentServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -236,6 +282,41 @@ class PaymentServiceServicer(metaclass=_abc_1.ABCMeta):
         payment became PROCESSING, SUCCEEDED, FAILED, EXPIRED or CANCELED. A consumer stores the
         `cursor` of each event it has handled and resumes after it: it gets every event at least
         once, in order, across restarts of either side. From the ledger only: no Stripe call.
+        """
+
+    @_abc_1.abstractmethod
+    def WatchPaymentStatus(
+        self,
+        request: _payments_pb2.WatchPaymentStatusRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_payments_pb2.PaymentStatusUpdate], _abc.AsyncIterator[_payments_pb2.PaymentStatusUpdate]]:
+        """Watches one payment, by its Checkout Session id (`cs_…`) or PaymentIntent id (`pi_…`): first
+        its status now (as GetPaymentStatus answers it), then an update each time the service records
+        a change, whichever replica records it. The stream ends OK after a final status (SUCCEEDED,
+        FAILED, EXPIRED, CANCELED); a payment already final gives one update and ends.
+
+        Streams end with UNAVAILABLE (`SHUTTING_DOWN`) when the service stops, and when the caller's
+        connection reaches its maximum age: watch again (the first update tells what was missed).
+        Open streams are limited per replica and per caller: beyond, RESOURCE_EXHAUSTED
+        (`TOO_MANY_STREAMS`) with a retry delay. Over HTTP: newline-delimited JSON, one
+        `{"result": …}` per update, and `{"error": Status}` last if the stream fails.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME (a stream of updates is named for one update)
+        """
+
+    @_abc_1.abstractmethod
+    def WatchPaymentEvents(
+        self,
+        request: _payments_pb2.WatchPaymentEventsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_payments_pb2.PaymentEvent], _abc.AsyncIterator[_payments_pb2.PaymentEvent]]:
+        """The ledger's payment events after `after_cursor` (as ListPaymentEvents pages them), then each
+        new one as it is recorded, by any replica, without end. A consumer that stores the `cursor`
+        of each event it has handled and watches again from it after any failure (its own restart,
+        the service's, a cut connection) gets every event at least once, in ledger order.
+
+        Ends, limits and HTTP form as for WatchPaymentStatus. A cursor older than what the ledger
+        keeps fails with FAILED_PRECONDITION (`CURSOR_EXPIRED`).
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME (a stream of updates is named for one update)
         """
 
 def add_PaymentServiceServicer_to_server(servicer: PaymentServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
