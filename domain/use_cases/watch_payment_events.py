@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from dataclasses import replace
 
 from domain.call import CallContext
@@ -25,7 +25,7 @@ class WatchPaymentEvents:
 
     async def __call__(
         self, command: ListPaymentEventsCommand, call: CallContext
-    ) -> AsyncIterator[Sequence[PaymentEvent]]:
+    ) -> AsyncGenerator[Sequence[PaymentEvent]]:
         call.deadline.check()
         query = event_query(replace(command, page_size=MAX_EVENT_PAGE_SIZE))
         with self._feed.watching(query.matches) as watcher:

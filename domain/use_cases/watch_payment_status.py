@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 
 from domain.call import CallContext
 from domain.ledger import PaymentEvent, snapshot_of
@@ -24,7 +24,7 @@ class WatchPaymentStatus:
         self._feed = feed
         self._ledger = ledger
 
-    async def __call__(self, payment_id: str, call: CallContext) -> AsyncIterator[PaymentSnapshot]:
+    async def __call__(self, payment_id: str, call: CallContext) -> AsyncGenerator[PaymentSnapshot]:
         def concerns(event: PaymentEvent) -> bool:
             payment = event.payment
             return payment_id in (payment.checkout_session_id, payment.payment_intent_id)

@@ -245,3 +245,19 @@ async def test_a_feed_pruned_empty_goes_on_after_the_cursors_it_gave(
     assert [e.cursor for e in await every_event(ledger, after_cursor=old[-1])] == new
     with pytest.raises(CursorExpired):
         await ledger.events(PaymentEventQuery(after_cursor=old[0]))
+
+
+async def test_the_newest_cursor_is_the_last_events_and_survives_a_prune(
+    ledger: PaymentLedger,
+) -> None:
+    assert await ledger.newest_cursor() == ""
+    assert await every_event(ledger, after_cursor=await ledger.newest_cursor()) == []
+    cursors = await record_paid(ledger, ["cs_1", "cs_2"])
+    assert await ledger.newest_cursor() == cursors[-1]
+
+    await ledger.prune(datetime.now(UTC) + timedelta(days=1))
+
+    newest = await ledger.newest_cursor()
+    assert newest == cursors[-1]  # still valid: reading after it is no CursorExpired
+    new = await record_paid(ledger, ["cs_3"])
+    assert [e.cursor for e in await every_event(ledger, after_cursor=newest)] == new
