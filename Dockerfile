@@ -52,14 +52,15 @@ RUN --mount=type=bind,from=builder,source=/dist,target=/dist \
     pip install --constraint /dist/constraints.txt /dist/payments_service-*.whl
 COPY --chmod=0555 deploy/healthcheck.py /opt/payments/healthcheck.py
 # Inside a container the gRPC door listens on every interface (the service's own default is
-# loopback). The HTTP/JSON door stays off unless PAYMENTS_HTTP_ADDR is set, e.g. 0.0.0.0:8080.
+# loopback). The HTTP/JSON door stays off unless PAYMENTS_HTTP_ADDR is set, e.g. 0.0.0.0:8080;
+# so do the metrics unless PAYMENTS_METRICS_ADDR is, e.g. 0.0.0.0:9090.
 ENV PAYMENTS_LISTEN_ADDR=0.0.0.0:50051
 # The built-in SQLite ledger's directory, for a single container without PAYMENTS_DATABASE_URL
 # (mount a volume here to keep it); replicas share a PostgreSQL ledger instead.
 RUN install --directory --owner 10001 --group 10001 --mode 0700 /var/lib/payments
 ENV PAYMENTS_DATA_DIR=/var/lib/payments
 VOLUME /var/lib/payments
-EXPOSE 50051 8080
+EXPOSE 50051 8080 9090
 USER 10001:10001
 # grpc.health.v1 Check of the whole server: healthy while SERVING, unhealthy once draining.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=10s --retries=3 \

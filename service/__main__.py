@@ -13,6 +13,7 @@ import sys
 
 from ledger import LedgerStartError
 from service.config import ConfigError, Settings, load_settings, variable_of
+from service.logs import formatter
 from service.server import BindError
 
 EXIT_CONFIG_ERROR = 2
@@ -20,16 +21,9 @@ EXIT_CONFIG_ERROR = 2
 log = logging.getLogger("service")
 
 
-class OneLineFormatter(logging.Formatter):
-    """One line per record, even with a traceback, so log shippers keep records whole."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        return super().format(record).replace("\n", "\\n")
-
-
 def configure_logging(settings: Settings) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(OneLineFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.setFormatter(formatter(settings.log_format))
     logging.basicConfig(level=settings.log_level, handlers=[handler])
     # httpx logs every HTTP exchange at INFO; the service's own request log already says what
     # happened. (The Stripe SDK's logger is held at WARNING by the adapter: its messages can

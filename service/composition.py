@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from importlib import resources
@@ -26,6 +26,7 @@ from service.gate import CallGate
 from service.http import routes_of, serve_http
 from service.http.app import Handler
 from service.http.webhooks import webhook_route
+from service.metrics import Metrics, serving_metrics
 from service.reconciler import Reconciler
 from service.server import BindError, PaymentsServer, build_server
 from stripe_adapter.events import StripePaymentEvents
@@ -48,6 +49,7 @@ class Service:
     rpcs: tuple[Rpc, ...]
     server: PaymentsServer
     drain: Drain
+    metrics: Metrics
     feed: LiveFeed
     """The ledger's live feed the watch streams take from; `running_service` follows it."""
     take_in_webhook: use_cases.TakeInWebhook | None = None
@@ -55,6 +57,8 @@ class Service:
     """Reconciles the ledger with the provider's events; None when there are none to read."""
     http_address: str | None = None
     """host:port of the HTTP/JSON door while `running_service` serves it (http_addr set)."""
+    metrics_address: str | None = None
+    """host:port of /metrics while `running_service` serves it (metrics_addr set)."""
 
     @property
     def address(self) -> str:
@@ -67,9 +71,11 @@ def build_service(
     gateway: PaymentGateway,
     ledger: PaymentLedger,
     events: PaymentEvents | None = None,
+    metrics: Metrics | None = None,
 ) -> Service:
     """Wires everything over `gateway` and `ledger`, and the intake of `events` (webhooks and
-    reconciliation) when given; binds the gRPC port but serves nothing yet."""
+    reconciliation) when given, counted in `metrics` (new ones when not given); binds the gRPC
+    port but serves nothing yet."""
     defaults = use_cases.CheckoutDefaults(settings.success_url, settings.cancel_url)
     feed = LiveFeed(ledger)
     get_payment_status = use_cases.GetPaymentStatus(gateway, ledger)
@@ -89,10 +95,12 @@ def build_service(
     )
     drain = Drain(StreamLimits(settings.max_streams, settings.max_streams_per_caller))
     authenticator = ApiKeyAuthenticator(settings.api_keys)
-    gate = CallGate(authenticator, drain, settings.default_deadline_seconds)
+    metrics = metrics or Metrics()
+    metrics.watch(drain)
+    gate = CallGate(authenticator, drain, settings.default_deadline_seconds, metrics)
     rpcs = api.rpcs()
     server = build_server(rpcs, gate, settings.listen_addr, drain)
-    service = Service(settings, gateway, ledger, gate, rpcs, server, drain, feed)
+    service = Service(settings, gateway, ledger, gate, rpcs, server, drain, metrics, feed)
     if events is None:
         return service
     retention = timedelta(days=settings.event_retention_days)
@@ -124,27 +132,29 @@ async def running_service(
     3. the gRPC calls in flight finish, then the port closes (cutting off any still running);
     4. the Stripe client, which calls of both doors share, closes; then the ledger."""
     grace = settings.grace_seconds if grace_seconds is None else grace_seconds
+    metrics = Metrics()
     # An exit stack unwinds in reverse, so the steps are pushed from the last to the first.
     async with AsyncExitStack() as stop:
         if ledger is None:
             ledger = await stop.enter_async_context(open_ledger(settings.ledger_url))
         if gateway is None:
             stripe_settings = _stripe_settings(settings)
-            stripe = StripePaymentGateway.from_settings(stripe_settings)
+            stripe = StripePaymentGateway.from_settings(stripe_settings, observer=metrics)
             stop.push_async_callback(stripe.aclose)  # step 4
             gateway = stripe
             events = StripePaymentEvents(
                 stripe_settings, settings.webhook_secrets, connection=stripe.connection
             )
-        service = build_service(settings, gateway, ledger, events)
+        service = build_service(settings, gateway, ledger, events, metrics)
         await stop.enter_async_context(service.feed.following())  # stops after both doors
         stop.push_async_callback(service.server.stop, grace)  # step 3
         http = await _serve_http(stop, service, grace)  # step 2 on exit
+        scrape = await _serve_metrics(stop, metrics, settings.metrics_addr)
         await service.server.start()  # SERVING only once every listener is bound
         stop.push_async_callback(service.server.refuse_new_calls, grace)  # step 1
         if service.reconciler is not None:
             await stop.enter_async_context(service.reconciler.running())
-        yield replace(service, http_address=http)
+        yield replace(service, http_address=http, metrics_address=scrape)
 
 
 def _stripe_settings(settings: Settings) -> StripeSettings:
@@ -167,7 +177,7 @@ async def _serve_http(stop: AsyncExitStack, service: Service, grace: float) -> s
     if settings.webhook_intake:
         if service.take_in_webhook is None:
             raise ValueError("webhook_intake needs the provider's events (running_service events)")
-        extra = (webhook_route(service.take_in_webhook, service.drain),)
+        extra = (webhook_route(service.take_in_webhook, service.drain, service.metrics),)
     door = serve_http(
         addr,
         service.gate,
@@ -177,7 +187,21 @@ async def _serve_http(stop: AsyncExitStack, service: Service, grace: float) -> s
         # aiohttp reads a timeout of 0 as "wait forever"; a grace of 0 means "do not wait".
         shutdown_timeout=max(grace, MIN_HTTP_SHUTDOWN_SECONDS),
     )
+    return await _bound(stop, door, "http_addr", addr)
+
+
+async def _serve_metrics(stop: AsyncExitStack, metrics: Metrics, addr: str | None) -> str | None:
+    """Serves /metrics when configured, until `stop` unwinds."""
+    if addr is None:
+        return None
+    return await _bound(stop, serving_metrics(metrics, addr), "metrics_addr", addr)
+
+
+async def _bound(
+    stop: AsyncExitStack, listener: AbstractAsyncContextManager[str], setting: str, addr: str
+) -> str:
+    """Enters a listener's block on `stop`: its address, or BindError naming the setting."""
     try:
-        return await stop.enter_async_context(door)
+        return await stop.enter_async_context(listener)
     except OSError as error:
-        raise BindError("http_addr", addr, error.strerror or error) from None
+        raise BindError(setting, addr, error.strerror or error) from None

@@ -59,6 +59,10 @@ class Settings:
     reconcile_interval_seconds: float = 60.0
     event_retention_days: float = 30.0
     """How long the ledger keeps its payment events (ListPaymentEvents' feed)."""
+    metrics_addr: str | None = None
+    """Where /metrics is served (Prometheus); None: not served."""
+    log_format: str = "text"
+    """text: one human-readable line per record; json: one JSON object per line."""
     max_streams: int = 5000
     """Open streams (WatchPaymentStatus, WatchPaymentEvents; both doors) this replica serves."""
     max_streams_per_caller: int = 1000
@@ -147,6 +151,10 @@ def _log_level(raw: str) -> int | None:
     return _LOG_LEVELS.get(raw.upper())
 
 
+def _log_format(raw: str) -> str | None:
+    return raw.lower() if raw.lower() in ("text", "json") else None
+
+
 def _switch(raw: str) -> bool | None:
     return _SWITCHES.get(raw.lower())
 
@@ -225,6 +233,8 @@ VARIABLES: Mapping[str, tuple[str, Callable[[str], Any], str]] = {
         _positive,
         "a positive number of days",
     ),
+    "metrics_addr": ("PAYMENTS_METRICS_ADDR", _address, _ADDRESS),
+    "log_format": ("PAYMENTS_LOG_FORMAT", _log_format, "text or json"),
     "max_streams": ("PAYMENTS_MAX_STREAMS", _count, "a whole number from 1 to 1000000"),
     "max_streams_per_caller": (
         "PAYMENTS_MAX_STREAMS_PER_CALLER",

@@ -11,14 +11,14 @@ deadline bounds the reads that start it (the status now, say), while the stream 
 it ends, the caller's own timeout passes or the caller goes away, or the service drains.
 
 Every failure becomes one `errors.Failure`, raised as `CallFailed` for the door to write, and
-every call writes one `service.rpc` log line: method, code, duration, caller, door.
+every call writes one `service.rpc` log line (method, code, duration, caller, door, request_id,
+the Stripe request ids; as JSON fields too) and counts in the metrics.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import ClassVar, Protocol
@@ -30,6 +30,7 @@ from domain.call import CallContext, Deadline
 from domain.errors import DeadlineExceeded
 from service.api import Rpc
 from service.auth import ApiKeyAuthenticator
+from service.call_record import CallObserver, CallRecord, recording
 from service.draining import Drain
 from service.errors import Failure, failure_of
 from service.validation import validate
@@ -61,20 +62,26 @@ class CallFailed(Exception):
 
 class CallGate:
     def __init__(
-        self, authenticator: ApiKeyAuthenticator, drain: Drain, default_deadline_seconds: float
+        self,
+        authenticator: ApiKeyAuthenticator,
+        drain: Drain,
+        default_deadline_seconds: float,
+        metrics: CallObserver | None = None,
     ) -> None:
         self._authenticator = authenticator
         self._drain = drain
         self._default_timeout = default_deadline_seconds
+        self._metrics = metrics
 
     async def unary(self, rpc: Rpc, incoming: Incoming) -> Message:
         """Runs one unary call through every step; raises CallFailed for any failure."""
-        async with self._admitted(rpc, incoming) as call:
+        async with self._admitted(rpc, incoming) as (call, record):
             scope = asyncio.timeout(call.deadline.seconds_left())
             try:
                 async with scope:
                     request = validate(await incoming.request())
-                    call = CallContext(call.caller_id, call.deadline, _request_id_of(request))
+                    record.request_id = _request_id_of(request)
+                    call = CallContext(call.caller_id, call.deadline, record.request_id)
                     return await rpc.unary_handler(request, call)
             except TimeoutError:
                 if scope.expired():
@@ -87,7 +94,7 @@ class CallGate:
     ) -> None:
         """Runs one server-streaming call through every step, each message the RPC yields given
         to `send`; returns when the stream ends OK, raises CallFailed for any failure."""
-        async with self._admitted(rpc, incoming) as call:
+        async with self._admitted(rpc, incoming) as (call, _):
             with self._drain.admit_stream(call.caller_id):
                 scope = asyncio.timeout(incoming.timeout_seconds())
                 try:
@@ -101,31 +108,44 @@ class CallGate:
                     raise
 
     @asynccontextmanager
-    async def _admitted(self, rpc: Rpc, incoming: Incoming) -> AsyncIterator[CallContext]:
-        """Steps 1-3 around the block, and the translation and log line of everything in it; a
-        server-streaming RPC runs its whole stream inside the same block."""
-        started, caller, code = time.perf_counter(), "-", grpc.StatusCode.OK
+    async def _admitted(
+        self, rpc: Rpc, incoming: Incoming
+    ) -> AsyncIterator[tuple[CallContext, CallRecord]]:
+        """Steps 1-3 around the block, and the translation, log line and metrics of everything
+        in it; a server-streaming RPC runs its whole stream inside the same block."""
         deadline: Deadline | None = None
-        try:
-            with self._drain.admit():
-                caller = self._authenticator.authenticate(incoming.api_key())
-                timeout = incoming.timeout_seconds()
-                deadline = Deadline.after(self._default_timeout if timeout is None else timeout)
-                deadline.check("before the request was read")
-                yield CallContext(caller, deadline)
-        except asyncio.CancelledError:
-            # The door cancelled the call: its deadline passed, or its caller went away.
-            expired = deadline is not None and deadline.expired
-            code = grpc.StatusCode.DEADLINE_EXCEEDED if expired else grpc.StatusCode.CANCELLED
-            raise
-        except Exception as error:
-            failure = failure_of(error)
-            code = failure.problem.code
-            raise CallFailed(failure) from None
-        finally:
-            elapsed_ms = (time.perf_counter() - started) * 1000
-            line = "rpc %s %s %.1fms caller=%s door=%s"
-            log.info(line, rpc.path, code.name, elapsed_ms, caller, incoming.door)
+        with recording(CallRecord(rpc.path, incoming.door)) as record:
+            try:
+                with self._drain.admit():
+                    record.caller = self._authenticator.authenticate(incoming.api_key())
+                    timeout = incoming.timeout_seconds()
+                    deadline = Deadline.after(self._default_timeout if timeout is None else timeout)
+                    deadline.check("before the request was read")
+                    yield CallContext(record.caller, deadline), record
+            except asyncio.CancelledError:
+                # The door cancelled the call: its deadline passed, or its caller went away.
+                expired = deadline is not None and deadline.expired
+                record.code = (
+                    grpc.StatusCode.DEADLINE_EXCEEDED if expired else grpc.StatusCode.CANCELLED
+                )
+                raise
+            except Exception as error:
+                failure = failure_of(error)
+                record.code, record.reason = failure.problem.code, failure.problem.reason
+                raise CallFailed(failure) from None
+            finally:
+                self._ended(record)
+
+    def _ended(self, record: CallRecord) -> None:
+        if self._metrics is not None:
+            self._metrics.call_ended(record)
+        fields = record.fields()
+        log.info(
+            "rpc %s %s %.1fms caller=%s door=%s request_id=%s stripe=%s",
+            record.rpc, record.code.name, fields["duration_ms"], record.caller, record.door,
+            record.request_id or "-", ",".join(record.stripe_request_ids) or "-",
+            extra={"fields": fields},
+        )  # fmt: skip
 
 
 def _request_id_of(request: Message) -> str:

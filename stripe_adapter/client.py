@@ -6,6 +6,7 @@ import logging
 
 import stripe
 
+from stripe_adapter.observed import ObservedHTTPClient, StripeObserver
 from stripe_adapter.settings import StripeSettings
 from stripe_adapter.transport import DeadlineAwareHTTPClient
 
@@ -18,21 +19,25 @@ logging.getLogger("stripe").setLevel(logging.WARNING)
 class StripeConnection:
     """A StripeClient over a pooled async HTTP client; build one per process, close at shutdown.
 
-    Sharing it keeps TCP/TLS connections to Stripe alive between calls.
+    Sharing it keeps TCP/TLS connections to Stripe alive between calls. With an `observer`,
+    each request attempt is told to it (stripe_adapter.observed).
     """
 
-    def __init__(self, settings: StripeSettings) -> None:
+    def __init__(self, settings: StripeSettings, observer: StripeObserver | None = None) -> None:
         self._http = DeadlineAwareHTTPClient(
             timeout_seconds=settings.timeout_seconds,
             connect_timeout_seconds=settings.connect_timeout_seconds,
             max_connections=settings.max_connections,
         )
+        http: stripe.HTTPClient = self._http
+        if observer is not None:
+            http = ObservedHTTPClient(self._http, observer)
         api_base = settings.api_base.rstrip("/") if settings.api_base else None
         self.client = stripe.StripeClient(
             settings.api_key,
             base_addresses={"api": api_base} if api_base else None,
             max_network_retries=settings.max_network_retries,
-            http_client=self._http,
+            http_client=http,
         )
 
     async def aclose(self) -> None:

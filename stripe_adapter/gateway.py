@@ -34,6 +34,7 @@ from domain.product import EXTERNAL_ID_METADATA_KEY, NewProduct, Product
 from stripe_adapter import translate
 from stripe_adapter.client import StripeConnection
 from stripe_adapter.errors import blamed, is_missing, provider_context, rejected
+from stripe_adapter.observed import StripeObserver
 from stripe_adapter.product_ids import product_id_for
 from stripe_adapter.reads import INTENT_PATH, SESSION_PATH, JsonReader
 from stripe_adapter.runner import StripeRunner
@@ -76,8 +77,10 @@ class StripePaymentGateway:
         self._reads = JsonReader(connection.client, runner)
 
     @classmethod
-    def from_settings(cls, settings: StripeSettings) -> StripePaymentGateway:
-        return cls(StripeConnection(settings), StripeRunner(settings))
+    def from_settings(
+        cls, settings: StripeSettings, observer: StripeObserver | None = None
+    ) -> StripePaymentGateway:
+        return cls(StripeConnection(settings, observer), StripeRunner(settings, observer=observer))
 
     @property
     def connection(self) -> StripeConnection:

@@ -26,6 +26,7 @@ from domain.call import Deadline, WriteOptions
 from domain.errors import DeadlineExceeded, ProviderUnavailable, RateLimited, RequestIdReused
 from stripe_adapter.deadline import DeadlinePassed, deadline_scope
 from stripe_adapter.errors import generic_error, provider_context
+from stripe_adapter.observed import StripeObserver
 from stripe_adapter.settings import StripeSettings
 
 T = TypeVar("T")
@@ -37,9 +38,15 @@ _MIN_ATTEMPT_SECONDS = 0.05  # what a retry needs at least, on top of the wait, 
 class StripeRunner:
     """Runs SDK requests under the caller's deadline, retrying what only time can cure."""
 
-    def __init__(self, settings: StripeSettings, rng: random.Random | None = None) -> None:
+    def __init__(
+        self,
+        settings: StripeSettings,
+        rng: random.Random | None = None,
+        observer: StripeObserver | None = None,
+    ) -> None:
         self._settings = settings
         self._rng = rng or random.Random()
+        self._observer = observer
 
     async def read(self, send: Send[T], deadline: Deadline) -> T:
         return await self._run(send, deadline, {})
@@ -73,6 +80,8 @@ class StripeRunner:
                         provider=provider_context(exc),
                     ) from exc
                 retries += 1
+                if self._observer is not None:
+                    self._observer.stripe_retry("rate_limited")
                 await asyncio.sleep(wait)
             except (stripe.InvalidRequestError, stripe.IdempotencyError):
                 raise  # what they mean depends on the call

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.log import server_logger
 
 from service.config import variable_of
 from service.gate import CallGate
@@ -38,7 +39,7 @@ _NOT_HTTP1 = (
 )
 refused_log.addFilter(_OneLineRefusal())
 
-__all__ = ["OPENAPI_ROUTE", "BindingError", "HttpRoute", "routes_of", "serve_http"]
+__all__ = ["OPENAPI_ROUTE", "BindingError", "HttpRoute", "routes_of", "serve_http", "serving"]
 
 
 @contextlib.asynccontextmanager
@@ -55,12 +56,30 @@ async def serve_http(
     address bound; then stops accepting connections and lets requests in flight finish within
     `shutdown_timeout`."""
     app = create_app(gate, routes, openapi, extra)
+    async with serving(app, addr, shutdown_timeout=shutdown_timeout, logger=refused_log) as bound:
+        served = [f"HTTP/JSON, {len(routes)} routes"] if routes else []
+        served += [path for _, path, _ in extra]
+        log.info("listening on http://%s (%s)", bound, ", ".join(served))
+        yield bound
+
+
+@contextlib.asynccontextmanager
+async def serving(
+    app: web.Application,
+    addr: str,
+    *,
+    shutdown_timeout: float,
+    logger: logging.Logger | None = None,
+) -> AsyncIterator[str]:
+    """Serves `app` on `addr` (host:port; port 0 picks one; no host: loopback) until the block
+    ends, yielding the address bound; then stops accepting connections and lets requests in
+    flight finish within `shutdown_timeout`."""
     runner = web.AppRunner(
         app,
         access_log=None,
         handle_signals=False,
         shutdown_timeout=shutdown_timeout,
-        logger=refused_log,
+        logger=logger or server_logger,
     )
     await runner.setup()
     try:
@@ -68,10 +87,6 @@ async def serve_http(
         host = host.strip("[]") or "127.0.0.1"
         site = web.TCPSite(runner, host, int(port))
         await site.start()
-        bound = f"{f'[{host}]' if ':' in host else host}:{runner.addresses[0][1]}"
-        served = [f"HTTP/JSON, {len(routes)} routes"] if routes else []
-        served += [path for _, path, _ in extra]
-        log.info("listening on http://%s (%s)", bound, ", ".join(served))
-        yield bound
+        yield f"{f'[{host}]' if ':' in host else host}:{runner.addresses[0][1]}"
     finally:
         await runner.cleanup()

@@ -16,6 +16,7 @@ from domain.errors import WebhookRefused
 from domain.use_cases import TakeInWebhook
 from service.draining import Drain
 from service.http.app import Handler, read_body
+from service.metrics import Metrics
 
 WEBHOOK_ROUTE = "/stripe/webhooks"
 SIGNATURE_HEADER = "Stripe-Signature"
@@ -23,19 +24,25 @@ SIGNATURE_HEADER = "Stripe-Signature"
 log = logging.getLogger("service.webhooks")
 
 
-def webhook_route(take_in: TakeInWebhook, drain: Drain) -> tuple[str, str, Handler]:
+def webhook_route(
+    take_in: TakeInWebhook, drain: Drain, metrics: Metrics
+) -> tuple[str, str, Handler]:
     """The route (method, path, handler) for the HTTP listener."""
 
     async def receive(request: web.Request) -> web.StreamResponse:
         # Counted as in flight, so a stop waits for the write; refused (503) once draining.
-        with drain.admit():
-            payload = await read_body(request)
-            try:
+        outcome = "failed"  # unless it is told otherwise: draining, the ledger down, …
+        try:
+            with drain.admit():
+                payload = await read_body(request)
                 recorded = await take_in(payload, request.headers.get(SIGNATURE_HEADER, ""))
-            except WebhookRefused as refused:
-                log.warning("webhook refused: %s", refused.message)
-                raise
-        outcome = "ignored" if recorded is None else recorded.name.lower()
+            outcome = "ignored" if recorded is None else recorded.name.lower()
+        except WebhookRefused as refused:
+            outcome = "refused"
+            log.warning("webhook refused: %s", refused.message)
+            raise
+        finally:
+            metrics.webhook(outcome)
         return web.json_response({"received": True, "outcome": outcome})
 
     return ("POST", WEBHOOK_ROUTE, receive)

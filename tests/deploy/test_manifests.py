@@ -79,19 +79,22 @@ def test_ports_agree_from_the_settings_to_the_service_and_the_network_policy(
 ) -> None:
     grpc_port = port_of(manifests.config["PAYMENTS_LISTEN_ADDR"])
     http_port = port_of(manifests.config["PAYMENTS_HTTP_ADDR"])
+    metrics_port = port_of(manifests.config["PAYMENTS_METRICS_ADDR"])
     named = {port["name"]: port["containerPort"] for port in manifests.container["ports"]}
-    assert named == {"grpc": grpc_port, "http": http_port}
+    assert named == {"grpc": grpc_port, "http": http_port, "metrics": metrics_port}
     for probe in ("readinessProbe", "livenessProbe"):
         assert manifests.container[probe]["grpc"]["port"] == grpc_port
     service_ports = manifests["Service"]["spec"]["ports"]
     assert {port["name"]: port["targetPort"] for port in service_ports} == {
         "grpc": "grpc",
         "http": "http",
+        "metrics": "metrics",
     }
-    (ingress,) = manifests["NetworkPolicy"]["spec"]["ingress"]
-    assert {port["port"] for port in ingress["ports"]} == {grpc_port, http_port}
+    callers, scraper = manifests["NetworkPolicy"]["spec"]["ingress"]
+    assert {port["port"] for port in callers["ports"]} == {grpc_port, http_port}
+    assert {port["port"] for port in scraper["ports"]} == {metrics_port}
     (expose,) = dockerfile_lines("EXPOSE ")
-    assert set(expose.split()) == {str(grpc_port), str(http_port)}
+    assert set(expose.split()) == {str(grpc_port), str(http_port), str(metrics_port)}
     (image_env,) = dockerfile_lines("ENV PAYMENTS_LISTEN_ADDR=")
     assert port_of(image_env) == grpc_port
 
