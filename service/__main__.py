@@ -10,11 +10,16 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from ledger import LedgerStartError
 from service.config import ConfigError, Settings, load_settings, variable_of
 from service.logs import formatter
 from service.server import BindError
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
 
 EXIT_CONFIG_ERROR = 2
 
@@ -34,7 +39,7 @@ def configure_logging(settings: Settings) -> None:
     logging.getLogger("alembic").setLevel(max(settings.log_level, logging.WARNING))
 
 
-async def serve(settings: Settings) -> None:
+async def serve(settings: Settings, tracer_provider: TracerProvider | None = None) -> None:
     # Imported here so that a configuration error is reported before heavy imports run.
     from service.composition import running_service
 
@@ -44,7 +49,7 @@ async def serve(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop_requested.set)
-    async with running_service(settings) as service:
+    async with running_service(settings, tracer_provider=tracer_provider) as service:
         # Parents (tools/stack.py, tests) wait for these lines: they mean "ready, and here".
         print(f"payments service listening on grpc://{service.address}", flush=True)
         if service.http_address is not None:
@@ -56,12 +61,13 @@ async def serve(settings: Settings) -> None:
 def main() -> int:
     try:
         settings = load_settings(os.environ)
+        tracer_provider = _tracer_provider(os.environ)
     except ConfigError as error:
         print(f"payments: configuration error: {error}", file=sys.stderr)
         return EXIT_CONFIG_ERROR
     configure_logging(settings)
     try:
-        asyncio.run(serve(settings))
+        asyncio.run(serve(settings, tracer_provider))
     except BindError as error:
         fix = f"set {variable_of(error.setting)} to a free address of this host"
         print(f"payments: {error}; {fix}", file=sys.stderr)
@@ -70,7 +76,20 @@ def main() -> int:
         where = variable_of("database_url")
         print(f"payments: the payment ledger cannot start: {error} ({where})", file=sys.stderr)
         return EXIT_CONFIG_ERROR
+    finally:
+        if tracer_provider is not None:
+            tracer_provider.shutdown()  # exports the spans still batched
     return 0
+
+
+def _tracer_provider(environ: Mapping[str, str]) -> TracerProvider | None:
+    """The traces' provider the OTEL_* variables ask for (service.tracing), or None."""
+    from service.tracing import TracingConfigError, tracer_provider_from_env
+
+    try:
+        return tracer_provider_from_env(environ)
+    except TracingConfigError as error:
+        raise ConfigError(str(error)) from None
 
 
 if __name__ == "__main__":

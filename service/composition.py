@@ -14,6 +14,8 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from importlib import resources
 
+from opentelemetry.sdk.trace import TracerProvider
+
 from domain import use_cases
 from domain.live_feed import LiveFeed
 from domain.ports import PaymentEvents, PaymentGateway, PaymentLedger
@@ -27,8 +29,10 @@ from service.http import routes_of, serve_http
 from service.http.app import Handler
 from service.http.webhooks import webhook_route
 from service.metrics import Metrics, serving_metrics
+from service.observers import AllObservers
 from service.reconciler import Reconciler
 from service.server import BindError, PaymentsServer, build_server
+from service.tracing import Tracing
 from stripe_adapter.events import StripePaymentEvents
 from stripe_adapter.gateway import StripePaymentGateway
 from stripe_adapter.settings import StripeSettings
@@ -72,10 +76,11 @@ def build_service(
     ledger: PaymentLedger,
     events: PaymentEvents | None = None,
     metrics: Metrics | None = None,
+    tracing: Tracing | None = None,
 ) -> Service:
     """Wires everything over `gateway` and `ledger`, and the intake of `events` (webhooks and
-    reconciliation) when given, counted in `metrics` (new ones when not given); binds the gRPC
-    port but serves nothing yet."""
+    reconciliation) when given, counted in `metrics` (new ones when not given) and traced by
+    `tracing` (if given); binds the gRPC port but serves nothing yet."""
     defaults = use_cases.CheckoutDefaults(settings.success_url, settings.cancel_url)
     feed = LiveFeed(ledger)
     get_payment_status = use_cases.GetPaymentStatus(gateway, ledger)
@@ -97,7 +102,7 @@ def build_service(
     authenticator = ApiKeyAuthenticator(settings.api_keys)
     metrics = metrics or Metrics()
     metrics.watch(drain)
-    gate = CallGate(authenticator, drain, settings.default_deadline_seconds, metrics)
+    gate = CallGate(authenticator, drain, settings.default_deadline_seconds, metrics, tracing)
     rpcs = api.rpcs()
     server = build_server(rpcs, gate, settings.listen_addr, drain)
     service = Service(settings, gateway, ledger, gate, rpcs, server, drain, metrics, feed)
@@ -120,12 +125,14 @@ async def running_service(
     ledger: PaymentLedger | None = None,
     events: PaymentEvents | None = None,
     grace_seconds: float | None = None,
+    tracer_provider: TracerProvider | None = None,
 ) -> AsyncIterator[Service]:
     """Serves gRPC, and HTTP when `settings.http_addr` is set, until the block exits; then stops
     within one grace period (`grace_seconds`, else the configured one). Without a `gateway`, the
     Stripe gateway of `settings` and its events are built here; without a `ledger`, the ledger
     of `settings` is opened (and migrated) here. With a `gateway` but no `events`, nothing is
-    taken in. A stop's steps:
+    taken in. With a `tracer_provider`, calls and Stripe requests are traced (service.tracing).
+    A stop's steps:
     1. the reconciler stops; both doors refuse new calls (SHUTTING_DOWN), every stream ends
        at once (SHUTTING_DOWN), health says NOT_SERVING, the grace starts;
     2. the HTTP listener stops accepting connections and its requests in flight finish;
@@ -133,19 +140,21 @@ async def running_service(
     4. the Stripe client, which calls of both doors share, closes; then the ledger."""
     grace = settings.grace_seconds if grace_seconds is None else grace_seconds
     metrics = Metrics()
+    tracing = Tracing(tracer_provider) if tracer_provider is not None else None
+    observer = AllObservers([metrics, tracing]) if tracing is not None else metrics
     # An exit stack unwinds in reverse, so the steps are pushed from the last to the first.
     async with AsyncExitStack() as stop:
         if ledger is None:
             ledger = await stop.enter_async_context(open_ledger(settings.ledger_url))
         if gateway is None:
             stripe_settings = _stripe_settings(settings)
-            stripe = StripePaymentGateway.from_settings(stripe_settings, observer=metrics)
+            stripe = StripePaymentGateway.from_settings(stripe_settings, observer=observer)
             stop.push_async_callback(stripe.aclose)  # step 4
             gateway = stripe
             events = StripePaymentEvents(
                 stripe_settings, settings.webhook_secrets, connection=stripe.connection
             )
-        service = build_service(settings, gateway, ledger, events, metrics)
+        service = build_service(settings, gateway, ledger, events, metrics, tracing)
         await stop.enter_async_context(service.feed.following())  # stops after both doors
         stop.push_async_callback(service.server.stop, grace)  # step 3
         http = await _serve_http(stop, service, grace)  # step 2 on exit

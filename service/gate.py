@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
 from typing import ClassVar, Protocol
 
 import grpc
@@ -33,6 +33,7 @@ from service.auth import ApiKeyAuthenticator
 from service.call_record import CallObserver, CallRecord, recording
 from service.draining import Drain
 from service.errors import Failure, failure_of
+from service.tracing import Tracing
 from service.validation import validate
 
 log = logging.getLogger("service.rpc")
@@ -46,6 +47,8 @@ class Incoming(Protocol):
     door: ClassVar[str]
 
     def api_key(self) -> str | None: ...  # the key presented, if any
+
+    def metadata(self) -> Iterable[tuple[str, str | bytes]]: ...  # headers: traceparent, …
 
     def timeout_seconds(self) -> float | None: ...  # None: the default; may be INVALID_TIMEOUT
 
@@ -67,11 +70,13 @@ class CallGate:
         drain: Drain,
         default_deadline_seconds: float,
         metrics: CallObserver | None = None,
+        tracing: Tracing | None = None,
     ) -> None:
         self._authenticator = authenticator
         self._drain = drain
         self._default_timeout = default_deadline_seconds
         self._metrics = metrics
+        self._tracing = tracing
 
     async def unary(self, rpc: Rpc, incoming: Incoming) -> Message:
         """Runs one unary call through every step; raises CallFailed for any failure."""
@@ -114,7 +119,10 @@ class CallGate:
         """Steps 1-3 around the block, and the translation, log line and metrics of everything
         in it; a server-streaming RPC runs its whole stream inside the same block."""
         deadline: Deadline | None = None
-        with recording(CallRecord(rpc.path, incoming.door)) as record:
+        with (
+            recording(CallRecord(rpc.path, incoming.door)) as record,
+            self._traced(record, incoming),
+        ):
             try:
                 with self._drain.admit():
                     record.caller = self._authenticator.authenticate(incoming.api_key())
@@ -135,6 +143,11 @@ class CallGate:
                 raise CallFailed(failure) from None
             finally:
                 self._ended(record)
+
+    def _traced(self, record: CallRecord, incoming: Incoming) -> AbstractContextManager[None]:
+        if self._tracing is None:
+            return nullcontext()
+        return self._tracing.call_span(record, incoming.metadata())
 
     def _ended(self, record: CallRecord) -> None:
         if self._metrics is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
@@ -96,7 +96,10 @@ class _GrpcIncoming:
     door: ClassVar[str] = "grpc"
 
     def api_key(self) -> str | None:
-        return key_from_metadata(self._context.invocation_metadata() or ())
+        return key_from_metadata(self.metadata())
+
+    def metadata(self) -> Iterable[tuple[str, str | bytes]]:
+        return self._context.invocation_metadata() or ()
 
     def timeout_seconds(self) -> float | None:
         return self._context.time_remaining()

@@ -9,7 +9,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -90,6 +90,9 @@ class _HttpIncoming:
 
     def api_key(self) -> str | None:
         return key_from_metadata(self._request.headers.items())
+
+    def metadata(self) -> Iterable[tuple[str, str | bytes]]:
+        return self._request.headers.items()
 
     def timeout_seconds(self) -> float | None:
         headers = self._request.headers
