@@ -14,7 +14,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from ledger import LedgerStartError
-from service.config import ConfigError, Settings, load_settings, variable_of
+from service.auth import ApiKeyAuthenticator
+from service.config import ConfigError, Settings, load_settings, read_keys, variable_of
 from service.logs import formatter
 from service.server import BindError
 
@@ -50,12 +51,30 @@ async def serve(settings: Settings, tracer_provider: TracerProvider | None = Non
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop_requested.set)
     async with running_service(settings, tracer_provider=tracer_provider) as service:
+        loop.add_signal_handler(signal.SIGHUP, reload_api_keys, settings, service.authenticator)
         # Parents (tools/stack.py, tests) wait for these lines: they mean "ready, and here".
         print(f"payments service listening on grpc://{service.address}", flush=True)
         if service.http_address is not None:
             print(f"payments service listening on http://{service.http_address}", flush=True)
         await stop_requested.wait()
         log.info("stop requested; draining")
+
+
+def reload_api_keys(settings: Settings, authenticator: ApiKeyAuthenticator) -> None:
+    """SIGHUP: the keys of PAYMENTS_API_KEYS_FILE replace those in use, all at once; keys that
+    cannot be used keep the old ones in use (and say why)."""
+    if settings.api_keys_file is None:
+        where = variable_of("api_keys")
+        log.warning("SIGHUP: the API keys come from %s, which cannot change: none reloaded", where)
+        return
+    try:
+        keys = read_keys(settings.api_keys_file)
+    except ConfigError as error:
+        log.error("SIGHUP: the API keys in use are kept: %s", error)
+        return
+    authenticator.replace(keys)
+    callers = sorted({key.caller_id for key in keys})
+    log.info("SIGHUP: %d API keys reloaded, callers %s", len(keys), ", ".join(callers))
 
 
 def main() -> int:

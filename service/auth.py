@@ -20,34 +20,59 @@ INVALID_KEY_MESSAGE = "invalid API key"
 
 def fingerprint(api_key: str) -> str:
     """A stable, non-reversible name for a key: safe in logs, used to scope idempotency."""
-    return hashlib.sha256(api_key.encode()).hexdigest()[:16]
+    return _fingerprint_of(_digest(api_key))
+
+
+def _digest(api_key: str) -> bytes:
+    return hashlib.sha256(api_key.encode()).digest()
+
+
+def _fingerprint_of(digest: bytes) -> str:
+    return digest.hex()[:16]
 
 
 @dataclass(frozen=True, slots=True)
 class ApiKey:
     """One accepted key and the caller it identifies. Keys under one `caller` name are one
     caller: rotating from one to another keeps its identity, and so its request_id idempotency.
-    Without a name the key's fingerprint is the caller's identity."""
+    Without a name the key's fingerprint is the caller's identity.
 
-    key: str = field(repr=False)
+    Only the key's SHA-256 `digest` is kept: `ApiKey(key)` computes it, `ApiKey.hashed(hex)`
+    takes one configured as a hash (so that no configuration holds a usable key)."""
+
+    key: str | None = field(default=None, repr=False)
     caller: str | None = None
+    digest: bytes = field(default=b"", repr=False)
+
+    def __post_init__(self) -> None:
+        if self.key is not None:
+            object.__setattr__(self, "digest", _digest(self.key))
+            object.__setattr__(self, "key", None)  # not kept: the digest is all it takes
+        if len(self.digest) != hashlib.sha256().digest_size:
+            raise ValueError("an ApiKey needs a key or its SHA-256 digest")
+
+    @classmethod
+    def hashed(cls, hex_digest: str, caller: str | None = None) -> ApiKey:
+        return cls(caller=caller, digest=bytes.fromhex(hex_digest))
 
     @property
     def caller_id(self) -> str:
-        return self.caller if self.caller is not None else fingerprint(self.key)
+        return self.caller if self.caller is not None else _fingerprint_of(self.digest)
 
 
 class ApiKeyAuthenticator:
-    """Accepts any of several configured keys at once, so keys can be rotated without downtime."""
+    """Accepts any of several configured keys at once, so keys can be rotated without downtime;
+    `replace` swaps the whole set at once (a reload)."""
 
     def __init__(self, api_keys: Sequence[ApiKey]) -> None:
+        self.replace(api_keys)
+
+    def replace(self, api_keys: Sequence[ApiKey]) -> None:
         if not api_keys:
             raise ValueError("at least one API key is required")
         # Comparing digests makes every comparison the same length, so timing reveals neither
         # the keys' contents nor their lengths.
-        self._entries = tuple(
-            (hashlib.sha256(entry.key.encode()).digest(), entry.caller_id) for entry in api_keys
-        )
+        self._entries = tuple((entry.digest, entry.caller_id) for entry in api_keys)
 
     def authenticate(self, presented_key: str | None) -> str:
         """The caller id (its configured name, else the key's fingerprint) for a valid key;

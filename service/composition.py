@@ -53,6 +53,8 @@ class Service:
     rpcs: tuple[Rpc, ...]
     server: PaymentsServer
     drain: Drain
+    authenticator: ApiKeyAuthenticator
+    """The keys in use; `replace` them to reload (SIGHUP)."""
     metrics: Metrics
     feed: LiveFeed
     """The ledger's live feed the watch streams take from; `running_service` follows it."""
@@ -105,7 +107,9 @@ def build_service(
     gate = CallGate(authenticator, drain, settings.default_deadline_seconds, metrics, tracing)
     rpcs = api.rpcs()
     server = build_server(rpcs, gate, settings.listen_addr, drain)
-    service = Service(settings, gateway, ledger, gate, rpcs, server, drain, metrics, feed)
+    service = Service(
+        settings, gateway, ledger, gate, rpcs, server, drain, authenticator, metrics, feed
+    )
     if events is None:
         return service
     retention = timedelta(days=settings.event_retention_days)

@@ -7,18 +7,16 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from service.auth import ApiKey, fingerprint
+from service.api_keys import ApiKeyError, parse_api_keys, read_api_keys_file
+from service.auth import ApiKey
 
-MIN_API_KEY_LENGTH = 16
 SQLITE_FILE = "payments.sqlite3"
 
-_CALLER_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 _LOG_LEVELS = {
     name: getattr(logging, name) for name in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 }
@@ -35,6 +33,7 @@ class Settings:
     """Everything the service reads from its environment. Secrets are kept out of repr()."""
 
     api_keys: tuple[ApiKey, ...] = field(repr=False)
+    """From PAYMENTS_API_KEYS, or read from `api_keys_file` (see service/api_keys.py)."""
     stripe_secret_key: str = field(repr=False)
     listen_addr: str = "127.0.0.1:50051"
     stripe_api_base: str | None = None
@@ -63,6 +62,8 @@ class Settings:
     """Where /metrics is served (Prometheus); None: not served."""
     log_format: str = "text"
     """text: one human-readable line per record; json: one JSON object per line."""
+    api_keys_file: str | None = None
+    """Where the keys are read from (at start-up and on SIGHUP), instead of PAYMENTS_API_KEYS."""
     max_streams: int = 5000
     """Open streams (WatchPaymentStatus, WatchPaymentEvents; both doors) this replica serves."""
     max_streams_per_caller: int = 1000
@@ -84,7 +85,39 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             values[setting] = parse(raw)
             if values[setting] is None:
                 raise ConfigError(f"{name} must be {expected}")
+    values["api_keys"] = _keys_of(values)
     return _coherent(Settings(**values))
+
+
+def _keys_of(values: Mapping[str, Any]) -> tuple[ApiKey, ...]:
+    """The keys of PAYMENTS_API_KEYS or of the file PAYMENTS_API_KEYS_FILE: exactly one."""
+    inline, from_file = variable_of("api_keys"), variable_of("api_keys_file")
+    if "api_keys_file" in values:
+        if "api_keys" in values:
+            raise ConfigError(f"both {inline} and {from_file} are set: give the keys in one")
+        return read_keys(values["api_keys_file"])
+    if "api_keys" not in values:
+        raise ConfigError(
+            f"{inline} is not set: give the API keys callers may use, comma-separated (or a "
+            f"file of them in {from_file})"
+        )
+    keys: tuple[ApiKey, ...] = values["api_keys"]
+    return keys
+
+
+def read_keys(path: str) -> tuple[ApiKey, ...]:
+    """The keys in the file at `path` (PAYMENTS_API_KEYS_FILE); ConfigError when unusable."""
+    try:
+        return read_api_keys_file(path, variable_of("api_keys_file"))
+    except ApiKeyError as error:
+        raise ConfigError(str(error)) from None
+
+
+def _api_keys(raw: str) -> tuple[ApiKey, ...]:
+    try:
+        return parse_api_keys(raw, variable_of("api_keys"))
+    except ApiKeyError as error:
+        raise ConfigError(str(error)) from None
 
 
 def _coherent(settings: Settings) -> Settings:
@@ -182,10 +215,11 @@ _LEVEL = f"one of {', '.join(_LOG_LEVELS)} (any case)"
 _SWITCHES = {"true": True, "on": True, "1": True, "false": False, "off": False, "0": False}
 _SWITCH = "true or false (also on/off, 1/0)"
 _INTAKE_SETTINGS = ("webhook_intake", "webhook_secrets", "http_addr")
-_REQUIRED = ("api_keys", "stripe_secret_key")  # their parsers say what is missing or wrong
+_REQUIRED = ("stripe_secret_key",)  # its parser says what is missing or wrong
 # Each setting's environment variable, its parser (None: not a valid value), what it must be.
 VARIABLES: Mapping[str, tuple[str, Callable[[str], Any], str]] = {
     "api_keys": ("PAYMENTS_API_KEYS", lambda raw: _api_keys(raw), "set"),
+    "api_keys_file": ("PAYMENTS_API_KEYS_FILE", _path, "a file path"),
     "stripe_secret_key": ("STRIPE_SECRET_KEY", lambda raw: _stripe_key(raw), "set"),
     "listen_addr": ("PAYMENTS_LISTEN_ADDR", _address, _ADDRESS),
     "stripe_api_base": ("STRIPE_API_BASE", _url, _URL),
@@ -252,57 +286,6 @@ def _no_sdk_console_log(value: str) -> None:
             "STRIPE_LOG makes the Stripe SDK print requests, and the end of its key, to stderr: "
             "unset it (PAYMENTS_LOG_LEVEL sets the service's own log)"
         )
-
-
-def _api_keys(raw: str) -> tuple[ApiKey, ...]:
-    """`key` or `name=key` entries, comma-separated. Keys under one name are one caller (for
-    rotation); a bare key's fingerprint is its caller's identity. Messages name entries by
-    position, never by content: an entry is (part of) a key, which must not reach a log."""
-    entries = [entry.strip() for entry in raw.split(",") if entry.strip()]
-    if not entries:
-        raise ConfigError(
-            "PAYMENTS_API_KEYS is not set: give the API keys callers may use, comma-separated"
-        )
-    keys = [_api_key(position, entry) for position, entry in enumerate(entries, start=1)]
-    for position, api_key in enumerate(keys, start=1):
-        earlier = [seen.key for seen in keys[: position - 1]]
-        if api_key.key in earlier:
-            raise ConfigError(
-                f"PAYMENTS_API_KEYS: key #{position} repeats key #{earlier.index(api_key.key) + 1}"
-                "; give each key once"
-            )
-    bare_ids = {fingerprint(api_key.key) for api_key in keys if api_key.caller is None}
-    for position, api_key in enumerate(keys, start=1):
-        if api_key.caller is not None and api_key.caller in bare_ids:
-            raise ConfigError(
-                f"PAYMENTS_API_KEYS: the caller name of entry #{position} equals the fingerprint "
-                "of a key without a name; choose another name"
-            )
-    return tuple(keys)
-
-
-def _api_key(position: int, entry: str) -> ApiKey:
-    name: str | None = None
-    key = entry
-    if "=" in entry:
-        name, _, key = (part.strip() for part in entry.partition("="))
-        if not _CALLER_NAME.match(name):
-            raise ConfigError(
-                f"PAYMENTS_API_KEYS: entry #{position} has an invalid caller name: write "
-                "name=key, the name 1-40 of a-z 0-9 _ - starting with a letter "
-                "(a key without a name cannot contain '=')"
-            )
-    if len(key) < MIN_API_KEY_LENGTH:
-        where = " (the part after the first '=' of name=key)" if name is not None else ""
-        raise ConfigError(
-            f"PAYMENTS_API_KEYS: key #{position}{where} is shorter than {MIN_API_KEY_LENGTH} "
-            "characters; use long random keys"
-        )
-    if not key.isascii() or not key.isprintable() or any(ch.isspace() for ch in key):
-        raise ConfigError(
-            f"PAYMENTS_API_KEYS: key #{position} must be printable ASCII without spaces"
-        )
-    return ApiKey(key, name)
 
 
 def _stripe_key(key: str) -> str:

@@ -30,16 +30,9 @@ from service.call_record import CallRecord
 SERVICE_NAME = "payments-service"
 _PROPAGATOR = TraceContextTextMapPropagator()  # W3C traceparent / tracestate
 # Codes that say the server failed (OpenTelemetry's semantic conventions for gRPC servers).
+_C = grpc.StatusCode
 _SERVER_ERRORS = frozenset(
-    grpc.StatusCode[name]
-    for name in [
-        "UNKNOWN",
-        "DEADLINE_EXCEEDED",
-        "UNIMPLEMENTED",
-        "INTERNAL",
-        "UNAVAILABLE",
-        "DATA_LOSS",
-    ]
+    {_C.UNKNOWN, _C.DEADLINE_EXCEEDED, _C.UNIMPLEMENTED, _C.INTERNAL, _C.UNAVAILABLE, _C.DATA_LOSS}
 )
 
 

@@ -16,9 +16,10 @@ import grpc
 import pytest
 
 from payments.v1 import payments_pb2, payments_pb2_grpc
+from service.api_keys import MIN_API_KEY_LENGTH
 from service.auth import ApiKey
 from service.composition import running_service
-from service.config import MIN_API_KEY_LENGTH, load_settings
+from service.config import load_settings
 from stripe_emulator.testing import serve
 from tests.conftest import API_KEY, settings_over
 from tests.docs.doc_blocks import DOCS, REPO, examples, failures_of, run_shell, settings_blocks

@@ -4,6 +4,7 @@ SIGTERM."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import re
@@ -15,6 +16,7 @@ import urllib.request
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import aiohttp
 import grpc
@@ -25,6 +27,7 @@ from service.__main__ import main as service_main
 from stripe_emulator.testing import EmulatorHandle
 from tests.conftest import (
     API_KEY,
+    eventually,
     objects,
     rich_details,
     service_env,
@@ -320,3 +323,46 @@ def pending_faults(emulator: EmulatorHandle) -> list[object]:
     with urllib.request.urlopen(f"{emulator.url}/_emulator/faults", timeout=5) as response:
         faults: list[object] = json.load(response)["faults"]
         return faults
+
+
+async def test_sighup_reloads_the_key_file_and_keeps_the_keys_when_it_is_broken(
+    emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    new_key = "rotated-key-0123456789abcdef"
+    keys = tmp_path / "api-keys"
+    keys.write_text(f"orders={API_KEY}\n")
+    env = {k: v for k, v in service_env(emulator, ()).items() if k != "PAYMENTS_API_KEYS"}
+    env["PAYMENTS_API_KEYS_FILE"] = str(keys)
+    async with (
+        service_process(env) as running,
+        grpc.aio.insecure_channel(running.grpc_address) as channel,
+    ):
+        stub = payments_pb2_grpc.PaymentServiceStub(channel)
+
+        async def accepted(key: str) -> bool:
+            call = stub.GetPaymentStatus(
+                payments_pb2.GetPaymentStatusRequest(id="cs_test_nosuch"),
+                metadata=(("x-api-key", key),),
+                timeout=10,
+            )
+            return await call.code() != grpc.StatusCode.UNAUTHENTICATED
+
+        assert await accepted(API_KEY)
+        assert not await accepted(new_key)
+        keys.write_text(f"# rotated\norders={hashed(new_key)}\n")
+        running.process.send_signal(signal.SIGHUP)
+        await eventually(lambda: accepted(new_key))
+        assert not await accepted(API_KEY)
+        keys.write_text("too-short\n")
+        running.process.send_signal(signal.SIGHUP)
+        running.process.send_signal(signal.SIGTERM)
+        _, log = await exit_output(running.process)
+        assert running.process.returncode == 0
+    assert "SIGHUP: 1 API keys reloaded, callers orders" in log
+    assert "SIGHUP: the API keys in use are kept: PAYMENTS_API_KEYS_FILE: key #1 is shorter" in log
+    assert new_key not in log
+    assert API_KEY not in log
+
+
+def hashed(key: str) -> str:
+    return "sha256:" + hashlib.sha256(key.encode()).hexdigest()

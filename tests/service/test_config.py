@@ -93,7 +93,7 @@ def test_repr_hides_secrets() -> None:
     ("override", "message"),
     [
         ({"PAYMENTS_API_KEYS": ""}, "PAYMENTS_API_KEYS is not set"),
-        ({"PAYMENTS_API_KEYS": " , "}, "PAYMENTS_API_KEYS is not set"),
+        ({"PAYMENTS_API_KEYS": " , "}, "PAYMENTS_API_KEYS holds no key"),
         ({"PAYMENTS_API_KEYS": "short"}, "key #1 is shorter than 16"),
         ({"PAYMENTS_API_KEYS": f"{KEY},bad key with spaces"}, "key #2 must be printable ASCII"),
         ({"STRIPE_SECRET_KEY": ""}, "STRIPE_SECRET_KEY is not set"),
