@@ -26,7 +26,7 @@ from service.config import Settings
 from service.draining import Drain, StreamLimits
 from service.gate import CallGate
 from service.http import routes_of, serve_http
-from service.http.app import Handler
+from service.http.health import health_routes
 from service.http.webhooks import webhook_route
 from service.metrics import Metrics, serving_metrics
 from service.observers import AllObservers
@@ -186,11 +186,11 @@ async def _serve_http(stop: AsyncExitStack, service: Service, grace: float) -> s
     addr = settings.http_addr
     if addr is None:
         return None
-    extra: tuple[tuple[str, str, Handler], ...] = ()
+    extra = health_routes(service.drain)
     if settings.webhook_intake:
         if service.take_in_webhook is None:
             raise ValueError("webhook_intake needs the provider's events (running_service events)")
-        extra = (webhook_route(service.take_in_webhook, service.drain, service.metrics),)
+        extra += (webhook_route(service.take_in_webhook, service.drain, service.metrics),)
     door = serve_http(
         addr,
         service.gate,
