@@ -22,6 +22,7 @@ from domain.ports import PaymentEvents, PaymentGateway, PaymentLedger
 from ledger import open_ledger
 from service.api import PaymentApi, Rpc, UseCases
 from service.auth import ApiKeyAuthenticator
+from service.caller_limits import CallerLimits
 from service.config import Settings
 from service.draining import Drain, StreamLimits
 from service.gate import CallGate
@@ -104,7 +105,10 @@ def build_service(
     authenticator = ApiKeyAuthenticator(settings.api_keys)
     metrics = metrics or Metrics()
     metrics.watch(drain)
-    gate = CallGate(authenticator, drain, settings.default_deadline_seconds, metrics, tracing)
+    limits = CallerLimits(settings.max_calls_per_caller)
+    gate = CallGate(
+        authenticator, drain, settings.default_deadline_seconds, limits, metrics, tracing
+    )
     rpcs = api.rpcs()
     server = build_server(rpcs, gate, settings.listen_addr, drain)
     service = Service(

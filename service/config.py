@@ -64,6 +64,8 @@ class Settings:
     """text: one human-readable line per record; json: one JSON object per line."""
     api_keys_file: str | None = None
     """Where the keys are read from (at start-up and on SIGHUP), instead of PAYMENTS_API_KEYS."""
+    max_calls_per_caller: int = 1000
+    """Unary calls one caller may have in flight on this replica (streams aside)."""
     max_streams: int = 5000
     """Open streams (WatchPaymentStatus, WatchPaymentEvents; both doors) this replica serves."""
     max_streams_per_caller: int = 1000
@@ -269,6 +271,11 @@ VARIABLES: Mapping[str, tuple[str, Callable[[str], Any], str]] = {
     ),
     "metrics_addr": ("PAYMENTS_METRICS_ADDR", _address, _ADDRESS),
     "log_format": ("PAYMENTS_LOG_FORMAT", _log_format, "text or json"),
+    "max_calls_per_caller": (
+        "PAYMENTS_MAX_CALLS_PER_CALLER",
+        _count,
+        "a whole number from 1 to 1000000",
+    ),
     "max_streams": ("PAYMENTS_MAX_STREAMS", _count, "a whole number from 1 to 1000000"),
     "max_streams_per_caller": (
         "PAYMENTS_MAX_STREAMS_PER_CALLER",

@@ -3,6 +3,7 @@
 1. drain      refused with SHUTTING_DOWN once the service drains; else counted as in flight
 2. API key    the caller's identity, or API_KEY_MISSING / API_KEY_INVALID
 3. deadline   the caller's timeout, or the service's default; the rest of the call runs under it
+   (and a unary call counts against its caller's limit of calls in flight: TOO_MANY_CALLS)
 4. request    read by the door (its `Incoming`; HTTP reads its body only now) and validated
 5. handler    the RPC (service.api), given the request and a CallContext with its request_id
 
@@ -31,6 +32,7 @@ from domain.errors import DeadlineExceeded
 from service.api import Rpc
 from service.auth import ApiKeyAuthenticator
 from service.call_record import CallObserver, CallRecord, recording
+from service.caller_limits import CallerLimits
 from service.draining import Drain
 from service.errors import Failure, failure_of
 from service.tracing import Tracing
@@ -69,12 +71,14 @@ class CallGate:
         authenticator: ApiKeyAuthenticator,
         drain: Drain,
         default_deadline_seconds: float,
+        caller_limits: CallerLimits,
         metrics: CallObserver | None = None,
         tracing: Tracing | None = None,
     ) -> None:
         self._authenticator = authenticator
         self._drain = drain
         self._default_timeout = default_deadline_seconds
+        self._caller_limits = caller_limits
         self._metrics = metrics
         self._tracing = tracing
 
@@ -83,11 +87,12 @@ class CallGate:
         async with self._admitted(rpc, incoming) as (call, record):
             scope = asyncio.timeout(call.deadline.seconds_left())
             try:
-                async with scope:
-                    request = validate(await incoming.request())
-                    record.request_id = _request_id_of(request)
-                    call = CallContext(call.caller_id, call.deadline, record.request_id)
-                    return await rpc.unary_handler(request, call)
+                with self._caller_limits.admit(call.caller_id):
+                    async with scope:
+                        request = validate(await incoming.request())
+                        record.request_id = _request_id_of(request)
+                        call = CallContext(call.caller_id, call.deadline, record.request_id)
+                        return await rpc.unary_handler(request, call)
             except TimeoutError:
                 if scope.expired():
                     raise DeadlineExceeded(CUT_OFF_MESSAGE) from None
