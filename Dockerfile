@@ -53,7 +53,10 @@ RUN --mount=type=bind,from=builder,source=/dist,target=/dist \
 COPY --chmod=0555 deploy/healthcheck.py /opt/payments/healthcheck.py
 # Inside a container the gRPC door listens on every interface (the service's own default is
 # loopback). The HTTP/JSON door stays off unless PAYMENTS_HTTP_ADDR is set, e.g. 0.0.0.0:8080;
-# so do the metrics unless PAYMENTS_METRICS_ADDR is, e.g. 0.0.0.0:9090.
+# so do the metrics unless PAYMENTS_METRICS_ADDR is, e.g. 0.0.0.0:9090. Plaintext on every
+# interface is refused unless PAYMENTS_ALLOW_PLAINTEXT=true (behind a mesh sidecar that
+# encrypts) or TLS is configured (PAYMENTS_TLS_CERT_FILE, PAYMENTS_TLS_KEY_FILE): the run
+# decides, not the image.
 ENV PAYMENTS_LISTEN_ADDR=0.0.0.0:50051
 # The built-in SQLite ledger's directory, for a single container without PAYMENTS_DATABASE_URL
 # (mount a volume here to keep it); replicas share a PostgreSQL ledger instead.

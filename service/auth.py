@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -16,6 +17,8 @@ API_KEY_HEADER = "x-api-key"
 AUTHORIZATION_HEADER = "authorization"
 MISSING_KEY_MESSAGE = "missing API key: send it in the x-api-key metadata"
 INVALID_KEY_MESSAGE = "invalid API key"
+# A client certificate's common name as a caller: a name, never mistaken for a key fingerprint.
+_CERTIFICATE_CALLER = re.compile(r"^[A-Za-z][A-Za-z0-9._-]{0,63}$")
 
 
 def fingerprint(api_key: str) -> str:
@@ -74,10 +77,13 @@ class ApiKeyAuthenticator:
         # the keys' contents nor their lengths.
         self._entries = tuple((entry.digest, entry.caller_id) for entry in api_keys)
 
-    def authenticate(self, presented_key: str | None) -> str:
+    def authenticate(self, presented_key: str | None, certificate_name: str | None = None) -> str:
         """The caller id (its configured name, else the key's fingerprint) for a valid key;
-        raises EdgeError (API_KEY_MISSING or API_KEY_INVALID) otherwise."""
+        without a key, the name of the client certificate the TLS layer verified (mTLS), when it
+        is a usable name; raises EdgeError (API_KEY_MISSING or API_KEY_INVALID) otherwise."""
         if not presented_key:
+            if certificate_name is not None and _CERTIFICATE_CALLER.match(certificate_name):
+                return certificate_name
             raise EdgeError(API_KEY_MISSING, MISSING_KEY_MESSAGE)
         presented = hashlib.sha256(presented_key.encode()).digest()
         caller_id: str | None = None

@@ -33,6 +33,7 @@ from service.metrics import Metrics, serving_metrics
 from service.observers import AllObservers
 from service.reconciler import Reconciler
 from service.server import BindError, PaymentsServer, build_server
+from service.tls import ServerCertificates
 from service.tracing import Tracing
 from stripe_adapter.events import StripePaymentEvents
 from stripe_adapter.gateway import StripePaymentGateway
@@ -58,6 +59,8 @@ class Service:
     """The keys in use; `replace` them to reload (SIGHUP)."""
     metrics: Metrics
     feed: LiveFeed
+    certificates: ServerCertificates | None
+    """Both doors' TLS certificates (None: plaintext), reloaded when their files change."""
     """The ledger's live feed the watch streams take from; `running_service` follows it."""
     take_in_webhook: use_cases.TakeInWebhook | None = None
     reconciler: Reconciler | None = None
@@ -110,10 +113,13 @@ def build_service(
         authenticator, drain, settings.default_deadline_seconds, limits, metrics, tracing
     )
     rpcs = api.rpcs()
-    server = build_server(rpcs, gate, settings.listen_addr, drain)
+    certificates = ServerCertificates(settings.tls) if settings.tls is not None else None
+    credentials = certificates.grpc_credentials() if certificates is not None else None
+    server = build_server(rpcs, gate, settings.listen_addr, drain, credentials)
     service = Service(
-        settings, gateway, ledger, gate, rpcs, server, drain, authenticator, metrics, feed
-    )
+        settings, gateway, ledger, gate, rpcs, server, drain, authenticator, metrics, feed,
+        certificates,
+    )  # fmt: skip
     if events is None:
         return service
     retention = timedelta(days=settings.event_retention_days)
@@ -164,6 +170,8 @@ async def running_service(
             )
         service = build_service(settings, gateway, ledger, events, metrics, tracing)
         await stop.enter_async_context(service.feed.following())  # stops after both doors
+        if service.certificates is not None:
+            await stop.enter_async_context(service.certificates.watching())
         stop.push_async_callback(service.server.stop, grace)  # step 3
         http = await _serve_http(stop, service, grace)  # step 2 on exit
         scrape = await _serve_metrics(stop, metrics, settings.metrics_addr)
@@ -203,6 +211,7 @@ async def _serve_http(stop: AsyncExitStack, service: Service, grace: float) -> s
         extra=extra,
         # aiohttp reads a timeout of 0 as "wait forever"; a grace of 0 means "do not wait".
         shutdown_timeout=max(grace, MIN_HTTP_SHUTDOWN_SECONDS),
+        ssl_context=service.certificates.http_context if service.certificates else None,
     )
     return await _bound(stop, door, "http_addr", addr)
 

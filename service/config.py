@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import math
 from collections.abc import Callable, Mapping
@@ -12,8 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from service import tls
 from service.api_keys import ApiKeyError, parse_api_keys, read_api_keys_file
 from service.auth import ApiKey
+from service.tls import TlsFiles
 
 SQLITE_FILE = "payments.sqlite3"
 
@@ -64,12 +67,25 @@ class Settings:
     """text: one human-readable line per record; json: one JSON object per line."""
     api_keys_file: str | None = None
     """Where the keys are read from (at start-up and on SIGHUP), instead of PAYMENTS_API_KEYS."""
+    tls_cert_file: str | None = None
+    """With `tls_key_file`: both doors speak TLS only (service/tls.py)."""
+    tls_key_file: str | None = field(default=None, repr=False)
+    tls_client_ca_file: str | None = None
+    """Client certificates are required, signed by this CA (mTLS); their CN is the caller."""
+    allow_plaintext: bool = False
+    """Plaintext on an address other than loopback (behind a mesh sidecar that encrypts)."""
     max_calls_per_caller: int = 1000
     """Unary calls one caller may have in flight on this replica (streams aside)."""
     max_streams: int = 5000
     """Open streams (WatchPaymentStatus, WatchPaymentEvents; both doors) this replica serves."""
     max_streams_per_caller: int = 1000
     """Open streams one caller may have on this replica."""
+
+    @property
+    def tls(self) -> TlsFiles | None:
+        if self.tls_cert_file is None or self.tls_key_file is None:
+            return None
+        return TlsFiles(self.tls_cert_file, self.tls_key_file, self.tls_client_ca_file)
 
     @property
     def ledger_url(self) -> str:
@@ -137,12 +153,47 @@ def _coherent(settings: Settings) -> Settings:
             f"{variable_of('http_api')} is off and {intake} is not on: the HTTP listener would "
             f"serve nothing; unset {http} or turn one of them on"
         )
+    _check_transport(settings)
     if settings.max_streams_per_caller > settings.max_streams:
         raise ConfigError(
             f"{variable_of('max_streams_per_caller')} is more than {variable_of('max_streams')}: "
             "one caller cannot have more streams than the replica serves"
         )
     return settings
+
+
+def _check_transport(settings: Settings) -> None:
+    """TLS files that work together, or plaintext on loopback only unless allowed."""
+    cert, key, ca = (variable_of(name) for name in ("tls_cert_file", "tls_key_file",
+                                                     "tls_client_ca_file"))  # fmt: skip
+    if (settings.tls_cert_file is None) != (settings.tls_key_file is None):
+        raise ConfigError(f"{cert} and {key} go together: set both, or neither")
+    if settings.tls_client_ca_file is not None and settings.tls is None:
+        raise ConfigError(f"{ca} asks for client certificates, which need TLS: set {cert}, {key}")
+    if settings.tls is not None:
+        try:
+            tls.check(settings.tls)
+        except tls.TlsError as error:
+            raise ConfigError(f"{cert}/{key}/{ca}: {error}") from None
+        return
+    for setting in ("listen_addr", "http_addr"):
+        address = getattr(settings, setting)
+        if address is not None and not _loopback(address) and not settings.allow_plaintext:
+            raise ConfigError(
+                f"{variable_of(setting)} ({address}) is not a loopback address and TLS is off: "
+                f"set {cert} and {key}, or {variable_of('allow_plaintext')}=true behind a "
+                "proxy or mesh sidecar that encrypts"
+            )
+
+
+def _loopback(address: str) -> bool:
+    host = address.rpartition(":")[0].strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def variable_of(setting: str) -> str:
@@ -271,6 +322,10 @@ VARIABLES: Mapping[str, tuple[str, Callable[[str], Any], str]] = {
     ),
     "metrics_addr": ("PAYMENTS_METRICS_ADDR", _address, _ADDRESS),
     "log_format": ("PAYMENTS_LOG_FORMAT", _log_format, "text or json"),
+    "tls_cert_file": ("PAYMENTS_TLS_CERT_FILE", _path, "a file path"),
+    "tls_key_file": ("PAYMENTS_TLS_KEY_FILE", _path, "a file path"),
+    "tls_client_ca_file": ("PAYMENTS_TLS_CLIENT_CA_FILE", _path, "a file path"),
+    "allow_plaintext": ("PAYMENTS_ALLOW_PLAINTEXT", _switch, _SWITCH),
     "max_calls_per_caller": (
         "PAYMENTS_MAX_CALLS_PER_CALLER",
         _count,

@@ -52,6 +52,8 @@ class Incoming(Protocol):
 
     def metadata(self) -> Iterable[tuple[str, str | bytes]]: ...  # headers: traceparent, …
 
+    def certificate_name(self) -> str | None: ...  # the client certificate's CN (mTLS)
+
     def timeout_seconds(self) -> float | None: ...  # None: the default; may be INVALID_TIMEOUT
 
     async def request(self) -> Message: ...  # may raise an EdgeError (MALFORMED_REQUEST, …)
@@ -130,7 +132,9 @@ class CallGate:
         ):
             try:
                 with self._drain.admit():
-                    record.caller = self._authenticator.authenticate(incoming.api_key())
+                    record.caller = self._authenticator.authenticate(
+                        incoming.api_key(), incoming.certificate_name()
+                    )
                     timeout = incoming.timeout_seconds()
                     deadline = Deadline.after(self._default_timeout if timeout is None else timeout)
                     deadline.check("before the request was read")

@@ -101,6 +101,10 @@ class _GrpcIncoming:
     def metadata(self) -> Iterable[tuple[str, str | bytes]]:
         return self._context.invocation_metadata() or ()
 
+    def certificate_name(self) -> str | None:
+        names = list(self._context.auth_context().get("x509_common_name") or ())
+        return names[0].decode("utf-8", "replace") if names else None
+
     def timeout_seconds(self) -> float | None:
         return self._context.time_remaining()
 
@@ -187,8 +191,13 @@ def _probe_bind(listen_addr: str) -> None:
 
 
 def build_server(
-    rpcs: Sequence[Rpc], gate: CallGate, listen_addr: str, drain: Drain
+    rpcs: Sequence[Rpc],
+    gate: CallGate,
+    listen_addr: str,
+    drain: Drain,
+    credentials: grpc.ServerCredentials | None = None,
 ) -> PaymentsServer:
+    """The server on `listen_addr`: TLS with `credentials`, else plaintext."""
     server = grpc.aio.server()
     add_payment_service(rpcs, gate, server)
     health_servicer = health.aio.HealthServicer()
@@ -198,7 +207,10 @@ def build_server(
     )
     _probe_bind(listen_addr)
     try:
-        port = server.add_insecure_port(listen_addr)
+        if credentials is None:
+            port = server.add_insecure_port(listen_addr)
+        else:
+            port = server.add_secure_port(listen_addr, credentials)
     except RuntimeError as error:
         raise BindError("listen_addr", listen_addr, error) from None
     if port == 0:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import ssl
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -51,12 +52,15 @@ async def serve_http(
     *,
     shutdown_timeout: float,
     extra: tuple[tuple[str, str, Handler], ...] = (),
+    ssl_context: ssl.SSLContext | None = None,
 ) -> AsyncIterator[str]:
-    """Serves the door on `addr` (host:port; port 0 picks one) until the block ends, yielding the
-    address bound; then stops accepting connections and lets requests in flight finish within
-    `shutdown_timeout`."""
+    """Serves the door on `addr` (host:port; port 0 picks one; TLS with `ssl_context`) until the
+    block ends, yielding the address bound; then stops accepting connections and lets requests
+    in flight finish within `shutdown_timeout`."""
     app = create_app(gate, routes, openapi, extra)
-    async with serving(app, addr, shutdown_timeout=shutdown_timeout, logger=refused_log) as bound:
+    async with serving(
+        app, addr, shutdown_timeout=shutdown_timeout, logger=refused_log, ssl_context=ssl_context
+    ) as bound:
         served = [f"HTTP/JSON, {len(routes)} routes"] if routes else []
         served += [path for _, path, _ in extra]
         log.info("listening on http://%s (%s)", bound, ", ".join(served))
@@ -70,6 +74,7 @@ async def serving(
     *,
     shutdown_timeout: float,
     logger: logging.Logger | None = None,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> AsyncIterator[str]:
     """Serves `app` on `addr` (host:port; port 0 picks one; no host: loopback) until the block
     ends, yielding the address bound; then stops accepting connections and lets requests in
@@ -85,7 +90,7 @@ async def serving(
     try:
         host, _, port = addr.rpartition(":")
         host = host.strip("[]") or "127.0.0.1"
-        site = web.TCPSite(runner, host, int(port))
+        site = web.TCPSite(runner, host, int(port), ssl_context=ssl_context)
         await site.start()
         yield f"{f'[{host}]' if ':' in host else host}:{runner.addresses[0][1]}"
     finally:

@@ -94,6 +94,15 @@ class _HttpIncoming:
     def metadata(self) -> Iterable[tuple[str, str | bytes]]:
         return self._request.headers.items()
 
+    def certificate_name(self) -> str | None:
+        transport = self._request.transport
+        certificate = transport.get_extra_info("peercert") if transport is not None else None
+        for rdn in (certificate or {}).get("subject", ()):
+            for key, value in rdn:
+                if key == "commonName":
+                    return str(value)
+        return None
+
     def timeout_seconds(self) -> float | None:
         headers = self._request.headers
         return timeout_of(headers.get(GRPC_TIMEOUT_HEADER), headers.get(TIMEOUT_HEADER))

@@ -108,7 +108,14 @@ def refusal_of(
             {"PAYMENTS_HTTP_ADDR": "localhost:http"}, "PAYMENTS_HTTP_ADDR must be", id="bad-http"
         ),
         pytest.param(
-            {"PAYMENTS_LISTEN_ADDR": "192.0.2.1:0"}, "cannot listen on 192.0.2.1:0", id="not-local"
+            {"PAYMENTS_LISTEN_ADDR": "192.0.2.1:0", "PAYMENTS_ALLOW_PLAINTEXT": "true"},
+            "cannot listen on 192.0.2.1:0",
+            id="not-local",
+        ),
+        pytest.param(
+            {"PAYMENTS_LISTEN_ADDR": "0.0.0.0:0"},
+            "PAYMENTS_LISTEN_ADDR (0.0.0.0:0) is not a loopback address and TLS is off",
+            id="plaintext-off-loopback",
         ),
         pytest.param(
             {"PAYMENTS_LOG_LEVEL": "verbose"}, "PAYMENTS_LOG_LEVEL must be", id="bad-log-level"
@@ -147,7 +154,10 @@ def test_refuses_to_start_misconfigured(
     ("override", "expected"),
     [
         ({"STRIPE_SECRET_KEY": "sk_live_abcdefghijklmnop"}, "live-mode key"),
-        ({"PAYMENTS_LISTEN_ADDR": "192.0.2.1:0"}, "cannot listen on 192.0.2.1:0"),
+        (
+            {"PAYMENTS_LISTEN_ADDR": "192.0.2.1:0", "PAYMENTS_ALLOW_PLAINTEXT": "true"},
+            "cannot listen on 192.0.2.1:0",
+        ),
         (
             {"PAYMENTS_WEBHOOK_INTAKE": "true", "PAYMENTS_HTTP_ADDR": "127.0.0.1:0"},
             "STRIPE_WEBHOOK_SECRETS is not set",

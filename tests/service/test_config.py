@@ -37,6 +37,7 @@ def test_everything_set() -> None:
             **VALID,
             "STRIPE_SECRET_KEY": "rk_test_xyz",
             "PAYMENTS_LISTEN_ADDR": "0.0.0.0:0",
+            "PAYMENTS_ALLOW_PLAINTEXT": "true",
             "STRIPE_API_BASE": "http://127.0.0.1:12111",
             "PAYMENTS_SUCCESS_URL": "https://shop.example/ok",
             "PAYMENTS_CANCEL_URL": "http://shop.example/cancel",
