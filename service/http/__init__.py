@@ -61,6 +61,9 @@ async def serve_http(
         handle_signals=False,
         shutdown_timeout=shutdown_timeout,
         logger=refused_log,
+        # A caller that goes away cancels its call, as on the gRPC door: a stream waiting for its
+        # next event would otherwise hold its slot until it next wrote to the closed connection.
+        handler_cancellation=True,
     )
     await runner.setup()
     try:

@@ -1,12 +1,18 @@
 """WatchPaymentStatus over a real channel: a watcher opened on a fresh checkout is told OPEN,
-then each change as the webhook records it, and the stream ends OK after the final status."""
+then each change as the webhook records it, and the stream ends OK after the final status; the
+same over the HTTP door, as newline-delimited JSON."""
 
 from __future__ import annotations
 
+import json
+
+import aiohttp
 import grpc
 import pytest
 
 from payments.v1 import payments_pb2
+from service.http.streams import NDJSON_TYPE
+from tests.conftest import API_KEY
 from tests.e2e.events_stack import AUTH, events_stack
 from tests.e2e.payment_flows import FLOW_NAMED, FLOWS, Flow, Order
 
@@ -22,6 +28,7 @@ async def test_a_watcher_sees_the_payment_from_open_to_its_final_status(flow: Fl
         request = S.WatchPaymentStatusRequest(id=order.session_id)
         watch = shop.stub.WatchPaymentStatus(request, metadata=AUTH, timeout=30)
         first = await watch.read()
+        assert isinstance(first, S.PaymentStatusUpdate)
         for step in flow.steps:
             await step(shop, order)
         rest = await _rest(watch)
@@ -45,7 +52,9 @@ async def test_a_final_payment_gives_one_update_and_ends() -> None:
         await stack.emulator.deliveries_settled()
         request = S.WatchPaymentStatusRequest(id=order.session_id)
         calls = await shop.stripe_calls()
-        updates = [u async for u in shop.stub.WatchPaymentStatus(request, metadata=AUTH, timeout=10)]
+        updates = [
+            u async for u in shop.stub.WatchPaymentStatus(request, metadata=AUTH, timeout=10)
+        ]
         assert await shop.stripe_calls() == calls  # from the ledger
 
     assert [u.status for u in updates] == [S.PAYMENT_STATUS_SUCCEEDED]
@@ -60,11 +69,29 @@ async def test_watching_by_payment_intent_id_ends_canceled_when_the_checkout_exp
         request = S.WatchPaymentStatusRequest(id=order.intent_id)
         watch = shop.stub.WatchPaymentStatus(request, metadata=AUTH, timeout=30)
         first = await watch.read()
+        assert isinstance(first, S.PaymentStatusUpdate)
         await FLOW_NAMED["paid-later"].steps[1](shop, order)
         rest = await _rest(watch)
 
     assert (first.id, first.status) == (order.intent_id, S.PAYMENT_STATUS_PROCESSING)
     assert [(u.id, u.status) for u in rest] == [(order.intent_id, S.PAYMENT_STATUS_SUCCEEDED)]
+
+
+async def test_over_http_each_update_is_a_line_as_the_customer_pays() -> None:
+    async with events_stack() as stack, aiohttp.ClientSession() as client:
+        order = await Order.open(stack.shop, "order-http")
+        url = f"http://{stack.service.http_address}/v1/payments/{order.session_id}/watch"
+        async with client.get(url, headers={"x-api-key": API_KEY}) as response:
+            assert (response.status, response.content_type) == (200, NDJSON_TYPE)
+            first = json.loads(await response.content.readline())
+            await FLOW_NAMED["paid"].steps[0](stack.shop, order)
+            rest = [json.loads(line) async for line in response.content]
+
+    assert (first["result"]["id"], first["result"]["status"]) == (
+        order.session_id,
+        "PAYMENT_STATUS_OPEN",
+    )
+    assert [line["result"]["status"] for line in rest] == ["PAYMENT_STATUS_SUCCEEDED"]
 
 
 async def test_an_unknown_payment_fails_not_found() -> None:
