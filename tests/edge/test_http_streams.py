@@ -15,11 +15,12 @@ from typing import Any
 import aiohttp
 import grpc
 import pytest
+from aiohttp import web
 
 from domain.payment_status import PaymentStatus
 from payments.v1 import payments_pb2, payments_pb2_grpc
 from service.composition import running_service
-from service.http.streams import NDJSON_TYPE
+from service.http.streams import NDJSON_TYPE, NdjsonStream
 from tests.conftest import API_KEY, Stub, rich_details, wait_until
 from tests.edge.conftest import Stack, error_info, field_violations, settings_for
 from tests.edge.test_error_rows import check_row
@@ -236,3 +237,55 @@ async def test_a_caller_that_goes_away_frees_its_stream(
     assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
     status, _ = await stack.call("GET", "/v1/payment-events")
     assert status == 200  # the service serves on
+
+
+async def test_a_caller_that_goes_away_before_the_first_line_is_logged_as_499(
+    stack: Stack, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="service.http.access")
+    request = stack.client.get(stack.url + EVENTS, headers=AUTH)  # no event: no answer yet
+    waiting = asyncio.create_task(request.__aenter__())
+    await wait_until(lambda: stack.service.drain.open_streams == 1)
+
+    waiting.cancel()  # the client gives up on the answer and closes the connection
+    await wait_until(lambda: stack.service.drain.open_streams == 0)
+
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    (logged,) = [r.getMessage() for r in caplog.records if r.name == "service.http.access"]
+    assert logged.startswith(f"GET {EVENTS} 499 rpc=WatchPaymentEvents reason=- ")
+
+
+async def test_a_line_to_a_caller_gone_ends_the_call_as_cancelled_not_failed() -> None:
+    """Between the connection closing and aiohttp cancelling the handler, a line written finds
+    the transport closed: the stream ends as a cancelled call, not with an internal error."""
+    outcome: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        stream = NdjsonStream(request)
+        await stream.send(payments_pb2.PaymentEvent(cursor="1"))
+        await wait_until(lambda: request.transport is None or request.transport.is_closing())
+        try:
+            await stream.send(payments_pb2.PaymentEvent(cursor="2"))
+        except asyncio.CancelledError:
+            outcome.set_result("cancelled")
+            raise
+        outcome.set_result("sent")
+        return await stream.finish()
+
+    app = web.Application()
+    app.router.add_get("/", handle)
+    runner = web.AppRunner(app, access_log=None)  # no handler_cancellation: the write notices
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = runner.addresses[0][1]
+        async with aiohttp.ClientSession() as client:
+            async with client.get(f"http://127.0.0.1:{port}/") as response:
+                assert json.loads(await response.content.readline()) == {"result": {"cursor": "1"}}
+                response.close()
+            async with asyncio.timeout(5):
+                assert await outcome == "cancelled"
+    finally:
+        await runner.cleanup()
