@@ -3,6 +3,11 @@
 1.6.4 cannot express everything the API document needs, so this step (run by tools/generate.sh):
   * adds the error schema the proto's default response points at: google.rpc.Status
     (`googleRpcStatus`) with its `protobufAny` details;
+  * describes each server-streaming operation's answer as the HTTP door writes it:
+    newline-delimited JSON (`produces: application/x-ndjson`), each line `{"result": message}`
+    or, last, `{"error": Status}` (1.6.4 only says "(streaming responses)");
+  * marks repeated query parameters `collectionFormat: multi` (`?statuses=A&statuses=B`, as the
+    HTTP door reads them; 1.6.4 leaves Swagger's default, comma-separated);
   * copies each message's example (`openapiv2_schema.example`, a JSON string in the proto, which
     1.6.4 ignores) into its definition as `example`;
   * fails when the document's routes differ from the google.api.http rules or a `$ref` dangles;
@@ -65,6 +70,14 @@ ERROR_DEFINITIONS: dict[str, Any] = {
         "additionalProperties": {},
     },
 }
+
+NDJSON_TYPE = "application/x-ndjson"
+STREAM_DESCRIPTION = (
+    "A stream of newline-delimited JSON, one line per message as it is sent: "
+    '`{"result": message}`; when the stream fails after it started, a last line '
+    '`{"error": google.rpc.Status}`. A failure before the first message is the `default` error '
+    "response instead."
+)
 
 # googleapis-common-protos' .pyi types the extension as a plain FieldDescriptor.
 HTTP_RULE: Any = http_annotations.http
@@ -154,6 +167,38 @@ def check_routes(files: list[descriptor_pb2.FileDescriptorProto], doc: dict[str,
         )
 
 
+def describe_streams(files: list[descriptor_pb2.FileDescriptorProto], doc: dict[str, Any]) -> None:
+    streams = {
+        route
+        for f in files
+        for service in f.service
+        for method in service.method
+        if method.server_streaming and method.options.HasExtension(HTTP_RULE)
+        for route in http_routes(method.options.Extensions[HTTP_RULE])
+    }
+    for verb, path in sorted(streams):
+        operation = doc["paths"][path][verb]
+        ok = operation["responses"]["200"]
+        line = {
+            "type": "object",
+            "title": f"Stream line of {ok['schema']['$ref'].rsplit('/', 1)[-1]}",
+            "properties": {
+                "result": ok["schema"],
+                "error": {"$ref": "#/definitions/googleRpcStatus"},
+            },
+        }
+        operation["produces"] = [NDJSON_TYPE]
+        operation["responses"]["200"] = {"description": STREAM_DESCRIPTION, "schema": line}
+
+
+def mark_repeated_query_parameters(doc: dict[str, Any]) -> None:
+    for item in doc["paths"].values():
+        for operation in item.values():
+            for parameter in operation.get("parameters", ()):
+                if parameter["in"] == "query" and parameter.get("type") == "array":
+                    parameter["collectionFormat"] = "multi"
+
+
 def refs(node: object) -> Iterator[str]:
     if isinstance(node, dict):
         for key, value in node.items():
@@ -186,6 +231,8 @@ def main(argv: list[str]) -> None:
     doc.setdefault("definitions", {}).update(ERROR_DEFINITIONS)
     add_examples(files, doc)
     check_routes(files, doc)
+    describe_streams(files, doc)
+    mark_repeated_query_parameters(doc)
     check_refs(doc)
     out.write_text(json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n", "utf-8")
 

@@ -85,6 +85,9 @@ async def serving(
         handle_signals=False,
         shutdown_timeout=shutdown_timeout,
         logger=logger or server_logger,
+        # A caller that goes away cancels its call, as on the gRPC door: a stream waiting for its
+        # next event would otherwise hold its slot until it next wrote to the closed connection.
+        handler_cancellation=True,
     )
     await runner.setup()
     try:

@@ -1,10 +1,12 @@
 """The HTTP/JSON door: every `google.api.http` route of PaymentService, through the call gate,
-failures as JSON google.rpc.Status with grpc-gateway's HTTP status for the code. This module says
-only how HTTP carries a call: where the key, the timeout and the request are; how answers look.
+failures as JSON google.rpc.Status with grpc-gateway's HTTP status for the code; a streaming
+RPC's messages as newline-delimited JSON (`streams`). This module says only how HTTP carries a
+call: where the key, the timeout and the request are; how answers look.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -26,6 +28,7 @@ from service import errors
 from service.auth import key_from_metadata
 from service.gate import CallFailed, CallGate
 from service.http.routes import HttpRoute
+from service.http.streams import NdjsonStream
 from service.http.transcode import build_request, decode_json_body
 
 access_log = logging.getLogger("service.http.access")
@@ -42,6 +45,9 @@ _JSON_TYPE = re.compile(r"^application/(?:[\w.+-]+\+)?json$")
 
 _RPC = web.RequestKey("payments_rpc", str)
 _REASON = web.RequestKey("payments_error_reason", str)
+_STREAMED = web.RequestKey("payments_stream_started", bool)
+CLIENT_CLOSED_REQUEST = 499
+"""The access log's status of a request whose caller went away before any answer (nginx's)."""
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -56,7 +62,8 @@ def create_app(
     routes are served), and `extra` routes (method, path, handler) of their own."""
     app = web.Application(middlewares=[_answer_and_log], client_max_size=MAX_BODY_BYTES)
     for route in routes:
-        app.router.add_route(route.verb, route.template, _handler(gate, route))
+        handler = _stream_handler if route.rpc.streaming else _handler
+        app.router.add_route(route.verb, route.template, handler(gate, route))
     if openapi is not None:
         app.router.add_route("GET", OPENAPI_ROUTE, _document(openapi))
     for method, path, handle in extra:
@@ -69,6 +76,27 @@ def _handler(gate: CallGate, route: HttpRoute) -> Handler:
         request[_RPC] = route.rpc.method.name
         response = await gate.unary(route.rpc, _HttpIncoming(request, route))
         return _json_response(200, json_format.MessageToDict(response))
+
+    return handle
+
+
+def _stream_handler(gate: CallGate, route: HttpRoute) -> Handler:
+    """A streaming RPC: its messages as NDJSON lines; a failure before the first one is answered
+    as a unary call's, one after it is the stream's last line (and its access-log reason)."""
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        request[_RPC] = route.rpc.method.name
+        stream = NdjsonStream(request)
+        try:
+            await gate.stream(route.rpc, _HttpIncoming(request, route), stream.send)
+        except CallFailed as failed:
+            if not stream.started:
+                raise
+            request[_REASON] = failed.failure.problem.reason
+            await stream.fail(status_body(failed.failure))
+        finally:
+            request[_STREAMED] = stream.started
+        return await stream.finish()
 
     return handle
 
@@ -205,10 +233,14 @@ def _allowed(exc: web.HTTPException) -> str:
     return ", ".join(sorted(getattr(exc, "allowed_methods", ()) or ()))
 
 
+def status_body(failure: errors.Failure) -> dict[str, Any]:
+    """The failure's google.rpc.Status as JSON, as every HTTP answer writes it."""
+    return json_format.MessageToDict(failure.status, always_print_fields_with_no_presence=True)
+
+
 def _failure_response(request: web.Request, failure: errors.Failure) -> web.Response:
     request[_REASON] = failure.problem.reason
-    body = json_format.MessageToDict(failure.status, always_print_fields_with_no_presence=True)
-    return _json_response(failure.problem.http_status, body)
+    return _json_response(failure.problem.http_status, status_body(failure))
 
 
 def _json_response(status: int, payload: Any) -> web.Response:
@@ -229,15 +261,23 @@ async def _answer_and_log(request: web.Request, handler: Handler) -> web.StreamR
         response = _failure_response(request, errors.failure_of(_web_refusal(request, exc)))
         if exc.status == 405:
             response.headers["Allow"] = _allowed(exc)
-    except Exception as exc:  # CancelledError (the client went away) is not an Exception
+    except asyncio.CancelledError:  # the caller went away (a drain's cut stream is a CallFailed)
+        status = 200 if request.get(_STREAMED, False) else CLIENT_CLOSED_REQUEST
+        _log_access(request, status, started)
+        raise
+    except Exception as exc:
         response = _failure_response(request, errors.failure_of(exc))
+    _log_access(request, response.status, started)
+    return response
+
+
+def _log_access(request: web.Request, status: int, started: float) -> None:
     access_log.info(
         "%s %s %d rpc=%s reason=%s %.1fms",
         request.method,
         request.path,
-        response.status,
+        status,
         request.get(_RPC, "-"),
         request.get(_REASON, "-"),
         (time.monotonic() - started) * 1000,
     )
-    return response

@@ -1,7 +1,8 @@
 """HTTP routes from the `google.api.http` rules of PaymentService, in the forms the contract uses
 and no others: GET or POST; the whole request as the body (`body: "*"`) or no body; path
-variables (`{id}`) naming top-level string fields; one level of `additional_bindings`. Any
-other rule fails at start-up (`BindingError`): the proto cannot promise what this door lacks.
+variables (`{id}`) naming top-level string fields; one level of `additional_bindings`; a
+server-streaming RPC on GET without a body (served as newline-delimited JSON). Any other rule
+fails at start-up (`BindingError`): the proto cannot promise what this door lacks.
 """
 
 from __future__ import annotations
@@ -47,8 +48,6 @@ def routes_of(rpcs: tuple[Rpc, ...]) -> tuple[HttpRoute, ...]:
     routes: list[HttpRoute] = []
     seen: dict[tuple[str, str], str] = {}
     for rpc in rpcs:
-        if rpc.streaming:
-            continue  # newline-delimited JSON routes: not served yet
         for rule in _rules_of(rpc.method):
             route = _route(rpc, rule)
             key = (route.verb, _VARIABLE.sub("{}", route.template))
@@ -77,8 +76,10 @@ def _route(rpc: Rpc, rule: http_pb2.HttpRule) -> HttpRoute:
         raise BindingError(f"{method.full_name}: only get and post rules are served, not {verb}")
     if rule.body not in ("", "*") or rule.response_body:
         raise BindingError(f'{method.full_name}: only body "*" (or none) is served')
-    if method.client_streaming or method.server_streaming:
-        raise BindingError(f"{method.full_name}: streaming RPCs have no HTTP route yet")
+    if method.client_streaming:
+        raise BindingError(f"{method.full_name}: client-streaming RPCs have no HTTP route")
+    if method.server_streaming and (verb != "get" or rule.body):
+        raise BindingError(f"{method.full_name}: a server-streaming RPC is served on get, no body")
     template = str(getattr(rule, verb))
     if not template.startswith("/"):
         raise BindingError(f"{method.full_name}: path {template!r} does not start with '/'")

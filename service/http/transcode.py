@@ -1,7 +1,9 @@
 """HTTP request → request message by protobuf's JSON mapping, in the forms `routes` admits: the
 JSON body is the whole message; path variables set top-level string fields, query parameters
-top-level string or integer fields. Names as in the proto or in lowerCamelCase both work. Every
-problem is an EdgeError naming each field at fault (a BadRequest)."""
+top-level string, integer or enum fields, a repeated one by repeating the parameter
+(`?statuses=A&statuses=B`, as grpc-gateway reads it). Names as in the proto or in
+lowerCamelCase both work. Every problem is an EdgeError naming each field at fault (a
+BadRequest)."""
 
 from __future__ import annotations
 
@@ -32,10 +34,10 @@ _JSON_KINDS: dict[type, str] = {
     list: "an array", dict: "an object", str: "a string", bool: "a boolean",
     int: "a number", float: "a number", type(None): "null",
 }  # fmt: skip
-# The field types a query parameter may set.
-_QUERY_TYPES = frozenset({_F.TYPE_STRING, _F.TYPE_INT32, _F.TYPE_INT64})
+# The field types a query parameter may set (a repeated one too, once per value).
+_QUERY_TYPES = frozenset({_F.TYPE_STRING, _F.TYPE_INT32, _F.TYPE_INT64, _F.TYPE_ENUM})
 _PARSE_PREFIX = re.compile(r"^Failed to parse \S+ field: ")
-_PARSE_SUFFIX = re.compile(r" at [\w.\"]+\.?$")
+_PARSE_SUFFIX = re.compile(r" at [\w.\"\[\]]+\.?$")
 
 
 def build_request(
@@ -104,29 +106,32 @@ def _body_fields(message: Descriptor, body: object) -> dict[str, Any]:
     return fields
 
 
-def _query_fields(route: HttpRoute, query: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """Query parameters set top-level string and integer fields (the kinds the contract's GET
-    routes take; an integer as the JSON mapping's decimal string); anything else is named in an
+def _query_fields(route: HttpRoute, query: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    """Query parameters set top-level string, integer and enum fields (the kinds the contract's
+    GET routes take; an integer as the JSON mapping's decimal string, an enum by its value's
+    name), a repeated field once per value; anything else is named in an
     INVALID_QUERY_PARAMETER."""
     message = route.rpc.method.input_type
     violations: list[Violation] = []
-    fields: dict[str, str] = {}
+    fields: dict[str, Any] = {}
     for key, value in query:
         field = _find_field(message, key)
         problem = _query_problem(route, field, fields)
         if field is not None and problem is None:
-            problem = _parse_problem(message, field, value)
-        if field is not None and problem is None:
-            fields[field.name] = value
-        else:
+            problem = _query_value_problem(message, field, value)
+        if field is None or problem is not None:
             violations.append(Violation(key, problem or ""))
+        elif field.is_repeated:
+            fields.setdefault(field.name, []).append(value)
+        else:
+            fields[field.name] = value
     if violations:
         raise invalid(INVALID_QUERY_PARAMETER, violations, "request")
     return fields
 
 
 def _query_problem(
-    route: HttpRoute, field: FieldDescriptor | None, given: Mapping[str, str]
+    route: HttpRoute, field: FieldDescriptor | None, given: Mapping[str, object]
 ) -> str | None:
     if field is None:
         return f"unknown query parameter for {route.rpc.method.input_type.name}"
@@ -134,10 +139,21 @@ def _query_problem(
         return "is set by the request body, not the query"
     if field.name in route.path_fields:
         return "is set by the URL path, not the query"
-    if field.is_repeated or field.type not in _QUERY_TYPES:
-        return "cannot be set from the query; send a top-level string or integer field"
-    if field.name in given:
+    if field.type not in _QUERY_TYPES:
+        return "cannot be set from the query; send a top-level string, integer or enum field"
+    if field.name in given and not field.is_repeated:
         return "given more than once"
+    return None
+
+
+def _query_value_problem(message: Descriptor, field: FieldDescriptor, value: str) -> str | None:
+    """What is wrong with one query value of `field` (one item of a repeated field)."""
+    if not field.is_repeated:
+        return _parse_problem(message, field, value)
+    try:
+        json_format.ParseDict({field.name: [value]}, _new(message))
+    except json_format.ParseError as exc:
+        return f"must be {_EXPECTED.get(field.type, 'a string')}: {_clean(exc)}"
     return None
 
 

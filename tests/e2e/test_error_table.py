@@ -377,6 +377,21 @@ async def pruned_cursor(ctx: Ctx) -> Call:
     return Call("ListPaymentEvents", request)
 
 
+async def a_second_stream(ctx: Ctx) -> Call:
+    """A caller allowed one stream (`max_streams_per_caller` 1) holds one open over gRPC (its
+    first event read: admitted) and asks for another; the first is cancelled afterwards."""
+    payment = Payment("cs_test_streamed", PaymentStatus.SUCCEEDED, datetime.now(UTC))
+    await ctx.service.ledger.record(Observation(payment, payment.status_changed_at, "evt_st_1"))
+    request = payments_pb2.WatchPaymentEventsRequest()
+    first = ctx.stub.WatchPaymentEvents(request, metadata=AUTH, timeout=30)
+    assert isinstance(await first.read(), payments_pb2.PaymentEvent)
+    return Call("WatchPaymentEvents", request, after=_cancelled(first))
+
+
+async def _cancelled(call: grpc.aio.Call) -> None:
+    call.cancel()
+
+
 SCENARIOS: dict[str, list[Scenario]] = {
     "API_KEY_MISSING": [Scenario(no_key)],
     "API_KEY_INVALID": [Scenario(wrong_key)],
@@ -470,6 +485,13 @@ SCENARIOS: dict[str, list[Scenario]] = {
     "DEADLINE_EXCEEDED": [Scenario(deadline_passes_at_stripe, doors=("http",))],
     "LEDGER_UNAVAILABLE": [Scenario(ledger_down, ledger=DownLedger, check=check_ledger_down)],
     "CURSOR_EXPIRED": [Scenario(pruned_cursor, required=frozenset({"after_cursor"}))],
+    "TOO_MANY_STREAMS": [
+        Scenario(
+            a_second_stream,
+            required=frozenset({"limit_scope", "limit"}),
+            overrides={"max_streams_per_caller": 1},
+        )
+    ],
     "INTERNAL": [
         Scenario(
             unexpected_failure,
@@ -503,8 +525,9 @@ async def over_grpc(stub: Any, channel: grpc.aio.Channel, call: Call) -> Outcome
         send: Any = channel.unary_unary(f"/payments.v1.PaymentService/{call.rpc}")
     else:
         send = getattr(stub, call.rpc)
+    answer = send(call.request, metadata=call.metadata, timeout=call.timeout)
     with pytest.raises(grpc.aio.AioRpcError) as raised:
-        await send(call.request, metadata=call.metadata, timeout=call.timeout)
+        await (answer.read() if call.rpc.startswith("Watch") else answer)  # a stream's first
     error = raised.value
     status = rpc_status.from_call(error)
     assert status is not None, f"no google.rpc.Status details on {error.code()}"
@@ -540,6 +563,8 @@ def http_route(rpc: str, request: Message) -> tuple[str, str, Any]:
         return "GET", f"/v1/payments/{body['id']}", None
     if rpc == "ExpireCheckout":
         return "POST", f"/v1/payments/{body.pop('checkoutSessionId')}/expire", body
+    if rpc == "WatchPaymentEvents":
+        return "GET", "/v1/payment-events/watch", None
     if rpc == "ListPaymentEvents":
         return "GET", f"/v1/payment-events?afterCursor={body['afterCursor']}", None
     if rpc == "ListPayments":

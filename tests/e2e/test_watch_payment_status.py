@@ -1,12 +1,18 @@
 """WatchPaymentStatus over a real channel: a watcher opened on a fresh checkout is told OPEN,
-then each change as the webhook records it, and the stream ends OK after the final status."""
+then each change as the webhook records it, and the stream ends OK after the final status; the
+same over the HTTP door, as newline-delimited JSON."""
 
 from __future__ import annotations
 
+import json
+
+import aiohttp
 import grpc
 import pytest
 
 from payments.v1 import payments_pb2
+from service.http.streams import NDJSON_TYPE
+from tests.conftest import API_KEY
 from tests.e2e.events_stack import AUTH, events_stack
 from tests.e2e.payment_flows import FLOW_NAMED, FLOWS, Flow, Order
 
@@ -67,6 +73,23 @@ async def test_watching_by_payment_intent_id_ends_canceled_when_the_checkout_exp
 
     assert (first.id, first.status) == (order.intent_id, S.PAYMENT_STATUS_PROCESSING)
     assert [(u.id, u.status) for u in rest] == [(order.intent_id, S.PAYMENT_STATUS_SUCCEEDED)]
+
+
+async def test_over_http_each_update_is_a_line_as_the_customer_pays() -> None:
+    async with events_stack() as stack, aiohttp.ClientSession() as client:
+        order = await Order.open(stack.shop, "order-http")
+        url = f"http://{stack.service.http_address}/v1/payments/{order.session_id}/watch"
+        async with client.get(url, headers={"x-api-key": API_KEY}) as response:
+            assert (response.status, response.content_type) == (200, NDJSON_TYPE)
+            first = json.loads(await response.content.readline())
+            await FLOW_NAMED["paid"].steps[0](stack.shop, order)
+            rest = [json.loads(line) async for line in response.content]
+
+    assert (first["result"]["id"], first["result"]["status"]) == (
+        order.session_id,
+        "PAYMENT_STATUS_OPEN",
+    )
+    assert [line["result"]["status"] for line in rest] == ["PAYMENT_STATUS_SUCCEEDED"]
 
 
 async def test_an_unknown_payment_fails_not_found() -> None:

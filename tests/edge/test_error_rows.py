@@ -166,6 +166,6 @@ async def test_an_unexpected_error_is_internal_with_a_reference(
 
 def test_every_row_a_gateway_or_the_gate_can_produce_is_here() -> None:
     http_only = {"MALFORMED_REQUEST"}  # bytes that are no message: gRPC's, in test_bad_input
-    limits = {"TOO_MANY_STREAMS", "TOO_MANY_CALLS"}  # test_stream_limits, test_caller_limits
+    limits = {"TOO_MANY_STREAMS", "TOO_MANY_CALLS"}  # test_http_streams, test_caller_limits
     covered = set(FROM_THE_GATEWAY) | set(EDGE_ROWS) | {"INTERNAL"} | http_only | limits
     assert covered == set(doc_rows())

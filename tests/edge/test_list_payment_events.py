@@ -73,3 +73,18 @@ async def test_a_cursor_that_is_not_one_fails_validation(
 
     assert answer.reason == "VALIDATION_FAILED"
     assert "after_cursor" in answer.violations
+
+
+async def test_filtered_by_statuses_given_as_repeated_query_parameters(stack: Stack) -> None:
+    await became(stack.ledger, "cs_1", PaymentStatus.PROCESSING)
+    await became(stack.ledger, "cs_2", PaymentStatus.EXPIRED)
+    await became(stack.ledger, "cs_1", PaymentStatus.SUCCEEDED)
+    statuses = [("statuses", "PAYMENT_STATUS_EXPIRED"), ("statuses", "PAYMENT_STATUS_SUCCEEDED")]
+
+    status, body = await stack.call("GET", "/v1/payment-events", params=statuses)
+
+    assert status == 200, body
+    assert [(e["payment"]["id"], e["payment"]["status"]) for e in body["events"]] == [
+        ("cs_2", "PAYMENT_STATUS_EXPIRED"),
+        ("cs_1", "PAYMENT_STATUS_SUCCEEDED"),
+    ]

@@ -45,7 +45,9 @@ def test_served_routes_are_exactly_the_openapi_operations() -> None:
     assert {(r.verb, r.template) for r in routes_of(rpcs())} == documented
 
 
-def _method_with(rule: http_pb2.HttpRule, *, streaming: bool = False) -> MethodDescriptor:
+def _method_with(
+    rule: http_pb2.HttpRule, *, streaming: bool = False, client_streaming: bool = False
+) -> MethodDescriptor:
     """A method declared at run time (as protoc would) carrying `rule`."""
     pool = descriptor_pool.DescriptorPool()
     for module in (descriptor_pb2, http_pb2, annotations_pb2):
@@ -64,7 +66,7 @@ def _method_with(rule: http_pb2.HttpRule, *, streaming: bool = False) -> MethodD
     )
     method = f.service.add(name="S").method.add(
         name="Do", input_type=".t.v1.Request", output_type=".t.v1.Inner",
-        server_streaming=streaming,
+        server_streaming=streaming, client_streaming=client_streaming,
     )  # fmt: skip
     method.options.Extensions[HTTP_RULE].CopyFrom(rule)
     pool.Add(f)
@@ -106,9 +108,30 @@ def test_a_rule_outside_the_contract_forms_is_refused_at_start(
         routes_of((Rpc(_method_with(rule), _never),))
 
 
-def test_a_streaming_rpc_has_no_route_yet() -> None:
-    with pytest.raises(BindingError, match="streaming"):
-        routes_of((Rpc(_method_with(http_pb2.HttpRule(get="/v1/x"), streaming=True), _never),))
+def test_a_server_streaming_rpc_is_served_on_get_without_a_body() -> None:
+    method = _method_with(http_pb2.HttpRule(get="/v1/things/{name}/watch"), streaming=True)
+
+    (route,) = routes_of((Rpc(method, _never),))
+
+    assert (route.verb, route.template, route.has_body) == ("GET", "/v1/things/{name}/watch", False)
+    assert route.rpc.streaming
+
+
+@pytest.mark.parametrize(
+    ("rule", "client_streaming", "refusal"),
+    [
+        (http_pb2.HttpRule(post="/v1/things", body="*"), False, "served on get, no body"),
+        (http_pb2.HttpRule(post="/v1/things"), False, "served on get, no body"),
+        (http_pb2.HttpRule(get="/v1/things", body="*"), False, "served on get, no body"),
+        (http_pb2.HttpRule(get="/v1/things"), True, "client-streaming"),
+    ],
+)
+def test_a_stream_outside_get_without_body_or_from_the_client_is_refused_at_start(
+    rule: http_pb2.HttpRule, client_streaming: bool, refusal: str
+) -> None:
+    method = _method_with(rule, streaming=True, client_streaming=client_streaming)
+    with pytest.raises(BindingError, match=refusal):
+        routes_of((Rpc(method, _never),))
 
 
 def test_two_rules_on_one_route_are_refused() -> None:
