@@ -14,6 +14,7 @@ feed that stops (the ledger closed) ends its watchers with LedgerUnavailable: wa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
@@ -104,6 +105,10 @@ class LiveFeed:
                 yield self
             finally:
                 task.cancel()
+                # Awaited, so that a read it was making has given its connection back before
+                # the ledger closes.
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
                 self._stop()
 
     @contextmanager
