@@ -22,16 +22,17 @@ K8S_VERSION := 1.34.0
 BROWSER_APT := chromium
 # Debian's PostgreSQL server: tests/postgres.py starts a throwaway cluster of it for the ledger's tests.
 POSTGRES_APT := postgresql
-# Debian's Go and Java toolchains and gRPC libraries, for the Go and Java client tests (tests/clients):
-# protoc 3.21 (protobuf-compiler) matches libprotobuf-java 3.21; the Go packages are sources for
-# GOPATH builds, offline. golang/protobuf 1.5 (the APIv1 shim over google.golang.org/protobuf that
+# Debian's Go and Java toolchains and gRPC libraries, for the Go and Java client tests
+# (tests/clients): protoc 3.21 (protobuf-compiler) matches libprotobuf-java 3.21; the Go packages
+# are sources for GOPATH builds, offline. golang/protobuf 1.5 (the APIv1 shim over google.golang.org/protobuf that
 # gRPC's codec calls) conflicts with the 1.3 that grpc-gateway's package (PROTO_APT) holds, so it
 # is unpacked into build/debian, never installed.
 GO_PROTOBUF_1_5 := build/debian/golang-protobuf-1.5
 GO_APT := protobuf-compiler golang-go protoc-gen-go-grpc golang-google-grpc-dev \
 	golang-google-protobuf-dev golang-google-genproto-dev
 JAVA_APT := protobuf-compiler default-jdk-headless libprotobuf-java libgrpc-java \
-	protobuf-compiler-grpc-java-plugin libnetty-java libperfmark-java libgoogle-gson-java
+	protobuf-compiler-grpc-java-plugin libnetty-java libperfmark-java libgoogle-gson-java \
+	libgeronimo-annotation-1.3-spec-java
 # The Python versions the project supports (pyproject's requires-python); PYTHON=3.12 (or a path)
 # picks one for .venv, else uv takes the first supported interpreter on PATH. Never downloaded.
 PYTHONS := 3.11 3.12 3.13
@@ -41,8 +42,8 @@ PYTHON ?=
 
 .PHONY: help venv tools bench-tools third-party generate check-generated lint typecheck \
 	breaking openapi-validate test ci run demo pay bench client-wheel client-venv clean distclean \
-	browser-tools node ts-client go-client go-java-tools proto-bundle test-pythons deploy-lint \
-	postgres-tools migrate
+	browser-tools node ts-client go-client java-client go-java-tools proto-bundle test-pythons \
+	deploy-lint postgres-tools migrate
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-17s %s\n", $$1, $$2}'
@@ -166,6 +167,9 @@ proto-bundle: third-party ## The contract and every .proto it imports, for any p
 
 go-client: go-java-tools proto-bundle ## The Go client: protoc-gen-go(-grpc) stubs from dist/proto, go build (Debian's Go)
 	@tools/go_client.sh dist/proto build/go
+
+java-client: go-java-tools proto-bundle ## The Java client: protoc + protoc-gen-grpc-java from dist/proto, javac (Debian's jars)
+	@tools/java_client.sh dist/proto build/java
 
 ts-client: node proto-bundle ## The TypeScript client: npm ci, protoc-gen-es stubs from dist/proto, tsc
 	@tools/ts_client.sh dist/proto

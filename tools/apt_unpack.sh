@@ -19,7 +19,8 @@ stamp=$dest/.unpacked-$pkg
 echo "apt: unpacking $pkg $version into $dest"
 download=$(mktemp -d)
 trap 'rm -rf "$download"' EXIT
-[ "$(id -u)" -ne 0 ] || chown _apt "$download" 2>/dev/null || true  # apt downloads as _apt when root
+# As root, apt downloads as its _apt user.
+[ "$(id -u)" -ne 0 ] || chown _apt "$download" 2>/dev/null || true
 (cd "$download" && apt-get download -qq "$pkg=$version")
 rm -rf "$dest" && mkdir -p "$dest"
 dpkg-deb -x "$download"/*.deb "$dest"
