@@ -54,11 +54,15 @@ func createCustomer(address, email, name, apiKey string) int {
 		return 1
 	}
 	customer := response.GetCustomer()
-	printed, _ := json.Marshal(map[string]string{
-		"id": customer.GetId(), "email": customer.GetEmail(), "name": customer.GetName(),
-	})
+	printed, _ := json.Marshal(printedCustomer{customer.GetId(), customer.GetEmail(), customer.GetName()})
 	fmt.Println(string(printed))
 	return 0
+}
+
+type printedCustomer struct {
+	ID    string `json:"id"`
+	Email string `json:"email"`
+	Name  string `json:"name"`
 }
 
 // printFailure writes "<code> <ErrorInfo reason>: <message>", "-" when there is no ErrorInfo.
