@@ -22,6 +22,17 @@ K8S_VERSION := 1.34.0
 BROWSER_APT := chromium
 # Debian's PostgreSQL server: tests/postgres.py starts a throwaway cluster of it for the ledger's tests.
 POSTGRES_APT := postgresql
+# Debian's Go and Java toolchains and gRPC libraries, for the Go and Java client tests
+# (tests/clients): protoc 3.21 (protobuf-compiler) matches libprotobuf-java 3.21; the Go packages
+# are sources for GOPATH builds, offline. golang/protobuf 1.5 (the APIv1 shim over google.golang.org/protobuf that
+# gRPC's codec calls) conflicts with the 1.3 that grpc-gateway's package (PROTO_APT) holds, so it
+# is unpacked into build/debian, never installed.
+GO_PROTOBUF_1_5 := build/debian/golang-protobuf-1.5
+GO_APT := protobuf-compiler golang-go protoc-gen-go-grpc golang-google-grpc-dev \
+	golang-google-protobuf-dev golang-google-genproto-dev
+JAVA_APT := protobuf-compiler default-jdk-headless libprotobuf-java libgrpc-java \
+	protobuf-compiler-grpc-java-plugin libnetty-java libperfmark-java libgoogle-gson-java \
+	libgeronimo-annotation-1.3-spec-java
 # The Python versions the project supports (pyproject's requires-python); PYTHON=3.12 (or a path)
 # picks one for .venv, else uv takes the first supported interpreter on PATH. Never downloaded.
 PYTHONS := 3.11 3.12 3.13
@@ -31,7 +42,8 @@ PYTHON ?=
 
 .PHONY: help venv tools bench-tools third-party generate check-generated lint typecheck \
 	breaking openapi-validate test ci run demo pay bench client-wheel client-venv clean distclean \
-	browser-tools node ts-client proto-bundle test-pythons deploy-lint postgres-tools migrate
+	browser-tools node ts-client go-client java-client go-java-tools proto-bundle test-pythons \
+	deploy-lint postgres-tools migrate
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-17s %s\n", $$1, $$2}'
@@ -60,6 +72,10 @@ bench-tools: ## Debian packages: wrk, h2load (nghttp2-client)
 browser-tools: node ## Debian's chromium and playwright-core (tests/browser), for the browser test
 	@tools/apt_install.sh $(BROWSER_APT)
 	@tools/npm_ci.sh tests/browser
+
+go-java-tools: ## Debian's Go, Java, protoc and their gRPC plugins and libraries, for the Go/Java client tests
+	@tools/apt_install.sh $(GO_APT) $(JAVA_APT)
+	@tools/apt_unpack.sh golang-github-golang-protobuf-1-5-dev $(GO_PROTOBUF_1_5)
 
 postgres-tools: ## Debian's PostgreSQL server, for the ledger's tests (tools/postgres.sh starts it)
 	@tools/apt_install.sh $(POSTGRES_APT)
@@ -108,7 +124,7 @@ deploy-lint: venv ## hadolint on the Dockerfile; deploy/*.yaml against Kubernete
 	$(RUN) kubernetes-validate --strict --quiet --kubernetes-version $(K8S_VERSION) deploy/*.yaml
 	@echo "Dockerfile and deploy/*.yaml pass (Kubernetes $(K8S_VERSION))"
 
-test: venv client-venv browser-tools ts-client postgres-tools ## pytest (also in a headless chromium, Node and PostgreSQL)
+test: venv client-venv browser-tools ts-client postgres-tools go-java-tools ## pytest (also in a headless chromium, Node, PostgreSQL, Go and Java)
 	$(RUN) pytest -q
 
 # The other supported Pythons: each gets its own venv from the same uv.lock in build/, and runs
@@ -148,6 +164,12 @@ client-wheel: venv proto-bundle ## Build the payments-api wheel (generated stubs
 
 proto-bundle: third-party ## The contract and every .proto it imports, for any protoc, in dist/proto/
 	@tools/proto_bundle.sh dist/proto
+
+go-client: go-java-tools proto-bundle ## The Go client: protoc-gen-go(-grpc) stubs from dist/proto, go build (Debian's Go)
+	@tools/go_client.sh dist/proto build/go
+
+java-client: go-java-tools proto-bundle ## The Java client: protoc + protoc-gen-grpc-java from dist/proto, javac (Debian's jars)
+	@tools/java_client.sh dist/proto build/java
 
 ts-client: node proto-bundle ## The TypeScript client: npm ci, protoc-gen-es stubs from dist/proto, tsc
 	@tools/ts_client.sh dist/proto

@@ -22,13 +22,6 @@ pytestmark = pytest.mark.timeout(120)
 PLAIN_PROTOC = "import sys; from grpc_tools import protoc; sys.exit(protoc.main(sys.argv))"
 
 
-@pytest.fixture(scope="module")
-def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("bundle") / "proto"
-    subprocess.run([str(REPO / "tools/proto_bundle.sh"), str(out)], check=True, capture_output=True)
-    return out
-
-
 def plain_protoc(bundle: Path, out: Path, *files: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-c", PLAIN_PROTOC, "-I", str(bundle), "--include_imports",

@@ -4,9 +4,7 @@ code and ErrorInfo reason. `make ts-client` (a prerequisite of `make test`) buil
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -14,7 +12,8 @@ import pytest
 
 from service.composition import Service
 from stripe_emulator.testing import EmulatorHandle
-from tests.conftest import communicate, objects
+from tests.clients.conftest import run_client
+from tests.conftest import objects
 
 CLIENT = Path(__file__).resolve().parents[2] / "clients" / "typescript"
 SCRIPT = CLIENT / "dist" / "create_customer.js"
@@ -30,25 +29,14 @@ def node() -> str:
     return found
 
 
-async def run_client(node: str, api_key: str, *args: str) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        node,
-        str(SCRIPT),
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env={"PATH": os.environ.get("PATH", ""), "API_KEY": api_key},
-        cwd=CLIENT,
-    )
-    out, err = await communicate(process, within=30)
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
+async def run_node(node: str, api_key: str, *args: str) -> tuple[int, str, str]:
+    return await run_client([node, str(SCRIPT), *args], api_key, cwd=CLIENT)
 
 
 async def test_create_customer_from_node(
     node: str, service: Service, emulator: EmulatorHandle, api_keys: tuple[str, str]
 ) -> None:
-    status, out, err = await run_client(
+    status, out, err = await run_node(
         node, api_keys[0], service.address, "grace.hopper@example.com", "Grace Hopper"
     )
 
@@ -62,7 +50,7 @@ async def test_create_customer_from_node(
 async def test_a_refusal_reaches_node_with_its_reason(
     node: str, service: Service, emulator: EmulatorHandle
 ) -> None:
-    status, _, err = await run_client(node, "not-a-key-of-this-service", service.address, "a@b.co")
+    status, _, err = await run_node(node, "not-a-key-of-this-service", service.address, "a@b.co")
 
     assert status == 1
     assert err.startswith("Unauthenticated API_KEY_INVALID"), err
@@ -72,7 +60,7 @@ async def test_a_refusal_reaches_node_with_its_reason(
 async def test_invalid_input_reaches_node_as_validation_failed(
     node: str, service: Service, api_keys: tuple[str, str]
 ) -> None:
-    status, _, err = await run_client(node, api_keys[0], service.address, "not-an-email")
+    status, _, err = await run_node(node, api_keys[0], service.address, "not-an-email")
 
     assert status == 1
     assert err.startswith("InvalidArgument VALIDATION_FAILED"), err
