@@ -49,6 +49,7 @@ from stream_report import (
     PAGE_SIZE,
     PUSH_ROUNDS,
     STREAMS,
+    WARM_UP_STREAMS,
     CatchUp,
     Load,
     Memory,
@@ -69,7 +70,6 @@ from tools.stack import pay_in_emulator
 if TYPE_CHECKING:  # the async stub exists only in the generated .pyi
     Stub: TypeAlias = payments_pb2_grpc.PaymentServiceAsyncStub
 METADATA = (("x-api-key", API_KEY),)
-WARM_UP_STREAMS = 50
 # One caller holds every stream: its limit (default 1000) raised to let MORE_STREAMS open.
 SETTINGS = {"PAYMENTS_MAX_STREAMS_PER_CALLER": str(MORE_STREAMS)}
 
@@ -270,19 +270,20 @@ def check_order(cursors: Sequence[str], rpc: str) -> None:
 
 
 async def catch_up_rounds(name: str, stack: PaymentStack) -> CatchUp:
-    found = CatchUp(name, [], [], [], [])
+    found = CatchUp(name, [], [], [], [], [], [])
     async with grpc.aio.insecure_channel(stack.grpc_target) as channel:
         stub = payments_pb2_grpc.PaymentServiceStub(channel)
         await watch_all(stub)  # warm-up: statements, connections, code paths
         await list_all(stub)
         for _ in range(CATCH_UP_ROUNDS):
-            for read, took, cpu in (
-                (watch_all, found.watch_s, found.watch_cpu_s),
-                (list_all, found.list_s, found.list_cpu_s),
+            for read, took, cpu, client_cpu in (
+                (watch_all, found.watch_s, found.watch_cpu_s, found.watch_client_cpu_s),
+                (list_all, found.list_s, found.list_cpu_s, found.list_client_cpu_s),
             ):
-                before = cpu_seconds(stack.service_pid)
+                before, client_before = cpu_seconds(stack.service_pid), time.process_time()
                 took.append(await read(stub))
                 cpu.append(cpu_seconds(stack.service_pid) - before)
+                client_cpu.append(time.process_time() - client_before)
     return found
 
 

@@ -12,6 +12,7 @@ from benchlib import machine, percentile
 
 STREAMS = 1000
 MORE_STREAMS = 2000
+WARM_UP_STREAMS = 50  # opened and cancelled before the memory's baseline
 CLIENT_PROCESSES = (1, 2, 4)  # watcher processes holding the streams, in turn
 PUSH_ROUNDS = 3
 BACKLOG = 10_000
@@ -51,6 +52,8 @@ class CatchUp:
     list_s: list[float]
     watch_cpu_s: list[float]  # the service's CPU in each round
     list_cpu_s: list[float]
+    watch_client_cpu_s: list[float]  # the consumer's (this process's) CPU in each round
+    list_client_cpu_s: list[float]
 
     @property
     def watch_rate(self) -> float:
@@ -142,9 +145,10 @@ def memory_section(found: Memory, load: Load) -> Section:
     lines = _header(title, load, "The emulator, the service and the watcher processes")
     lines += [
         "- What: VmRSS (`/proc/PID/status`) of the `python -m service` process of the section "
-        "above, before its push rounds: after 50 streams opened and cancelled (warm: code "
-        f"paths, connections, the Stripe SDK), with 0 streams open; then with {STREAMS:,} idle "
-        f"streams open on one open checkout (each past its first update, OPEN); then with "
+        f"above, before its push rounds: after {WARM_UP_STREAMS} streams opened and cancelled "
+        "(warm: code paths, connections, the Stripe SDK), with 0 streams open; then with "
+        f"{STREAMS:,} idle streams open on one open checkout (each past its first update, "
+        "OPEN); then with "
         f"{MORE_STREAMS:,} ({MORE_STREAMS - STREAMS:,} more on another checkout; "
         f"PAYMENTS_MAX_STREAMS_PER_CALLER={MORE_STREAMS}, as every stream has the same "
         f"caller), held by {max(CLIENT_PROCESSES)} watcher processes. Each stream's first update "
@@ -170,6 +174,10 @@ def memory_section(found: Memory, load: Load) -> Section:
     return title, "\n".join(lines) + "\n", met
 
 
+def _per_event_us(cpu_s: Sequence[float]) -> float:
+    return statistics.median(cpu_s) / BACKLOG * 1e6
+
+
 def catch_up_section(results: Sequence[CatchUp], load: Load) -> Section:
     title = "## Service: catching up through WatchPaymentEvents"
     met = all(found.ratio >= TARGET_CATCH_UP_RATIO for found in results)
@@ -186,23 +194,25 @@ def catch_up_section(results: Sequence[CatchUp], load: Load) -> Section:
         "turns; the median round counts. SQLite: a file, WAL, synchronous=FULL (filled with "
         "synchronous=OFF); PostgreSQL: a local throwaway cluster (tools/postgres.sh: fsync off).",
         "",
-        "| backend | read | seconds (each round) | events/s | service CPU µs / event |",
-        "|---|---|---|---:|---:|",
+        "| backend | read | seconds (each round) | events/s | CPU µs / event: service "
+        "| CPU µs / event: consumer |",
+        "|---|---|---|---:|---:|---:|",
     ]
     for found in results:
-        for name, seconds, cpu, rate in (
-            ("WatchPaymentEvents", found.watch_s, found.watch_cpu_s, found.watch_rate),
+        for name, seconds, cpu, client_cpu in (
+            ("WatchPaymentEvents", found.watch_s, found.watch_cpu_s, found.watch_client_cpu_s),
             (
                 f"ListPaymentEvents, pages of {PAGE_SIZE:,}",
                 found.list_s,
                 found.list_cpu_s,
-                found.list_rate,
+                found.list_client_cpu_s,
             ),
         ):
             each = ", ".join(f"{s:.2f}" for s in seconds)
-            per_event = statistics.median(cpu) / BACKLOG * 1e6
+            rate = BACKLOG / statistics.median(seconds)
             lines.append(
-                f"| {found.backend} | {name} | {each} | **{rate:,.0f}** | {per_event:.0f} |"
+                f"| {found.backend} | {name} | {each} | **{rate:,.0f}** | "
+                f"{_per_event_us(cpu):.0f} | {_per_event_us(client_cpu):.0f} |"
             )
     lines += ["", "| measure | measured | target | result |", "| --- | --- | --- | --- |"]
     for found in results:
