@@ -1,6 +1,7 @@
 """The server-streaming RPCs through the whole service (`make bench`, or):
 
-    uv run python bench/stream_benchmarks.py [--only streams|catch-up] [--no-doc]
+    uv run python bench/stream_benchmarks.py [--only streams|catch-up] [--backend sqlite]
+        [--no-doc] [--profile DIR]
 
 - Push: STREAMS WatchPaymentStatus streams on one open checkout, each past its first update
   (OPEN), held by watcher processes (bench/stream_watchers.py); then the checkout is paid in
@@ -17,7 +18,8 @@
   and on PostgreSQL. Target: the stream's events/s >= 0.5x the pages'.
 
 The stack: bench/payment_stack.py (the emulator delivering its webhooks to the service). Rewrites
-the three "Service: … stream…" sections of docs/benchmarks.md.
+three sections of docs/benchmarks.md (see bench/stream_report.py), unless `--no-doc`, or
+`--profile DIR`: each service then runs under cProfile, its stats written into DIR.
 """
 
 from __future__ import annotations
