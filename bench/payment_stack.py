@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,9 +47,16 @@ class PaymentStack:
 
 
 @contextmanager
-def payment_stack(tmp: Path, database_url: str) -> Iterator[PaymentStack]:
+def payment_stack(
+    tmp: Path,
+    database_url: str,
+    settings: Mapping[str, str] | None = None,
+    profile: Path | None = None,
+) -> Iterator[PaymentStack]:
     """`python -m stripe_emulator` and `python -m service` (gRPC and HTTP on 127.0.0.1:0, the
-    webhook intake on, the ledger at `database_url`), their logs in `tmp`, until the block ends."""
+    webhook intake on, the ledger at `database_url`, and `settings`: more of its environment),
+    their logs in `tmp`, until the block ends. `profile`: the service runs under cProfile, which
+    writes its stats there when the service stops."""
     secret = new_webhook_secret()
     webhooks = ["--webhook-url", PLACEHOLDER_WEBHOOK_URL, "--webhook-secret", secret]
     with started_emulator(
@@ -64,8 +71,10 @@ def payment_stack(tmp: Path, database_url: str) -> Iterator[PaymentStack]:
             "PAYMENTS_WEBHOOK_INTAKE": "true",
             "STRIPE_WEBHOOK_SECRETS": secret,
             "PAYMENTS_DATABASE_URL": database_url,
+            **(settings or {}),
         }
-        with start_service(env, tmp / "service.log") as (grpc_target, http_address, pid):
+        service = start_service(env, tmp / "service.log", profile)
+        with service as (grpc_target, http_address, pid):
             endpoint = emulator.extra[ENDPOINT_READY].split()[0]
             point_webhooks(emulator.address, endpoint, webhook_url_of(http_address))
             yield PaymentStack(
@@ -74,9 +83,12 @@ def payment_stack(tmp: Path, database_url: str) -> Iterator[PaymentStack]:
 
 
 @contextmanager
-def start_service(env: dict[str, str], log_file: Path) -> Iterator[tuple[str, str, int]]:
+def start_service(
+    env: dict[str, str], log_file: Path, profile: Path | None = None
+) -> Iterator[tuple[str, str, int]]:
     """(gRPC host:port, HTTP host:port, pid) of `python -m service`, once both doors listen."""
-    argv = [sys.executable, "-m", "service"]
+    profiled = [] if profile is None else ["-m", "cProfile", "-o", str(profile)]
+    argv = [sys.executable, *profiled, "-m", "service"]
     with start_logged(
         argv, ready=GRPC_READY, also=(HTTP_READY,), env=env, log_file=log_file
     ) as started:

@@ -16,6 +16,7 @@ import feed_benchmarks
 import ledger_benchmarks
 import service_benchmarks
 import status_benchmarks
+import stream_benchmarks
 import webhook_benchmarks
 
 BENCHMARKS: dict[str, Callable[[Sequence[str] | None], int]] = {
@@ -24,6 +25,7 @@ BENCHMARKS: dict[str, Callable[[Sequence[str] | None], int]] = {
     "bench/ledger_benchmarks.py": ledger_benchmarks.main,
     "bench/feed_benchmarks.py": feed_benchmarks.main,
     "bench/status_benchmarks.py": status_benchmarks.main,
+    "bench/stream_benchmarks.py": stream_benchmarks.main,
     # One run per backend: 10,000 events on each would take a single run past a minute.
     "bench/webhook_benchmarks.py --backend sqlite": lambda argv: webhook_benchmarks.main(
         ["--backend", "sqlite", *(argv or [])]
