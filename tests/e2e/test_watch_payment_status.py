@@ -22,6 +22,7 @@ async def test_a_watcher_sees_the_payment_from_open_to_its_final_status(flow: Fl
         request = S.WatchPaymentStatusRequest(id=order.session_id)
         watch = shop.stub.WatchPaymentStatus(request, metadata=AUTH, timeout=30)
         first = await watch.read()
+        assert isinstance(first, S.PaymentStatusUpdate)
         for step in flow.steps:
             await step(shop, order)
         rest = await _rest(watch)
@@ -45,7 +46,9 @@ async def test_a_final_payment_gives_one_update_and_ends() -> None:
         await stack.emulator.deliveries_settled()
         request = S.WatchPaymentStatusRequest(id=order.session_id)
         calls = await shop.stripe_calls()
-        updates = [u async for u in shop.stub.WatchPaymentStatus(request, metadata=AUTH, timeout=10)]
+        updates = [
+            u async for u in shop.stub.WatchPaymentStatus(request, metadata=AUTH, timeout=10)
+        ]
         assert await shop.stripe_calls() == calls  # from the ledger
 
     assert [u.status for u in updates] == [S.PAYMENT_STATUS_SUCCEEDED]
@@ -60,6 +63,7 @@ async def test_watching_by_payment_intent_id_ends_canceled_when_the_checkout_exp
         request = S.WatchPaymentStatusRequest(id=order.intent_id)
         watch = shop.stub.WatchPaymentStatus(request, metadata=AUTH, timeout=30)
         first = await watch.read()
+        assert isinstance(first, S.PaymentStatusUpdate)
         await FLOW_NAMED["paid-later"].steps[1](shop, order)
         rest = await _rest(watch)
 
