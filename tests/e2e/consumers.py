@@ -47,12 +47,12 @@ class Handled:
 
 @asynccontextmanager
 async def running_worker(
-    channel: grpc.aio.Channel, store_path: Path, handled: Handled
+    channel: grpc.aio.Channel, store_path: Path, handled: Handled, backoff: Backoff = QUICK
 ) -> AsyncIterator[FulfillmentWorker]:
     """The worker running on `channel` with its store at `store_path`; on exit it is stopped
     (an error it stopped with is raised) and its store closed."""
     store = FulfillmentStore(store_path)
-    worker = FulfillmentWorker(Stub(channel), store, API_KEY, QUICK, on_handled=handled)
+    worker = FulfillmentWorker(Stub(channel), store, API_KEY, backoff, on_handled=handled)
     task = asyncio.create_task(worker.run(), name="fulfillment-worker")
     try:
         yield worker

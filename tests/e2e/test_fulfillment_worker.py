@@ -5,17 +5,25 @@ come again."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import grpc
+import pytest
 
+from examples.fulfillment_store import FulfillmentStore
+from examples.fulfillment_worker import Backoff, FulfillmentWorker, Stub
 from payments.v1 import payments_pb2
-from tests.conftest import wait_until
-from tests.e2e.consumers import Handled, ledger_events, open_and_run, running_worker
+from service.draining import STREAM_RETRY_AFTER_SECONDS
+from tests.conftest import communicate, wait_until
+from tests.docs.doc_blocks import REPO
+from tests.e2e.consumers import QUICK, Handled, ledger_events, open_and_run, running_worker
 from tests.e2e.cuttable_link import cuttable_link
 from tests.e2e.event_records import stripe_events_of
-from tests.e2e.events_stack import events_stack
+from tests.e2e.events_stack import AUTH, events_stack
 from tests.e2e.payment_flows import COMPLETED, Step, pay_by_card, stripe_expires
 
 S = payments_pb2
@@ -83,6 +91,67 @@ async def test_events_sent_again_fulfil_nothing_twice(tmp_path: Path) -> None:
     assert first.fulfilled == [True] * 10 + [False]  # the second payment of order-3
     assert again.fulfilled == [False] * (len(orders) - 2)
     assert fulfilled == {o.order_id: o.session_id for o in orders[:10]}
+
+
+@dataclass(frozen=True)
+class RecordingBackoff(Backoff):
+    """Records the RetryInfo delay of each failure it is asked about; waits 10 ms."""
+
+    retry_afters: list[float | None] = field(default_factory=list)
+
+    def delay(self, failures: int, retry_after: float | None = None) -> float:
+        self.retry_afters.append(retry_after)
+        return 0.01
+
+
+async def test_too_many_streams_is_retried_with_the_delay_the_service_gave(
+    tmp_path: Path,
+) -> None:
+    backoff, handled = RecordingBackoff(), Handled()
+    async with (
+        events_stack(max_streams_per_caller=1) as stack,
+        grpc.aio.insecure_channel(stack.service.address) as channel,
+    ):
+        taken = stack.shop.stub.WatchPaymentEvents(S.WatchPaymentEventsRequest(), metadata=AUTH)
+        await wait_until(lambda: stack.service.drain.open_streams == 1)  # the caller's one
+        async with running_worker(channel, tmp_path / "fulfillment.sqlite3", handled, backoff):
+            await wait_until(lambda: len(backoff.retry_afters) >= 2)
+            taken.cancel()
+            orders = await open_and_run(stack.shop, ["order-1"], paid_always)
+            await wait_until(lambda: len(handled.events) == 1)
+
+    assert backoff.retry_afters[:2] == [STREAM_RETRY_AFTER_SECONDS] * 2
+    assert handled.payment_ids() == [orders[0].session_id]
+
+
+async def test_a_refused_api_key_stops_the_worker_instead_of_retrying(tmp_path: Path) -> None:
+    store = FulfillmentStore(tmp_path / "fulfillment.sqlite3")
+    async with events_stack() as stack, grpc.aio.insecure_channel(stack.service.address) as to:
+        worker = FulfillmentWorker(Stub(to), store, "not-a-key-of-the-service", QUICK)
+        with pytest.raises(grpc.aio.AioRpcError) as raised:
+            await asyncio.wait_for(worker.run(), timeout=10)
+    store.close()
+    assert raised.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+
+async def test_the_command_says_why_it_stopped(tmp_path: Path) -> None:
+    """`python -m examples.fulfillment_worker`, as the docs run it, with a key the service
+    refuses: exit status 1 and one line naming the reason."""
+    async with events_stack() as stack:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "examples.fulfillment_worker",
+            *("--target", stack.service.address, "--api-key", "not-a-key-of-the-service"),
+            *("--store", str(tmp_path / "fulfillment.sqlite3")),
+            cwd=REPO,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        _, stderr = await communicate(process, within=60)
+
+    assert process.returncode == 1
+    assert stderr.decode().startswith("stopped: UNAUTHENTICATED API_KEY_INVALID: "), stderr
 
 
 def paid_always(_: int) -> tuple[Step, ...]:
