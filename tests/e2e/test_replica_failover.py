@@ -27,7 +27,8 @@ from tests.e2e.test_process import Running, service_process
 S = payments_pb2
 ORDERS = 60
 KILL_AFTER = 10
-"""Replica A is killed once the first consumer handled this many events (payments go on)."""
+"""Replica A is killed once the first consumer handled this many events, while the first third
+of the orders are being paid; the rest are paid once it is dead (their webhooks go to B)."""
 
 
 @asynccontextmanager
@@ -111,7 +112,7 @@ async def watch_on_b_a_payment_taken_by_a(
 
 async def consume_while_a_dies(shop: Shop, a: Running, b: Service, tmp_path: Path) -> Failover:
     """Two consumers on `ipv4:A,B` from the feed's start; A killed once the first handled
-    KILL_AFTER events, with ORDERS orders being paid; webhooks then pointed at B."""
+    KILL_AFTER events, with orders being paid; webhooks then pointed at B, and more paid."""
     failover = Failover((Handled(), Handled()), [], [])
     one, two = failover.consumers
 
@@ -127,10 +128,11 @@ async def consume_while_a_dies(shop: Shop, a: Running, b: Service, tmp_path: Pat
         running_worker(to_either, tmp_path / "two.sqlite3", two),
     ):
         order_ids = [f"order-{n:02d}" for n in range(ORDERS)]
-        paying = asyncio.create_task(open_and_run(shop, order_ids, paid_always, at_once=4))
+        before, after = order_ids[: ORDERS // 3], order_ids[ORDERS // 3 :]
+        paying = asyncio.create_task(open_and_run(shop, before, paid_always, at_once=4))
         await communicate(a.process, within=30)  # killed; its pipes drained
         await point_webhooks_at(shop.emulator, b.http_address)  # as a load balancer would
-        failover.orders = await paying
+        failover.orders = await paying + await open_and_run(shop, after, paid_always)
         await shop.emulator.deliveries_settled(within=30)
         everything = ORDERS + 1  # and the first order's
         await wait_until(lambda: min(len(one.events), len(two.events)) >= everything, within=15)
