@@ -3,9 +3,11 @@
 Starts the Stripe emulator and the service on loopback, the emulator delivering its events to
 the service's webhook route and the service keeping a fresh ledger for the run (or, with
 STRIPE_SECRET_KEY=sk_test_… in the environment, the service alone against real Stripe test
-mode), then: create a customer → a product → a checkout for an order → status OPEN → the
-customer pays → the webhook arrives → status SUCCEEDED from the ledger with no Stripe call (the
-emulator's request count says so) → the order's payments → a second order's checkout expired.
+mode), then: create a customer → a product → a checkout for an order → status OPEN → a
+WatchPaymentStatus stream opened on it → the customer pays → the watcher is told SUCCEEDED the
+moment the webhook lands (each update shown with how long after the payment it came) → status
+SUCCEEDED from the ledger with no Stripe call (the emulator's request count says so) → the
+order's payments → a second order's checkout expired.
 Stops both at the end, whatever happened.
 """
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
+import time
 import urllib.request
 import uuid
 from pathlib import Path
@@ -25,6 +28,7 @@ from payments.v1 import payments_pb2, payments_pb2_grpc
 from tools.emulator_watch import NotDelivered, delivered, stripe_calls
 from tools.processes import StartError
 from tools.stack import pay_in_emulator, running_stack
+from tools.status_watch import StatusWatch
 
 DEMO_API_KEY = "demo-key-" + uuid.uuid4().hex
 METADATA = (("x-api-key", DEMO_API_KEY),)
@@ -56,7 +60,7 @@ def run_flow(stub: Stub, emulator_url: str | None, http_address: str | None) -> 
         paid = "a checkout OPEN, to pay in a browser"
     else:
         pay_and_read_from_ledger(stub, emulator_url, checkout.checkout_session_id, http_address)
-        paid = "paid → webhook → SUCCEEDED from the ledger, 0 Stripe calls"
+        paid = "paid → webhook → SUCCEEDED from the ledger, 0 Stripe calls; a watcher told at once"
     list_order(stub, order, checkout.checkout_session_id)
     cancel_another_order(stub, customer, product)
     return f"{paid}; ListPayments; ExpireCheckout"
@@ -114,9 +118,43 @@ def create_checkout(
 def pay_and_read_from_ledger(
     stub: Stub, emulator_url: str, session_id: str, http_address: str | None
 ) -> None:
-    step("The customer pays (emulator)")
-    pay_in_emulator(emulator_url, session_id)
+    step(f"WatchPaymentStatus {session_id}: a watcher, told of each change")
+    watch = StatusWatch(stub, session_id, METADATA, timeout=WEBHOOK_WAIT_SECONDS * 3)
+    try:
+        paid_at = pay_while_watching(watch, emulator_url, session_id)
+        step("The watcher is told, the moment the webhook lands")
+        arrivals = watch.updates(within=WEBHOOK_WAIT_SECONDS)
+        updates = [show_update(update, arrived - paid_at) for arrived, update in arrivals]
+    finally:
+        watch.close()
+    show("stream", "ended OK after the final status")
+    if updates[-1:] != [payments_pb2.PAYMENT_STATUS_SUCCEEDED]:
+        raise SystemExit(f"demo failed: the watcher was told {updates}, not SUCCEEDED last")
+    read_from_ledger(stub, emulator_url, session_id, http_address)
 
+
+def pay_while_watching(watch: StatusWatch, emulator_url: str, session_id: str) -> float:
+    """Shows the watcher's first update (the status as it stands), then pays; the time.monotonic()
+    of the payment."""
+    _, first = next(watch.updates(within=WEBHOOK_WAIT_SECONDS))
+    show("update", f"{payments_pb2.PaymentStatus.Name(first.status)} (as it stands)")
+    step("The customer pays (emulator)")
+    paid_at = time.monotonic()
+    pay_in_emulator(emulator_url, session_id)
+    return paid_at
+
+
+def show_update(
+    update: payments_pb2.PaymentStatusUpdate, after_seconds: float
+) -> payments_pb2.PaymentStatus.ValueType:
+    status = payments_pb2.PaymentStatus.Name(update.status)
+    show("update", f"{status}, {after_seconds * 1000:.0f} ms after the payment")
+    return update.status
+
+
+def read_from_ledger(
+    stub: Stub, emulator_url: str, session_id: str, http_address: str | None
+) -> None:
     step("The webhook arrives")
     delivery = delivered(
         emulator_url, session_id, "checkout.session.completed", within=WEBHOOK_WAIT_SECONDS

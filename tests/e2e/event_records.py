@@ -33,13 +33,21 @@ async def stripe_events_of(
 ) -> dict[str, str]:
     """id -> type of every event of the kinds the ledger uses about these checkout sessions, as
     Stripe's Events API lists them (through the SDK)."""
-    found: dict[str, str] = {}
+    listed = await stripe_payment_events(emulator)
+    return {
+        event_id: kind for event_id, (kind, session) in listed.items() if session in session_ids
+    }
+
+
+async def stripe_payment_events(emulator: AsyncEmulatorHandle) -> dict[str, tuple[str, str]]:
+    """id -> (type, checkout session id) of every event of the kinds the ledger uses, as
+    Stripe's Events API lists them (through the SDK)."""
+    found: dict[str, tuple[str, str]] = {}
     async with async_stripe_client(emulator) as client:
         params: Any = {"types": list(PAYMENT_EVENT_TYPES), "limit": 100}
         page = await client.v1.events.list_async(params=params)
         async for event in page.auto_paging_iter():
-            if event.data.object["id"] in session_ids:
-                found[event.id] = event.type
+            found[event.id] = (event.type, event.data.object["id"])
     return found
 
 

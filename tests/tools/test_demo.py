@@ -1,4 +1,5 @@
-"""`make demo` (tools/demo.py) runs the whole flow and prints no link that dies with it: the
+"""`make demo` (tools/demo.py) runs the whole flow and prints no link that dies with it: a
+watcher opened before the payment is told OPEN, then SUCCEEDED once the webhook lands, the
 webhook of the payment arrives, the status is then read from the ledger with no Stripe call,
 the order's payments are listed, and a second order's checkout is expired."""
 
@@ -43,6 +44,11 @@ async def test_the_demo_succeeds_and_prints_no_dead_link(tmp_path: Path) -> None
     output = raw.decode()
 
     assert process.returncode == 0, output
+    watched = output.split("==> WatchPaymentStatus ")[1].split("==> The webhook arrives")[0]
+    assert re.search(r"update +PAYMENT_STATUS_OPEN \(as it stands\)\n", watched), output
+    told = r"update +PAYMENT_STATUS_SUCCEEDED, \d+ ms after the payment\n"
+    assert re.search(told, watched.split("==> The customer pays")[1]), output
+    assert re.search(r"stream +ended OK after the final status\n", watched), output
     assert re.search(r"event +evt_\w+ checkout\.session\.completed\n", output), output
     assert re.search(r"POST /stripe/webhooks +200 \(attempt 1\)\n", output), output
     succeeded = output.split("==> GetPaymentStatus ")[2]
