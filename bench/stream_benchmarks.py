@@ -239,10 +239,10 @@ async def watch_all(stub: Stub) -> float:
     call = stub.WatchPaymentEvents(payments_pb2.WatchPaymentEventsRequest(), metadata=METADATA)
     cursors: list[str] = []
     while len(cursors) < BACKLOG:
-        event = await call.read()
-        if not isinstance(event, payments_pb2.PaymentEvent):
+        batch = await call.read()
+        if not isinstance(batch, payments_pb2.WatchPaymentEventsResponse):
             raise BenchError(f"the stream ended after {len(cursors)} events: {await call.code()}")
-        cursors.append(event.cursor)
+        cursors.extend(event.cursor for event in batch.events)
     took = time.perf_counter() - start
     call.cancel()
     check_order(cursors, "WatchPaymentEvents")

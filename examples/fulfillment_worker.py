@@ -113,9 +113,10 @@ class FulfillmentWorker:
         )
         call = self._stub.WatchPaymentEvents(request, metadata=self._metadata)
         try:
-            async for event in call:
-                self._on_handled(event, self._store.fulfil(event))
-                self.handled += 1
+            async for batch in call:  # several events a message while catching up
+                for event in batch.events:
+                    self._on_handled(event, self._store.fulfil(event))
+                    self.handled += 1
         finally:
             call.cancel()
 

@@ -137,8 +137,7 @@ class PaymentApi:
 
     async def WatchPaymentEvents(  # noqa: N802 (named as the RPC)
         self, request: payments_pb2.WatchPaymentEventsRequest, call: CallContext
-    ) -> AsyncIterator[payments_pb2.PaymentEvent]:
+    ) -> AsyncIterator[payments_pb2.WatchPaymentEventsResponse]:
         command = mapping.payment_events_command(request)
         async for batch in self._use_cases.watch_payment_events(command, call):
-            for event in batch:
-                yield mapping.payment_event_message(event)
+            yield mapping.watch_payment_events_response(batch)

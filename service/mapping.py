@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -165,6 +165,14 @@ def payment_events_response(page: PaymentEventPage) -> payments_pb2.ListPaymentE
     return payments_pb2.ListPaymentEventsResponse(
         events=[payment_event_message(event) for event in page.events],
         next_cursor=page.next_cursor,
+    )
+
+
+def watch_payment_events_response(
+    events: Sequence[PaymentEvent],
+) -> payments_pb2.WatchPaymentEventsResponse:
+    return payments_pb2.WatchPaymentEventsResponse(
+        events=[payment_event_message(event) for event in events]
     )
 
 

@@ -384,8 +384,19 @@ async def a_second_stream(ctx: Ctx) -> Call:
     await ctx.service.ledger.record(Observation(payment, payment.status_changed_at, "evt_st_1"))
     request = payments_pb2.WatchPaymentEventsRequest()
     first = ctx.stub.WatchPaymentEvents(request, metadata=AUTH, timeout=30)
-    assert isinstance(await first.read(), payments_pb2.PaymentEvent)
+    assert isinstance(await first.read(), payments_pb2.WatchPaymentEventsResponse)
     return Call("WatchPaymentEvents", request, after=_cancelled(first))
+
+
+async def a_second_call(ctx: Ctx) -> Call:
+    """A caller allowed one call in flight (`max_calls_per_caller` 1) has one waiting on a slow
+    Stripe (gRPC) and makes another; the first is cancelled afterwards."""
+    ctx.emulator.add_fault(latency_ms=5000)
+    first = ctx.stub.CreateCustomer(
+        payments_pb2.CreateCustomerRequest(email="first@example.com"), metadata=AUTH, timeout=30
+    )
+    await wait_until(lambda: ctx.service.drain.in_flight == 1)
+    return replace(customer(), after=_cancelled(first))
 
 
 async def _cancelled(call: grpc.aio.Call) -> None:
@@ -485,6 +496,13 @@ SCENARIOS: dict[str, list[Scenario]] = {
     "DEADLINE_EXCEEDED": [Scenario(deadline_passes_at_stripe, doors=("http",))],
     "LEDGER_UNAVAILABLE": [Scenario(ledger_down, ledger=DownLedger, check=check_ledger_down)],
     "CURSOR_EXPIRED": [Scenario(pruned_cursor, required=frozenset({"after_cursor"}))],
+    "TOO_MANY_CALLS": [
+        Scenario(
+            a_second_call,
+            required=frozenset({"limit"}),
+            overrides={"max_calls_per_caller": 1},
+        )
+    ],
     "TOO_MANY_STREAMS": [
         Scenario(
             a_second_stream,

@@ -103,10 +103,11 @@ async def watch_on_b_a_payment_taken_by_a(
         await pay_by_card(shop, order)
         await eventually(lambda: answered_200_by(shop.emulator, a.http_address))
         async with asyncio.timeout(1.0):
-            event = await watch.read()
+            batch = await watch.read()
     finally:
         watch.cancel()
-    assert isinstance(event, S.PaymentEvent)
+    assert isinstance(batch, S.WatchPaymentEventsResponse)
+    (event,) = batch.events
     return order, event
 
 

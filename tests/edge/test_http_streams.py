@@ -51,7 +51,9 @@ async def next_line(response: aiohttp.ClientResponse) -> Any:
 
 
 def payment_of(line: Any) -> tuple[str, str]:
-    return line["result"]["payment"]["id"], line["result"]["payment"]["status"]
+    """The one event of a WatchPaymentEvents line."""
+    (event,) = line["result"]["events"]
+    return event["payment"]["id"], event["payment"]["status"]
 
 
 async def test_a_payment_is_streamed_from_open_to_succeeded_as_each_change_is_recorded(
@@ -98,7 +100,7 @@ async def test_payment_events_from_a_cursor_filtered_by_repeated_status_paramete
 
     assert payment_of(kept) == ("cs_1", "PAYMENT_STATUS_SUCCEEDED")
     assert payment_of(live) == ("cs_4", "PAYMENT_STATUS_FAILED")
-    assert live["result"]["cursor"] > kept["result"]["cursor"]
+    assert live["result"]["events"][0]["cursor"] > kept["result"]["events"][0]["cursor"]
 
 
 async def test_a_missing_key_is_a_401_status_before_any_line(stack: Stack) -> None:

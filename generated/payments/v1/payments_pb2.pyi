@@ -1061,6 +1061,30 @@ class WatchPaymentEventsRequest(_message.Message):
 Global___WatchPaymentEventsRequest: _TypeAlias = WatchPaymentEventsRequest  # noqa: Y015
 
 @_typing.final
+class WatchPaymentEventsResponse(_message.Message):
+    """One message of WatchPaymentEvents: the next events, in ledger order (never empty)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EVENTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def events(self) -> _containers.RepeatedCompositeFieldContainer[Global___PaymentEvent]:
+        """The events, oldest first; the last one's `cursor` is where to resume after handling them."""
+
+    def __init__(
+        self,
+        *,
+        events: _abc.Iterable[Global___PaymentEvent] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["events", b"events"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WatchPaymentEventsResponse: _TypeAlias = WatchPaymentEventsResponse  # noqa: Y015
+
+@_typing.final
 class PaymentEvent(_message.Message):
     """One payment event: the payment became `payment.status` (the time Stripe gave is
     `payment.update_time`).

@@ -90,7 +90,7 @@ class PaymentServiceStub:
         self.WatchPaymentEvents = channel.unary_stream(
                 '/payments.v1.PaymentService/WatchPaymentEvents',
                 request_serializer=payments_dot_v1_dot_payments__pb2.WatchPaymentEventsRequest.SerializeToString,
-                response_deserializer=payments_dot_v1_dot_payments__pb2.PaymentEvent.FromString,
+                response_deserializer=payments_dot_v1_dot_payments__pb2.WatchPaymentEventsResponse.FromString,
                 _registered_method=True)
 
 
@@ -202,9 +202,11 @@ class PaymentServiceServicer:
         of each event it has handled and watches again from it after any failure (its own restart,
         the service's, a cut connection) gets every event at least once, in ledger order.
 
-        Ends, limits and HTTP form as for WatchPaymentStatus. A cursor older than what the ledger
-        keeps fails with FAILED_PRECONDITION (`CURSOR_EXPIRED`).
-        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME (a stream of updates is named for one update)
+        Events come in batches, in order: the backlog after the cursor up to 1,000 events a message
+        (a message per event would cost a consumer catching up several times as much), then the live
+        events as the service records them (usually one a message). Ends, limits and HTTP form as for
+        WatchPaymentStatus. A cursor older than what the ledger keeps fails with FAILED_PRECONDITION
+        (`CURSOR_EXPIRED`).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -261,7 +263,7 @@ def add_PaymentServiceServicer_to_server(servicer, server):
             'WatchPaymentEvents': grpc.unary_stream_rpc_method_handler(
                     servicer.WatchPaymentEvents,
                     request_deserializer=payments_dot_v1_dot_payments__pb2.WatchPaymentEventsRequest.FromString,
-                    response_serializer=payments_dot_v1_dot_payments__pb2.PaymentEvent.SerializeToString,
+                    response_serializer=payments_dot_v1_dot_payments__pb2.WatchPaymentEventsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -541,7 +543,7 @@ class PaymentService:
             target,
             '/payments.v1.PaymentService/WatchPaymentEvents',
             payments_dot_v1_dot_payments__pb2.WatchPaymentEventsRequest.SerializeToString,
-            payments_dot_v1_dot_payments__pb2.PaymentEvent.FromString,
+            payments_dot_v1_dot_payments__pb2.WatchPaymentEventsResponse.FromString,
             options,
             channel_credentials,
             insecure,

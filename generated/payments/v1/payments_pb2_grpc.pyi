@@ -95,15 +95,17 @@ class PaymentServiceStub:
     `{"result": …}` per update, and `{"error": Status}` last if the stream fails.
     buf:lint:ignore RPC_RESPONSE_STANDARD_NAME (a stream of updates is named for one update)
     """
-    WatchPaymentEvents: _grpc.UnaryStreamMultiCallable[_payments_pb2.WatchPaymentEventsRequest, _payments_pb2.PaymentEvent]
+    WatchPaymentEvents: _grpc.UnaryStreamMultiCallable[_payments_pb2.WatchPaymentEventsRequest, _payments_pb2.WatchPaymentEventsResponse]
     """The ledger's payment events after `after_cursor` (as ListPaymentEvents pages them), then each
     new one as it is recorded, by any replica, without end. A consumer that stores the `cursor`
     of each event it has handled and watches again from it after any failure (its own restart,
     the service's, a cut connection) gets every event at least once, in ledger order.
 
-    Ends, limits and HTTP form as for WatchPaymentStatus. A cursor older than what the ledger
-    keeps fails with FAILED_PRECONDITION (`CURSOR_EXPIRED`).
-    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME (a stream of updates is named for one update)
+    Events come in batches, in order: the backlog after the cursor up to 1,000 events a message
+    (a message per event would cost a consumer catching up several times as much), then the live
+    events as the service records them (usually one a message). Ends, limits and HTTP form as for
+    WatchPaymentStatus. A cursor older than what the ledger keeps fails with FAILED_PRECONDITION
+    (`CURSOR_EXPIRED`).
     """
 
 @_typing.type_check_only
@@ -173,15 +175,17 @@ class PaymentServiceAsyncStub(PaymentServiceStub):
     `{"result": …}` per update, and `{"error": Status}` last if the stream fails.
     buf:lint:ignore RPC_RESPONSE_STANDARD_NAME (a stream of updates is named for one update)
     """
-    WatchPaymentEvents: _aio.UnaryStreamMultiCallable[_payments_pb2.WatchPaymentEventsRequest, _payments_pb2.PaymentEvent]  # type: ignore[assignment]
+    WatchPaymentEvents: _aio.UnaryStreamMultiCallable[_payments_pb2.WatchPaymentEventsRequest, _payments_pb2.WatchPaymentEventsResponse]  # type: ignore[assignment]
     """The ledger's payment events after `after_cursor` (as ListPaymentEvents pages them), then each
     new one as it is recorded, by any replica, without end. A consumer that stores the `cursor`
     of each event it has handled and watches again from it after any failure (its own restart,
     the service's, a cut connection) gets every event at least once, in ledger order.
 
-    Ends, limits and HTTP form as for WatchPaymentStatus. A cursor older than what the ledger
-    keeps fails with FAILED_PRECONDITION (`CURSOR_EXPIRED`).
-    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME (a stream of updates is named for one update)
+    Events come in batches, in order: the backlog after the cursor up to 1,000 events a message
+    (a message per event would cost a consumer catching up several times as much), then the live
+    events as the service records them (usually one a message). Ends, limits and HTTP form as for
+    WatchPaymentStatus. A cursor older than what the ledger keeps fails with FAILED_PRECONDITION
+    (`CURSOR_EXPIRED`).
     """
 
 class PaymentServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -308,15 +312,17 @@ class PaymentServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _payments_pb2.WatchPaymentEventsRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_abc.Iterator[_payments_pb2.PaymentEvent], _abc.AsyncIterator[_payments_pb2.PaymentEvent]]:
+    ) -> _typing.Union[_abc.Iterator[_payments_pb2.WatchPaymentEventsResponse], _abc.AsyncIterator[_payments_pb2.WatchPaymentEventsResponse]]:
         """The ledger's payment events after `after_cursor` (as ListPaymentEvents pages them), then each
         new one as it is recorded, by any replica, without end. A consumer that stores the `cursor`
         of each event it has handled and watches again from it after any failure (its own restart,
         the service's, a cut connection) gets every event at least once, in ledger order.
 
-        Ends, limits and HTTP form as for WatchPaymentStatus. A cursor older than what the ledger
-        keeps fails with FAILED_PRECONDITION (`CURSOR_EXPIRED`).
-        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME (a stream of updates is named for one update)
+        Events come in batches, in order: the backlog after the cursor up to 1,000 events a message
+        (a message per event would cost a consumer catching up several times as much), then the live
+        events as the service records them (usually one a message). Ends, limits and HTTP form as for
+        WatchPaymentStatus. A cursor older than what the ledger keeps fails with FAILED_PRECONDITION
+        (`CURSOR_EXPIRED`).
         """
 
 def add_PaymentServiceServicer_to_server(servicer: PaymentServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
