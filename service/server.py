@@ -12,8 +12,7 @@ import grpc
 from google.protobuf import message_factory
 from google.protobuf.descriptor import MethodDescriptor
 from google.protobuf.message import DecodeError, Message
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
+from grpc_health.v1 import health, health_pb2
 from grpc_status import rpc_status
 
 from domain.errors import Violation
@@ -22,6 +21,7 @@ from service.auth import key_from_metadata
 from service.draining import Drain
 from service.errors import MALFORMED_REQUEST, invalid
 from service.gate import CallFailed, CallGate
+from service.server_streams import add_health, add_reflection
 
 if TYPE_CHECKING:  # the grpc classes are generic in the stubs only
     Context: TypeAlias = grpc.aio.ServicerContext[Any, Any]
@@ -60,8 +60,9 @@ class PaymentsServer:
         log.info("serving on %s", self.address)
 
     async def refuse_new_calls(self, grace_seconds: float) -> None:
-        """A stop's first step, starting its grace period: new calls are refused, health says
-        NOT_SERVING (health and reflection answer until the port closes). Once only."""
+        """A stop's first step, starting its grace period: new calls are refused, every stream
+        ends (health Watch and reflection too), health says NOT_SERVING (its Check answers until
+        the port closes). Once only."""
         if not self._drain.begin(grace_seconds):
             return
         # Sets NOT_SERVING for every service and ignores later changes.
@@ -188,11 +189,8 @@ def build_server(
 ) -> PaymentsServer:
     server = grpc.aio.server()
     add_payment_service(rpcs, gate, server)
-    health_servicer = health.aio.HealthServicer()
-    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    reflection.enable_server_reflection(
-        (PAYMENT_SERVICE.full_name, health.SERVICE_NAME, reflection.SERVICE_NAME), server
-    )
+    health_servicer = add_health(server, drain)
+    add_reflection(server, drain, (PAYMENT_SERVICE.full_name, health.SERVICE_NAME))
     _probe_bind(listen_addr)
     try:
         port = server.add_insecure_port(listen_addr)
