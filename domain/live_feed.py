@@ -104,6 +104,9 @@ class LiveFeed:
                 yield self
             finally:
                 task.cancel()
+                # Awaited before the ledger closes: a read it was cancelled in the middle of
+                # must give its connection back first, not be left to garbage collection.
+                await asyncio.wait((task,))
                 self._stop()
 
     @contextmanager
