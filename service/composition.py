@@ -27,7 +27,7 @@ from service.http import routes_of, serve_http
 from service.http.app import Handler
 from service.http.webhooks import webhook_route
 from service.reconciler import Reconciler
-from service.server import BindError, PaymentsServer, build_server
+from service.server import BindError, Connections, PaymentsServer, build_server
 from stripe_adapter.events import StripePaymentEvents
 from stripe_adapter.gateway import StripePaymentGateway
 from stripe_adapter.settings import StripeSettings
@@ -91,7 +91,12 @@ def build_service(
     authenticator = ApiKeyAuthenticator(settings.api_keys)
     gate = CallGate(authenticator, drain, settings.default_deadline_seconds)
     rpcs = api.rpcs()
-    server = build_server(rpcs, gate, settings.listen_addr, drain)
+    connections = Connections(
+        settings.grpc_keepalive_seconds,
+        settings.grpc_max_connection_age_seconds,
+        age_grace_seconds=settings.grace_seconds,
+    )
+    server = build_server(rpcs, gate, settings.listen_addr, drain, connections)
     service = Service(settings, gateway, ledger, gate, rpcs, server, drain, feed)
     if events is None:
         return service

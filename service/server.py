@@ -28,6 +28,9 @@ if TYPE_CHECKING:  # the grpc classes are generic in the stubs only
 
 log = logging.getLogger("service.server")
 
+KEEPALIVE_TIMEOUT_MS = 20_000  # a ping unanswered this long: the connection is dead
+MAX_CONNECTION_IDLE_MS = 300_000  # a connection without calls this long is closed (GOAWAY)
+MIN_CLIENT_PING_INTERVAL_MS = 10_000  # a client pinging more often than this gets GOAWAY
 OVERALL_HEALTH = ""  # the empty service name: the whole server, as probes ask by default
 _MALFORMED = "is not a valid protobuf encoding of the request message"
 
@@ -84,6 +87,31 @@ class PaymentsServer:
         # Nothing of ours is in flight (or the grace is spent): this only closes the connections.
         await self._server.stop(self._drain.remaining_seconds())
         log.info("stopped")
+
+
+@dataclass(frozen=True, slots=True)
+class Connections:
+    """How the gRPC door keeps its long-lived connections (watch streams live on them)."""
+
+    keepalive_seconds: float = 60.0
+    max_age_seconds: float = 1800.0
+    age_grace_seconds: float = 10.0
+
+    def options(self) -> list[tuple[str, int]]:
+        """The gRPC server's channel arguments for them."""
+        return [
+            ("grpc.keepalive_time_ms", _ms(self.keepalive_seconds)),
+            ("grpc.keepalive_timeout_ms", KEEPALIVE_TIMEOUT_MS),
+            ("grpc.keepalive_permit_without_calls", 1),  # a client may keep an idle one alive
+            ("grpc.http2.min_ping_interval_without_data_ms", MIN_CLIENT_PING_INTERVAL_MS),
+            ("grpc.max_connection_idle_ms", MAX_CONNECTION_IDLE_MS),
+            ("grpc.max_connection_age_ms", _ms(self.max_age_seconds)),
+            ("grpc.max_connection_age_grace_ms", _ms(self.age_grace_seconds)),
+        ]
+
+
+def _ms(seconds: float) -> int:
+    return max(1, round(seconds * 1000))
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,9 +213,13 @@ def _probe_bind(listen_addr: str) -> None:
 
 
 def build_server(
-    rpcs: Sequence[Rpc], gate: CallGate, listen_addr: str, drain: Drain
+    rpcs: Sequence[Rpc],
+    gate: CallGate,
+    listen_addr: str,
+    drain: Drain,
+    connections: Connections | None = None,
 ) -> PaymentsServer:
-    server = grpc.aio.server()
+    server = grpc.aio.server(options=(connections or Connections()).options())
     add_payment_service(rpcs, gate, server)
     health_servicer = add_health(server, drain)
     add_reflection(server, drain, (PAYMENT_SERVICE.full_name, health.SERVICE_NAME))
