@@ -32,7 +32,7 @@ from service.http.webhooks import webhook_route
 from service.metrics import Metrics, serving_metrics
 from service.observers import AllObservers
 from service.reconciler import Reconciler
-from service.server import BindError, PaymentsServer, build_server
+from service.server import BindError, Connections, PaymentsServer, build_server
 from service.tls import ServerCertificates
 from service.tracing import Tracing
 from stripe_adapter.events import StripePaymentEvents
@@ -115,7 +115,12 @@ def build_service(
     rpcs = api.rpcs()
     certificates = ServerCertificates(settings.tls) if settings.tls is not None else None
     credentials = certificates.grpc_credentials() if certificates is not None else None
-    server = build_server(rpcs, gate, settings.listen_addr, drain, credentials)
+    connections = Connections(
+        settings.grpc_keepalive_seconds,
+        settings.grpc_max_connection_age_seconds,
+        age_grace_seconds=settings.grace_seconds,
+    )
+    server = build_server(rpcs, gate, settings.listen_addr, drain, connections, credentials)
     service = Service(
         settings, gateway, ledger, gate, rpcs, server, drain, authenticator, metrics, feed,
         certificates,

@@ -80,6 +80,11 @@ class Settings:
     """Open streams (WatchPaymentStatus, WatchPaymentEvents; both doors) this replica serves."""
     max_streams_per_caller: int = 1000
     """Open streams one caller may have on this replica."""
+    grpc_keepalive_seconds: float = 60.0
+    """The gRPC door pings a connection idle this long (a dead peer is dropped, streams end)."""
+    grpc_max_connection_age_seconds: float = 1800.0
+    """A gRPC connection is closed after this long (GOAWAY, then `grace_seconds` for its calls),
+    so that long-lived clients spread again over the replicas."""
 
     @property
     def tls(self) -> TlsFiles | None:
@@ -336,6 +341,16 @@ VARIABLES: Mapping[str, tuple[str, Callable[[str], Any], str]] = {
         "PAYMENTS_MAX_STREAMS_PER_CALLER",
         _count,
         "a whole number from 1 to 1000000",
+    ),
+    "grpc_keepalive_seconds": (
+        "PAYMENTS_GRPC_KEEPALIVE_SECONDS",
+        _positive,
+        "a positive number of seconds",
+    ),
+    "grpc_max_connection_age_seconds": (
+        "PAYMENTS_GRPC_MAX_CONNECTION_AGE_SECONDS",
+        _positive,
+        "a positive number of seconds",
     ),
 }
 

@@ -116,19 +116,20 @@ class Drain:
         task = asyncio.current_task()
         if task is None:
             raise RuntimeError("a stream runs in a task")
-        with self.admit():
-            self._streams[task] = caller
-            if caller is not None:
-                self._streams_by_caller[caller] += 1
-            try:
-                yield
-            except asyncio.CancelledError:
-                if task not in self._cut:
-                    raise
-                task.uncancel()  # cut by the drain: the stream ends with SHUTTING_DOWN instead
-                raise shutting_down() from None
-            finally:
-                self._forget_stream(task, caller)
+        # Not counted in flight here: a caller's stream is, by the gate; the server's own need
+        # no waiting for, since they end at once.
+        self._streams[task] = caller
+        if caller is not None:
+            self._streams_by_caller[caller] += 1
+        try:
+            yield
+        except asyncio.CancelledError:
+            if task not in self._cut:
+                raise
+            task.uncancel()  # cut by the drain: the stream ends with SHUTTING_DOWN instead
+            raise shutting_down() from None
+        finally:
+            self._forget_stream(task, caller)
 
     def _check_stream_limits(self, caller: str | None) -> None:
         if self.draining:

@@ -12,8 +12,7 @@ import grpc
 from google.protobuf import message_factory
 from google.protobuf.descriptor import MethodDescriptor
 from google.protobuf.message import DecodeError, Message
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
+from grpc_health.v1 import health, health_pb2
 from grpc_status import rpc_status
 
 from domain.errors import Violation
@@ -22,12 +21,16 @@ from service.auth import key_from_metadata
 from service.draining import Drain
 from service.errors import MALFORMED_REQUEST, invalid
 from service.gate import CallFailed, CallGate
+from service.server_streams import add_health, add_reflection
 
 if TYPE_CHECKING:  # the grpc classes are generic in the stubs only
     Context: TypeAlias = grpc.aio.ServicerContext[Any, Any]
 
 log = logging.getLogger("service.server")
 
+KEEPALIVE_TIMEOUT_MS = 20_000  # a ping unanswered this long: the connection is dead
+MAX_CONNECTION_IDLE_MS = 300_000  # a connection without calls this long is closed (GOAWAY)
+MIN_CLIENT_PING_INTERVAL_MS = 10_000  # a client pinging more often than this gets GOAWAY
 OVERALL_HEALTH = ""  # the empty service name: the whole server, as probes ask by default
 _MALFORMED = "is not a valid protobuf encoding of the request message"
 
@@ -60,8 +63,9 @@ class PaymentsServer:
         log.info("serving on %s", self.address)
 
     async def refuse_new_calls(self, grace_seconds: float) -> None:
-        """A stop's first step, starting its grace period: new calls are refused, health says
-        NOT_SERVING (health and reflection answer until the port closes). Once only."""
+        """A stop's first step, starting its grace period: new calls are refused, every stream
+        ends (health Watch and reflection too), health says NOT_SERVING (its Check answers until
+        the port closes). Once only."""
         if not self._drain.begin(grace_seconds):
             return
         # Sets NOT_SERVING for every service and ignores later changes.
@@ -83,6 +87,31 @@ class PaymentsServer:
         # Nothing of ours is in flight (or the grace is spent): this only closes the connections.
         await self._server.stop(self._drain.remaining_seconds())
         log.info("stopped")
+
+
+@dataclass(frozen=True, slots=True)
+class Connections:
+    """How the gRPC door keeps its long-lived connections (watch streams live on them)."""
+
+    keepalive_seconds: float = 60.0
+    max_age_seconds: float = 1800.0
+    age_grace_seconds: float = 10.0
+
+    def options(self) -> list[tuple[str, int]]:
+        """The gRPC server's channel arguments for them."""
+        return [
+            ("grpc.keepalive_time_ms", _ms(self.keepalive_seconds)),
+            ("grpc.keepalive_timeout_ms", KEEPALIVE_TIMEOUT_MS),
+            ("grpc.keepalive_permit_without_calls", 1),  # a client may keep an idle one alive
+            ("grpc.http2.min_ping_interval_without_data_ms", MIN_CLIENT_PING_INTERVAL_MS),
+            ("grpc.max_connection_idle_ms", MAX_CONNECTION_IDLE_MS),
+            ("grpc.max_connection_age_ms", _ms(self.max_age_seconds)),
+            ("grpc.max_connection_age_grace_ms", _ms(self.age_grace_seconds)),
+        ]
+
+
+def _ms(seconds: float) -> int:
+    return max(1, round(seconds * 1000))
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,16 +224,14 @@ def build_server(
     gate: CallGate,
     listen_addr: str,
     drain: Drain,
+    connections: Connections | None = None,
     credentials: grpc.ServerCredentials | None = None,
 ) -> PaymentsServer:
     """The server on `listen_addr`: TLS with `credentials`, else plaintext."""
-    server = grpc.aio.server()
+    server = grpc.aio.server(options=(connections or Connections()).options())
     add_payment_service(rpcs, gate, server)
-    health_servicer = health.aio.HealthServicer()
-    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    reflection.enable_server_reflection(
-        (PAYMENT_SERVICE.full_name, health.SERVICE_NAME, reflection.SERVICE_NAME), server
-    )
+    health_servicer = add_health(server, drain)
+    add_reflection(server, drain, (PAYMENT_SERVICE.full_name, health.SERVICE_NAME))
     _probe_bind(listen_addr)
     try:
         if credentials is None:

@@ -33,6 +33,7 @@ async def test_a_watcher_sees_the_payment_from_open_to_its_final_status(flow: Fl
         rest = await _rest(watch)
         code = await watch.code()
 
+    assert isinstance(first, S.PaymentStatusUpdate)
     assert (first.id, first.status) == (order.session_id, S.PAYMENT_STATUS_OPEN)
     assert first.client_reference_id == order.order_id
     expected = [flow.status]
@@ -71,6 +72,7 @@ async def test_watching_by_payment_intent_id_ends_canceled_when_the_checkout_exp
         await FLOW_NAMED["paid-later"].steps[1](shop, order)
         rest = await _rest(watch)
 
+    assert isinstance(first, S.PaymentStatusUpdate)
     assert (first.id, first.status) == (order.intent_id, S.PAYMENT_STATUS_PROCESSING)
     assert [(u.id, u.status) for u in rest] == [(order.intent_id, S.PAYMENT_STATUS_SUCCEEDED)]
 

@@ -29,6 +29,7 @@ def test_defaults() -> None:
     assert (settings.webhook_intake, settings.http_api) == (False, True)
     assert settings.reconcile_interval_seconds == 60
     assert settings.event_retention_days == 30
+    assert (settings.grpc_keepalive_seconds, settings.grpc_max_connection_age_seconds) == (60, 1800)
 
 
 def test_everything_set() -> None:
@@ -45,9 +46,12 @@ def test_everything_set() -> None:
             "PAYMENTS_GRACE_SECONDS": "2.5",
             "STRIPE_TIMEOUT_SECONDS": "3",
             "STRIPE_MAX_NETWORK_RETRIES": "0",
+            "PAYMENTS_GRPC_KEEPALIVE_SECONDS": "30",
+            "PAYMENTS_GRPC_MAX_CONNECTION_AGE_SECONDS": "600",
         }
     )
     assert settings.listen_addr == "0.0.0.0:0"
+    assert (settings.grpc_keepalive_seconds, settings.grpc_max_connection_age_seconds) == (30, 600)
     assert settings.stripe_api_base == "http://127.0.0.1:12111"
     assert settings.http_addr == "127.0.0.1:8080"
     assert (settings.grace_seconds, settings.stripe_timeout_seconds) == (2.5, 3.0)
@@ -136,6 +140,8 @@ def test_repr_hides_secrets() -> None:
         ({"PAYMENTS_HTTP_API": "2"}, "PAYMENTS_HTTP_API must be true or false"),
         ({"PAYMENTS_RECONCILE_INTERVAL_SECONDS": "0"}, "RECONCILE_INTERVAL_SECONDS must be a"),
         ({"PAYMENTS_EVENT_RETENTION_DAYS": "0"}, "EVENT_RETENTION_DAYS must be a positive"),
+        ({"PAYMENTS_GRPC_KEEPALIVE_SECONDS": "0"}, "GRPC_KEEPALIVE_SECONDS must be a positive"),
+        ({"PAYMENTS_GRPC_MAX_CONNECTION_AGE_SECONDS": "-1"}, "MAX_CONNECTION_AGE_SECONDS must be"),
         ({**WEBHOOKS, "STRIPE_WEBHOOK_SECRETS": "secretvalue"}, "STRIPE_WEBHOOK_SECRETS must be"),
         ({**WEBHOOKS, "STRIPE_WEBHOOK_SECRETS": "whsec_"}, "STRIPE_WEBHOOK_SECRETS must be"),
         ({**WEBHOOKS, "STRIPE_WEBHOOK_SECRETS": ""}, "STRIPE_WEBHOOK_SECRETS is not set"),
