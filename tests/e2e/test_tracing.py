@@ -39,6 +39,14 @@ def attributes(span: ReadableSpan) -> dict[str, Any]:
     return dict(span.attributes or {})
 
 
+def in_memory() -> tuple[InMemorySpanExporter, TracerProvider]:
+    """A provider that keeps every span, as it ends, in the exporter."""
+    exported = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exported))
+    return exported, provider
+
+
 def spans_of_trace(spans: tuple[ReadableSpan, ...]) -> list[ReadableSpan]:
     return [span for span in spans if span.context and f"{span.context.trace_id:032x}" == TRACE_ID]
 
@@ -46,9 +54,7 @@ def spans_of_trace(spans: tuple[ReadableSpan, ...]) -> list[ReadableSpan]:
 async def test_a_call_on_either_door_joins_the_callers_trace_with_a_span_per_stripe_request(
     emulator: EmulatorHandle,
 ) -> None:
-    exported = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exported))
+    exported, provider = in_memory()
     async with running_service(
         settings_over(emulator), grace_seconds=0, tracer_provider=provider
     ) as service:
@@ -84,9 +90,7 @@ async def test_a_call_on_either_door_joins_the_callers_trace_with_a_span_per_str
 async def test_a_call_without_traceparent_starts_a_trace_and_a_refusal_is_recorded(
     emulator: EmulatorHandle,
 ) -> None:
-    exported = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exported))
+    exported, provider = in_memory()
     async with (
         running_service(
             settings_over(emulator), grace_seconds=0, tracer_provider=provider
