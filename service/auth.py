@@ -85,7 +85,9 @@ class ApiKeyAuthenticator:
             if certificate_name is not None and _CERTIFICATE_CALLER.match(certificate_name):
                 return certificate_name
             raise EdgeError(API_KEY_MISSING, MISSING_KEY_MESSAGE)
-        presented = hashlib.sha256(presented_key.encode()).digest()
+        # A key with bytes that are not UTF-8 (kept by the web server as lone surrogates) is
+        # hashed as those bytes: it matches no configured key, and fails as any wrong key does.
+        presented = hashlib.sha256(presented_key.encode("utf-8", "surrogateescape")).digest()
         caller_id: str | None = None
         for digest, candidate in self._entries:
             # No early exit: every configured key is compared, whichever one matches.

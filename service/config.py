@@ -8,6 +8,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,7 @@ _LOG_LEVELS = {
     name: getattr(logging, name) for name in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 }
 _TEST_KEY_PREFIXES = ("sk_test_", "rk_test_")
+_STRIPE_KEY_CHARACTERS = re.compile(r"^[A-Za-z0-9_]+$")
 _LIVE_KEY_PREFIXES = ("sk_live_", "rk_live_")
 
 
@@ -377,5 +379,12 @@ def _stripe_key(key: str) -> str:
         raise ConfigError(
             "STRIPE_SECRET_KEY is not a Stripe test-mode key: it must start with sk_test_ or "
             "rk_test_"
+        )
+    if not _STRIPE_KEY_CHARACTERS.match(key):
+        # Stripe's keys are letters, digits and underscores; anything else (a space, a newline
+        # pasted in) would make every call fail later as "Stripe unavailable".
+        raise ConfigError(
+            "STRIPE_SECRET_KEY holds a character no Stripe key has (only letters, digits and _): "
+            "check for a space or line break pasted into it"
         )
     return key

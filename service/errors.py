@@ -190,15 +190,24 @@ def _published(error: errors.DomainError) -> EdgeError:
     )
 
 
+def _text(value: str) -> str:
+    """`value` as valid UTF-8: bytes a request held that are not (decoded by the web server as
+    lone surrogates) become U+FFFD, so echoing a bad header never fails the answer itself."""
+    return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def _status(error: EdgeError) -> status_pb2.Status:
+    metadata = {_text(key): _text(value) for key, value in error.metadata.items()}
     details: list[Message] = [
         error_details_pb2.ErrorInfo(
-            reason=error.problem.reason, domain=ERROR_DOMAIN, metadata=error.metadata
+            reason=error.problem.reason, domain=ERROR_DOMAIN, metadata=metadata
         )
     ]
     if error.violations:
         bad = [
-            error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
+            error_details_pb2.BadRequest.FieldViolation(
+                field=_text(v.field), description=_text(v.description)
+            )
             for v in error.violations
         ]
         details.append(error_details_pb2.BadRequest(field_violations=bad))
@@ -210,5 +219,5 @@ def _status(error: EdgeError) -> status_pb2.Status:
     for holder, detail in zip(packed, details, strict=True):
         holder.Pack(detail)
     return status_pb2.Status(
-        code=error.problem.code.value[0], message=error.message, details=packed
+        code=error.problem.code.value[0], message=_text(error.message), details=packed
     )

@@ -16,6 +16,7 @@ from aiohttp.log import server_logger
 from service.config import variable_of
 from service.gate import CallGate
 from service.http.app import OPENAPI_ROUTE, Handler, create_app
+from service.http.refusals import JsonRefusalRunner
 from service.http.routes import BindingError, HttpRoute, routes_of
 
 log = logging.getLogger("service.http")
@@ -79,7 +80,7 @@ async def serving(
     """Serves `app` on `addr` (host:port; port 0 picks one; no host: loopback) until the block
     ends, yielding the address bound; then stops accepting connections and lets requests in
     flight finish within `shutdown_timeout`."""
-    runner = web.AppRunner(
+    runner = JsonRefusalRunner(
         app,
         access_log=None,
         handle_signals=False,

@@ -104,6 +104,8 @@ def test_repr_hides_secrets() -> None:
         ({"STRIPE_SECRET_KEY": ""}, "STRIPE_SECRET_KEY is not set"),
         ({"STRIPE_SECRET_KEY": "sk_live_secretvalue"}, "live-mode key"),
         ({"STRIPE_SECRET_KEY": "rk_live_secretvalue"}, "live-mode key"),
+        ({"STRIPE_SECRET_KEY": "sk_test_abc def"}, "STRIPE_SECRET_KEY holds a character"),
+        ({"STRIPE_SECRET_KEY": "sk_test_abc\ndef"}, "STRIPE_SECRET_KEY holds a character"),
         ({"STRIPE_SECRET_KEY": "pk_test_secretvalue"}, "not a Stripe test-mode key"),
         ({"STRIPE_SECRET_KEY": "sk_test_"}, "not a Stripe test-mode key"),
         ({"STRIPE_API_BASE": "ftp://x"}, "STRIPE_API_BASE must be an http(s) URL"),

@@ -53,3 +53,22 @@ def test_message_names_the_request_and_every_field() -> None:
     assert message.startswith("invalid CreateProductRequest: name: value is required; ")
     for field in ("unit_amount: must be greater than 0", "currency:", "external_product_id:"):
         assert field in message
+
+
+@pytest.mark.parametrize(
+    "request_message",
+    [
+        payments_pb2.CreateCustomerRequest(email="jane@example.com", name=" \t "),
+        payments_pb2.CreateProductRequest(
+            name="   ", unit_amount=100, currency="usd", external_product_id="sku-1"
+        ),
+    ],
+    ids=["customer", "product"],
+)
+def test_a_name_of_spaces_only_is_refused(request_message: object) -> None:
+    with pytest.raises(EdgeError) as raised:
+        validate(request_message)  # type: ignore[arg-type]
+    assert [(v.field, v.description) for v in raised.value.violations] == [
+        ("name", "must not be only spaces")
+    ]
+    validate(payments_pb2.CreateCustomerRequest(email="jane@example.com", name=" Jane "))
