@@ -73,6 +73,8 @@ async def test_no_key_in_any_log_record_or_error(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)  # the root: every logger of every library
+    for chatty in ("httpx", "httpcore"):  # as a service's logging set-up may have left them
+        caplog.set_level(logging.DEBUG, logger=chatty)
     errors: list[str] = []
 
     await every_rpc(stub, (("x-api-key", API_KEY),))
