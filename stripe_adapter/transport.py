@@ -27,6 +27,7 @@ import asyncio
 import contextlib
 import logging
 import ssl
+import time
 from collections.abc import Awaitable, Mapping
 from typing import Any
 
@@ -36,6 +37,9 @@ import stripe
 from stripe_adapter.deadline import DeadlinePassed, current_remaining
 
 _NETWORK_ERROR = "Could not reach Stripe (network error: {name})."
+MAX_RESPONSE_BYTES = 16 * 1024 * 1024
+"""Stripe's answers are kilobytes (a page of 100 expanded events, a few hundred); a bigger one
+is no Stripe answer, and is not read into memory."""
 log = logging.getLogger("stripe_adapter")
 
 
@@ -70,15 +74,21 @@ class DeadlineAwareHTTPClient(stripe.HTTPClient):
         post_data: Any = None,
     ) -> tuple[bytes, int, Mapping[str, str]]:
         timeout, bound_by_deadline = self._attempt_timeout()
+        started = time.monotonic()
         client = await self._borrow(timeout, bound_by_deadline)
+        # The whole attempt, not only each read, within `timeout`: a server trickling its
+        # answer a byte at a time would otherwise hold the call far past it.
+        whole = max(0.0, timeout - (time.monotonic() - started))
         try:
-            response = await client.request(
-                method,
-                url,
-                headers=dict(headers),
-                content=post_data,
-                timeout=httpx.Timeout(timeout, connect=min(timeout, self._connect_timeout_seconds)),
-            )
+            async with asyncio.timeout(whole):
+                body, status, answered = await _exchange(
+                    client, method, url, headers, post_data,
+                    httpx.Timeout(whole, connect=min(whole, self._connect_timeout_seconds)),
+                )  # fmt: skip
+        except TimeoutError as exc:
+            if bound_by_deadline:
+                raise DeadlinePassed() from exc
+            raise _connection_error(httpx.ReadTimeout("the whole answer took too long")) from exc
         except httpx.TimeoutException as exc:
             if bound_by_deadline:
                 # The caller's deadline, not Stripe's slowness, ended this attempt.
@@ -89,7 +99,7 @@ class DeadlineAwareHTTPClient(stripe.HTTPClient):
         finally:
             self._idle.append(client)
             self._slots.release()
-        return response.content, response.status_code, response.headers
+        return body, status, answered
 
     async def _borrow(self, wait_seconds: float, bound_by_deadline: bool) -> httpx.AsyncClient:
         """A free connection's client; waits for one (FIFO) at most `wait_seconds`, as httpx's
@@ -126,6 +136,31 @@ class DeadlineAwareHTTPClient(stripe.HTTPClient):
         if left <= 0:
             raise DeadlinePassed()
         return left, True
+
+
+async def _exchange(
+    client: httpx.AsyncClient,
+    method: str,
+    url: str,
+    headers: Mapping[str, str],
+    post_data: Any,
+    limits: httpx.Timeout,
+) -> tuple[bytes, int, Mapping[str, str]]:
+    """One request, its answer read up to MAX_RESPONSE_BYTES (beyond: a connection error)."""
+    request = client.build_request(
+        method, url, headers=dict(headers), content=post_data, timeout=limits
+    )
+    response = await client.send(request, stream=True)
+    try:
+        chunks, size = [], 0
+        async for chunk in response.aiter_bytes():  # decoded: a compressed bomb is capped too
+            size += len(chunk)
+            if size > MAX_RESPONSE_BYTES:
+                raise httpx.DecodingError(f"the answer is larger than {MAX_RESPONSE_BYTES} bytes")
+            chunks.append(chunk)
+    finally:
+        await response.aclose()
+    return b"".join(chunks), response.status_code, response.headers
 
 
 def _connection_error(exc: Exception) -> stripe.APIConnectionError:
