@@ -28,6 +28,7 @@ from service.draining import Drain, StreamLimits
 from service.gate import CallGate
 from service.http import routes_of, serve_http
 from service.http.health import health_routes
+from service.http.protocol import ConnectionLimits
 from service.http.webhooks import webhook_route
 from service.metrics import Metrics, serving_metrics
 from service.observers import AllObservers
@@ -217,6 +218,7 @@ async def _serve_http(stop: AsyncExitStack, service: Service, grace: float) -> s
         # aiohttp reads a timeout of 0 as "wait forever"; a grace of 0 means "do not wait".
         shutdown_timeout=max(grace, MIN_HTTP_SHUTDOWN_SECONDS),
         ssl_context=service.certificates.http_context if service.certificates else None,
+        limits=ConnectionLimits(settings.http_idle_timeout_seconds, settings.http_max_connections),
     )
     return await _bound(stop, door, "http_addr", addr)
 

@@ -76,6 +76,11 @@ class Settings:
     """Client certificates are required, signed by this CA (mTLS); their CN is the caller."""
     allow_plaintext: bool = False
     """Plaintext on an address other than loopback (behind a mesh sidecar that encrypts)."""
+    http_idle_timeout_seconds: float = 15.0
+    """An HTTP connection without a request (or whose request head trickles in) this long is
+    closed."""
+    http_max_connections: int = 1000
+    """Open HTTP connections at most; a new one beyond is closed at once."""
     max_calls_per_caller: int = 1000
     """Unary calls one caller may have in flight on this replica (streams aside)."""
     max_streams: int = 5000
@@ -333,6 +338,16 @@ VARIABLES: Mapping[str, tuple[str, Callable[[str], Any], str]] = {
     "tls_key_file": ("PAYMENTS_TLS_KEY_FILE", _path, "a file path"),
     "tls_client_ca_file": ("PAYMENTS_TLS_CLIENT_CA_FILE", _path, "a file path"),
     "allow_plaintext": ("PAYMENTS_ALLOW_PLAINTEXT", _switch, _SWITCH),
+    "http_idle_timeout_seconds": (
+        "PAYMENTS_HTTP_IDLE_TIMEOUT_SECONDS",
+        _positive,
+        "a positive number of seconds",
+    ),
+    "http_max_connections": (
+        "PAYMENTS_HTTP_MAX_CONNECTIONS",
+        _count,
+        "a whole number from 1 to 1000000",
+    ),
     "max_calls_per_caller": (
         "PAYMENTS_MAX_CALLS_PER_CALLER",
         _count,

@@ -16,7 +16,7 @@ from aiohttp.log import server_logger
 from service.config import variable_of
 from service.gate import CallGate
 from service.http.app import OPENAPI_ROUTE, Handler, create_app
-from service.http.refusals import JsonRefusalRunner
+from service.http.protocol import ConnectionLimits, JsonRefusalRunner
 from service.http.routes import BindingError, HttpRoute, routes_of
 
 log = logging.getLogger("service.http")
@@ -54,13 +54,19 @@ async def serve_http(
     shutdown_timeout: float,
     extra: tuple[tuple[str, str, Handler], ...] = (),
     ssl_context: ssl.SSLContext | None = None,
+    limits: ConnectionLimits | None = None,
 ) -> AsyncIterator[str]:
     """Serves the door on `addr` (host:port; port 0 picks one; TLS with `ssl_context`) until the
     block ends, yielding the address bound; then stops accepting connections and lets requests
     in flight finish within `shutdown_timeout`."""
     app = create_app(gate, routes, openapi, extra)
     async with serving(
-        app, addr, shutdown_timeout=shutdown_timeout, logger=refused_log, ssl_context=ssl_context
+        app,
+        addr,
+        shutdown_timeout=shutdown_timeout,
+        logger=refused_log,
+        ssl_context=ssl_context,
+        limits=limits,
     ) as bound:
         served = [f"HTTP/JSON, {len(routes)} routes"] if routes else []
         served += [path for _, path, _ in extra]
@@ -76,12 +82,14 @@ async def serving(
     shutdown_timeout: float,
     logger: logging.Logger | None = None,
     ssl_context: ssl.SSLContext | None = None,
+    limits: ConnectionLimits | None = None,
 ) -> AsyncIterator[str]:
     """Serves `app` on `addr` (host:port; port 0 picks one; no host: loopback) until the block
     ends, yielding the address bound; then stops accepting connections and lets requests in
     flight finish within `shutdown_timeout`."""
     runner = JsonRefusalRunner(
         app,
+        limits or ConnectionLimits(),
         access_log=None,
         handle_signals=False,
         shutdown_timeout=shutdown_timeout,
