@@ -15,7 +15,8 @@ from aiohttp.log import server_logger
 
 from service.config import variable_of
 from service.gate import CallGate
-from service.http.app import OPENAPI_ROUTE, Handler, create_app
+from service.http.app import Handler, create_app
+from service.http.openapi import OPENAPI_ROUTE
 from service.http.protocol import ConnectionLimits, JsonRefusalRunner
 from service.http.routes import BindingError, HttpRoute, routes_of
 

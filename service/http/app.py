@@ -27,6 +27,7 @@ from domain.errors import Violation
 from service import errors
 from service.auth import key_from_metadata
 from service.gate import CallFailed, CallGate
+from service.http.openapi import openapi_route
 from service.http.routes import HttpRoute
 from service.http.streams import NdjsonStream
 from service.http.transcode import build_request, decode_json_body
@@ -35,7 +36,6 @@ access_log = logging.getLogger("service.http.access")
 
 MAX_BODY_BYTES = 1024 * 1024
 MAX_TIMEOUT_SECONDS = 300.0
-OPENAPI_ROUTE = "/openapi.json"
 TIMEOUT_HEADER = "X-Request-Timeout"
 GRPC_TIMEOUT_HEADER = "grpc-timeout"
 
@@ -65,7 +65,7 @@ def create_app(
         handler = _stream_handler if route.rpc.streaming else _handler
         app.router.add_route(route.verb, route.template, handler(gate, route))
     if openapi is not None:
-        app.router.add_route("GET", OPENAPI_ROUTE, _document(openapi))
+        app.router.add_route(*openapi_route(openapi))
     for method, path, handle in extra:
         app.router.add_route(method, path, handle)
     return app
@@ -99,13 +99,6 @@ def _stream_handler(gate: CallGate, route: HttpRoute) -> Handler:
         return await stream.finish()
 
     return handle
-
-
-def _document(openapi: bytes) -> Handler:
-    async def serve(request: web.Request) -> web.StreamResponse:  # no API key needed
-        return web.Response(body=openapi, content_type="application/json")
-
-    return serve
 
 
 @dataclass(frozen=True, slots=True)

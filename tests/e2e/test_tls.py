@@ -110,6 +110,12 @@ async def test_both_doors_speak_tls_and_refuse_plaintext(tls_service: Service, p
 
     https = f"https://{tls_service.http_address}"
     assert await post_customer(https, client_context(pki.ca), {"x-api-key": API_KEY}) == 200
+    async with (
+        aiohttp.ClientSession() as client,
+        client.get(f"{https}/openapi.json", ssl=client_context(pki.ca)) as document,
+    ):
+        served = await document.json()
+    assert (served["host"], served["schemes"]) == (tls_service.http_address, ["https"])
     with pytest.raises(aiohttp.ClientError):
         await post_customer(f"http://{tls_service.http_address}", None, {"x-api-key": API_KEY})
 
