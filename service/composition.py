@@ -219,6 +219,7 @@ async def _serve_http(stop: AsyncExitStack, service: Service, grace: float) -> s
         shutdown_timeout=max(grace, MIN_HTTP_SHUTDOWN_SECONDS),
         ssl_context=service.certificates.http_context if service.certificates else None,
         limits=ConnectionLimits(settings.http_idle_timeout_seconds, settings.http_max_connections),
+        cors_origins=settings.cors_allowed_origins,
     )
     return await _bound(stop, door, "http_addr", addr)
 

@@ -80,6 +80,8 @@ class Settings:
     """An HTTP connection without a request (or whose request head trickles in) this long is
     closed."""
     http_max_connections: int = 1000
+    cors_allowed_origins: frozenset[str] = frozenset()
+    """Browser origins (scheme://host[:port]) whose pages may call the HTTP/JSON door (CORS)."""
     """Open HTTP connections at most; a new one beyond is closed at once."""
     max_calls_per_caller: int = 1000
     """Unary calls one caller may have in flight on this replica (streams aside)."""
@@ -249,6 +251,15 @@ def _log_level(raw: str) -> int | None:
     return _LOG_LEVELS.get(raw.upper())
 
 
+def _origins(raw: str) -> frozenset[str] | None:
+    origins = [origin.strip().rstrip("/") for origin in raw.split(",") if origin.strip()]
+    for origin in origins:
+        parts = urlsplit(origin)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path:
+            return None
+    return frozenset(origins)
+
+
 def _log_format(raw: str) -> str | None:
     return raw.lower() if raw.lower() in ("text", "json") else None
 
@@ -347,6 +358,11 @@ VARIABLES: Mapping[str, tuple[str, Callable[[str], Any], str]] = {
         "PAYMENTS_HTTP_MAX_CONNECTIONS",
         _count,
         "a whole number from 1 to 1000000",
+    ),
+    "cors_allowed_origins": (
+        "PAYMENTS_CORS_ALLOWED_ORIGINS",
+        _origins,
+        "origins, comma-separated, each scheme://host[:port] without a path (no *)",
     ),
     "max_calls_per_caller": (
         "PAYMENTS_MAX_CALLS_PER_CALLER",

@@ -16,6 +16,7 @@ from aiohttp.log import server_logger
 from service.config import variable_of
 from service.gate import CallGate
 from service.http.app import Handler, create_app
+from service.http.cors import install_cors
 from service.http.openapi import OPENAPI_ROUTE
 from service.http.protocol import ConnectionLimits, JsonRefusalRunner
 from service.http.routes import BindingError, HttpRoute, routes_of
@@ -56,11 +57,14 @@ async def serve_http(
     extra: tuple[tuple[str, str, Handler], ...] = (),
     ssl_context: ssl.SSLContext | None = None,
     limits: ConnectionLimits | None = None,
+    cors_origins: frozenset[str] = frozenset(),
 ) -> AsyncIterator[str]:
     """Serves the door on `addr` (host:port; port 0 picks one; TLS with `ssl_context`) until the
     block ends, yielding the address bound; then stops accepting connections and lets requests
     in flight finish within `shutdown_timeout`."""
     app = create_app(gate, routes, openapi, extra)
+    if cors_origins:
+        install_cors(app, cors_origins)
     async with serving(
         app,
         addr,
