@@ -10,9 +10,10 @@ grpc-gateway's for the row's code.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,7 +37,14 @@ from payments.v1 import payments_pb2, payments_pb2_grpc
 from service.composition import Service, running_service
 from service.config import Settings
 from stripe_emulator.testing import EmulatorHandle
-from tests.conftest import API_KEY, objects, past_first_reconciliation, v1_requests, wait_until
+from tests.conftest import (
+    API_KEY,
+    SECOND_API_KEY,
+    objects,
+    past_first_reconciliation,
+    v1_requests,
+    wait_until,
+)
 from tests.emulator.helpers import stripe_client
 from tests.fake_gateway import FakeGateway
 from tests.fake_ledger import FakeLedger
@@ -641,6 +649,31 @@ async def both_doors(settings: Settings) -> AsyncIterator[Callable[..., Any]]:
         await lifecycle.__aexit__(None, None, None)
 
 
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+
+
+@pytest.fixture
+def no_secret_in_any_log_line(
+    caplog: pytest.LogCaptureFixture, emulator: EmulatorHandle
+) -> Iterator[None]:
+    """Every record the service and its libraries log while a scenario runs, at every level:
+    none holds a caller's key, a Stripe key or an email address (the emulator, Stripe's
+    stand-in, is not the service: its own records are left out)."""
+    caplog.set_level(logging.DEBUG)
+    for chatty in ("httpx", "httpcore", "grpc", "aiohttp"):
+        caplog.set_level(logging.DEBUG, logger=chatty)
+    yield
+    secrets = {API_KEY, SECOND_API_KEY, emulator.api_key, REJECTED_STRIPE_KEY}
+    records = [*caplog.get_records("setup"), *caplog.get_records("call")]
+    assert records, "nothing was captured: the check below would prove nothing"
+    for record in records:
+        if record.name.startswith("stripe_emulator"):
+            continue
+        text = record.getMessage() + (caplog.handler.format(record) if record.exc_info else "")
+        assert not any(secret in text for secret in secrets), record.name
+        assert not EMAIL.search(text), (record.name, text[:200])
+
+
 @pytest.mark.parametrize(("row", "scenario", "door"), cases())
 async def test_each_documented_error(
     row: DocRow,
@@ -648,6 +681,7 @@ async def test_each_documented_error(
     door: str,
     emulator: EmulatorHandle,
     both_doors: Callable[..., Awaitable[Service]],
+    no_secret_in_any_log_line: None,
 ) -> None:
     assert scenario is not None, f"docs/errors.md row {row.reason} has no end-to-end scenario"
     gateway = scenario.gateway() if scenario.gateway is not None else None
