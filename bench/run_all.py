@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 import emulator_throughput
 import feed_benchmarks
 import ledger_benchmarks
+import observability_benchmarks
 import service_benchmarks
 import status_benchmarks
 import stream_benchmarks
@@ -26,6 +27,7 @@ BENCHMARKS: dict[str, Callable[[Sequence[str] | None], int]] = {
     "bench/feed_benchmarks.py": feed_benchmarks.main,
     "bench/status_benchmarks.py": status_benchmarks.main,
     "bench/stream_benchmarks.py": stream_benchmarks.main,
+    "bench/observability_benchmarks.py": observability_benchmarks.main,
     # One run per backend: 10,000 events on each would take a single run past a minute.
     "bench/webhook_benchmarks.py --backend sqlite": lambda argv: webhook_benchmarks.main(
         ["--backend", "sqlite", *(argv or [])]
