@@ -26,15 +26,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchlib import (
-    EMULATOR_STRIPE_KEY,
     cpu_seconds,
     machine,
     require_tools,
     rewrite_section,
     running_emulator,
 )
-from payment_stack import API_KEY, start_service
-from service_benchmarks import Fixture, Stack, create_fixture, h2load_grpc
+from payment_stack import start_service
+from service_benchmarks import Fixture, Stack, create_fixture, h2load_grpc, service_env
 
 TITLE = "## Service: the CPU cost of metrics and JSON logs"
 TARGET = 1.10
@@ -53,14 +52,7 @@ class Round:
 
 @contextmanager
 def service(emulator_url: str, tmp: Path, name: str, observed: bool) -> Iterator[Stack]:
-    env = {
-        "PAYMENTS_API_KEYS": API_KEY,
-        "STRIPE_SECRET_KEY": EMULATOR_STRIPE_KEY,
-        "STRIPE_API_BASE": emulator_url,
-        "PAYMENTS_LISTEN_ADDR": "127.0.0.1:0",
-        "PAYMENTS_HTTP_ADDR": "127.0.0.1:0",
-        "PAYMENTS_DATA_DIR": str(tmp / f"data-{name}"),
-    }
+    env = service_env(emulator_url, tmp / f"data-{name}")
     if observed:
         env |= {"PAYMENTS_LOG_FORMAT": "json", "PAYMENTS_METRICS_ADDR": "127.0.0.1:0"}
     with start_service(env, tmp / f"service-{name}.log") as (grpc_target, http, pid):

@@ -156,17 +156,22 @@ class Report:
 # --- processes -------------------------------------------------------------------------------
 
 
+def service_env(emulator_url: str, data_dir: Path) -> dict[str, str]:
+    """A service over the emulator, both doors on loopback port 0."""
+    return {
+        "PAYMENTS_API_KEYS": API_KEY,
+        "STRIPE_SECRET_KEY": EMULATOR_STRIPE_KEY,
+        "STRIPE_API_BASE": emulator_url,
+        "PAYMENTS_LISTEN_ADDR": "127.0.0.1:0",
+        "PAYMENTS_HTTP_ADDR": "127.0.0.1:0",
+        "PAYMENTS_DATA_DIR": str(data_dir),
+    }
+
+
 @contextmanager
 def running_stack(tmp: Path) -> Iterator[Stack]:
     with running_emulator(tmp / "emulator.log") as emulator_url:
-        env = {
-            "PAYMENTS_API_KEYS": API_KEY,
-            "STRIPE_SECRET_KEY": EMULATOR_STRIPE_KEY,
-            "STRIPE_API_BASE": emulator_url,
-            "PAYMENTS_LISTEN_ADDR": "127.0.0.1:0",
-            "PAYMENTS_HTTP_ADDR": "127.0.0.1:0",
-            "PAYMENTS_DATA_DIR": str(tmp / "data"),
-        }
+        env = service_env(emulator_url, tmp / "data")
         with start_service(env, tmp / "service.log") as (grpc_target, http_address, pid):
             yield Stack(emulator_url, grpc_target, f"http://{http_address}", pid, tmp)
 
