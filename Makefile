@@ -130,13 +130,15 @@ test: venv client-venv browser-tools ts-client postgres-tools go-java-tools ## p
 # The other supported Pythons: each gets its own venv from the same uv.lock in build/, and runs
 # the unit and end-to-end tests. Only the versions this machine has (PATH or pyenv): a fresh
 # Debian 12 has 3.11 alone, and then this checks nothing more than `make test`.
+# The whole-system runs (pytest.mark.system: hundreds of payments, processes killed) are left to
+# make test: they take a minute a Python and test the system, not the interpreter.
 test-pythons: venv ## The unit and e2e tests under the other supported Pythons found here
 	@main=$$(.venv/bin/python -c 'import sys; print("%d.%d" % sys.version_info[:2])'); \
 	tools/pythons.sh $(PYTHONS) | while read -r version python; do \
 	  [ "$$version" = "$$main" ] && continue; \
 	  echo "=== Python $$version ($$python)"; \
 	  UV_PROJECT_ENVIRONMENT=build/venv-$$version $(UV) sync --frozen --quiet --python "$$python"; \
-	  build/venv-$$version/bin/python -m pytest -q -p no:cacheprovider tests/unit tests/e2e; \
+	  build/venv-$$version/bin/python -m pytest -q -p no:cacheprovider -m "not system" tests/unit tests/e2e; \
 	done
 
 ci: ## Everything CI runs (.ci/run)

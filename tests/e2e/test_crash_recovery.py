@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import grpc
+import pytest
 
 from payments.v1 import payments_pb2_grpc
 from stripe_emulator.testing import AsyncEmulatorHandle
@@ -81,6 +82,7 @@ async def delivered_at_least(emulator: AsyncEmulatorHandle, count: int) -> bool:
     return sum(answered(await emulator.deliveries(), 200).values()) >= count
 
 
+@pytest.mark.system
 async def test_killed_while_webhooks_arrive_nothing_is_lost_nor_doubled(tmp_path: Path) -> None:
     ledger_url = f"sqlite:///{tmp_path}/ledger.db"
     async with webhook_emulator(RETRY_SCALE) as emulator:

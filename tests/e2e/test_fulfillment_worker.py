@@ -37,6 +37,7 @@ def paid_unless_tenth(index: int) -> tuple[Step, ...]:
     return (stripe_expires,) if index % 10 == 9 else (pay_by_card,)
 
 
+@pytest.mark.system
 async def test_every_paid_order_once_in_order_across_three_cut_connections(
     tmp_path: Path,
 ) -> None:

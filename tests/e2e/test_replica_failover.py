@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
+import pytest
 
 from payments.v1 import payments_pb2
 from service.composition import Service
@@ -55,6 +56,7 @@ class Failover:
     streams_on_b: list[int]
 
 
+@pytest.mark.system
 async def test_b_sees_what_a_took_and_consumers_of_a_killed_a_go_on_from_b_without_a_gap(
     postgres_database_url: str, tmp_path: Path
 ) -> None:

@@ -15,6 +15,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from typing import TYPE_CHECKING
 
 import grpc
+import pytest
 
 from payments.v1 import payments_pb2_grpc
 from stripe_emulator.testing import EmulatorHandle
@@ -88,6 +89,7 @@ async def open_streams(stubs: list[Stub], session_id: str) -> list[StreamCall]:
     return opened
 
 
+@pytest.mark.system
 async def test_sigterm_ends_a_thousand_open_streams_and_exits_at_once(
     emulator: EmulatorHandle,
 ) -> None:
