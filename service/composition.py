@@ -60,9 +60,9 @@ class Service:
     """The keys in use; `replace` them to reload (SIGHUP)."""
     metrics: Metrics
     feed: LiveFeed
+    """The ledger's live feed the watch streams take from; `running_service` follows it."""
     certificates: ServerCertificates | None
     """Both doors' TLS certificates (None: plaintext), reloaded when their files change."""
-    """The ledger's live feed the watch streams take from; `running_service` follows it."""
     take_in_webhook: use_cases.TakeInWebhook | None = None
     reconciler: Reconciler | None = None
     """Reconciles the ledger with the provider's events; None when there are none to read."""

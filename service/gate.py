@@ -87,18 +87,12 @@ class CallGate:
     async def unary(self, rpc: Rpc, incoming: Incoming) -> Message:
         """Runs one unary call through every step; raises CallFailed for any failure."""
         async with self._admitted(rpc, incoming) as (call, record):
-            scope = asyncio.timeout(call.deadline.seconds_left())
-            try:
-                with self._caller_limits.admit(call.caller_id):
-                    async with scope:
-                        request = validate(await incoming.request())
-                        record.request_id = _request_id_of(request)
-                        call = CallContext(call.caller_id, call.deadline, record.request_id)
-                        return await rpc.unary_handler(request, call)
-            except TimeoutError:
-                if scope.expired():
-                    raise DeadlineExceeded(CUT_OFF_MESSAGE) from None
-                raise
+            with self._caller_limits.admit(call.caller_id):
+                async with _cut_off_after(call.deadline.seconds_left()):
+                    request = validate(await incoming.request())
+                    record.request_id = _request_id_of(request)
+                    call = CallContext(call.caller_id, call.deadline, record.request_id)
+                    return await rpc.unary_handler(request, call)
         raise AssertionError("unreachable: _admitted re-raises every failure")
 
     async def stream(
@@ -108,16 +102,10 @@ class CallGate:
         to `send`; returns when the stream ends OK, raises CallFailed for any failure."""
         async with self._admitted(rpc, incoming) as (call, _):
             with self._drain.admit_stream(call.caller_id):
-                scope = asyncio.timeout(incoming.timeout_seconds())
-                try:
-                    async with scope:
-                        request = validate(await incoming.request())
-                        async for message in rpc.stream_handler(request, call):
-                            await send(message)
-                except TimeoutError:
-                    if scope.expired():
-                        raise DeadlineExceeded(CUT_OFF_MESSAGE) from None
-                    raise
+                async with _cut_off_after(incoming.timeout_seconds()):
+                    request = validate(await incoming.request())
+                    async for message in rpc.stream_handler(request, call):
+                        await send(message)
 
     @asynccontextmanager
     async def _admitted(
@@ -168,6 +156,19 @@ class CallGate:
             record.request_id or "-", ",".join(record.stripe_request_ids) or "-",
             extra={"fields": fields},
         )  # fmt: skip
+
+
+@asynccontextmanager
+async def _cut_off_after(seconds: float | None) -> AsyncIterator[None]:
+    """The block, cut off with DeadlineExceeded once `seconds` pass (None: never)."""
+    scope = asyncio.timeout(seconds)
+    try:
+        async with scope:
+            yield
+    except TimeoutError:
+        if scope.expired():
+            raise DeadlineExceeded(CUT_OFF_MESSAGE) from None
+        raise
 
 
 def _request_id_of(request: Message) -> str:

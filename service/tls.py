@@ -15,11 +15,13 @@ import ssl
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import TypeVar, cast
 
 import grpc
 
 log = logging.getLogger("service.tls")
+
+_T = TypeVar("_T")
 
 RELOAD_CHECK_SECONDS = 5.0
 
@@ -80,7 +82,7 @@ class ServerCertificates:
     def __init__(self, files: TlsFiles) -> None:
         self.files = files
         self.http_context = server_context(files)
-        self._seen = {door: self._stamps() for door in ("grpc", "http")}
+        self._seen = {door: self._stamps() for door in ("gRPC", "HTTP")}
 
     def _stamps(self) -> tuple[tuple[int, int], ...]:
         stamps = []
@@ -114,28 +116,25 @@ class ServerCertificates:
 
     def _grpc_fetch(self) -> grpc.ServerCertificateConfiguration | None:
         """Called by gRPC at each new handshake: a new configuration once the files changed."""
-        if not self._changed_for("grpc"):
-            return None
-        try:
-            check(self.files)
-            configuration = self._grpc_configuration()
-        except (TlsError, OSError) as error:
-            log.error("gRPC kept its certificate: the changed files cannot be used: %s", error)
-            return None
-        log.info("gRPC certificate reloaded from %s", self.files.cert_file)
-        return configuration
+        return self._reloaded("gRPC", self._grpc_configuration)
 
     def reload_http(self) -> None:
         """New HTTP connections get the files as they are now, once they changed."""
-        if not self._changed_for("http"):
-            return
+        self._reloaded("HTTP", lambda: _load(self.http_context, self.files))
+
+    def _reloaded(self, door: str, load: Callable[[], _T]) -> _T | None:
+        """What `load` makes of the files once they changed for `door` (and work together);
+        None, the door keeping what it has, when they did not change or cannot be used."""
+        if not self._changed_for(door):
+            return None
         try:
             check(self.files)
-            _load(self.http_context, self.files)
-        except TlsError as error:
-            log.error("HTTP kept its certificate: the changed files cannot be used: %s", error)
-            return
-        log.info("HTTP certificate reloaded from %s", self.files.cert_file)
+            loaded = load()
+        except (TlsError, OSError) as error:
+            log.error("%s kept its certificate: the changed files cannot be used: %s", door, error)
+            return None
+        log.info("%s certificate reloaded from %s", door, self.files.cert_file)
+        return loaded
 
     @contextlib.asynccontextmanager
     async def watching(self) -> AsyncIterator[None]:

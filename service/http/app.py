@@ -75,7 +75,7 @@ def _handler(gate: CallGate, route: HttpRoute) -> Handler:
     async def handle(request: web.Request) -> web.StreamResponse:
         request[_RPC] = route.rpc.method.name
         response = await gate.unary(route.rpc, _HttpIncoming(request, route))
-        return _json_response(200, json_format.MessageToDict(response))
+        return json_response(200, json_format.MessageToDict(response))
 
     return handle
 
@@ -233,10 +233,10 @@ def status_body(failure: errors.Failure) -> dict[str, Any]:
 
 def _failure_response(request: web.Request, failure: errors.Failure) -> web.Response:
     request[_REASON] = failure.problem.reason
-    return _json_response(failure.problem.http_status, status_body(failure))
+    return json_response(failure.problem.http_status, status_body(failure))
 
 
-def _json_response(status: int, payload: Any) -> web.Response:
+def json_response(status: int, payload: Any) -> web.Response:
     body = json.dumps(payload, ensure_ascii=False).encode()
     return web.Response(status=status, body=body, content_type="application/json")
 

@@ -15,7 +15,6 @@ subclass (RequestHandler.handle_error and connection_made overridden)."""
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -23,9 +22,9 @@ from typing import Any
 from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
 from aiohttp.web_request import BaseRequest
-from google.protobuf import json_format
 
 from service import errors
+from service.http.app import json_response, status_body
 
 log = logging.getLogger("service.http")
 
@@ -60,10 +59,7 @@ class _Handler(RequestHandler):
             return super().handle_error(request, status, exc, message)
         self.log_exception("Error handling request from %s", request.remote, exc_info=exc)
         failure = errors.failure_of(errors.EdgeError(errors.http_refusal(status), REFUSED_MESSAGE))
-        body = json_format.MessageToDict(failure.status, always_print_fields_with_no_presence=True)
-        response = web.Response(
-            status=status, body=json.dumps(body).encode(), content_type="application/json"
-        )
+        response = json_response(status, status_body(failure))
         response.force_close()
         return response
 
