@@ -15,6 +15,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -191,8 +192,10 @@ def run_wrk(
     threads: int = 2,
     headers: Mapping[str, str] | None = None,
     script: Path | None = None,
+    script_args: Sequence[str] = (),
 ) -> WrkResult:
-    """wrk --latency against `url`; the command is recorded with the port replaced by PORT."""
+    """wrk --latency against `url` (`script_args` go to the script's init); the command is
+    recorded with the port replaced by PORT."""
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}", "--latency"]
     command += ["--timeout", "10s"]  # slow answers count in the latency, not as errors
     for name, value in (headers or {}).items():
@@ -200,6 +203,8 @@ def run_wrk(
     if script is not None:
         command += ["-s", str(script.relative_to(REPO))]
     command.append(url)
+    if script_args:
+        command += ["--", *script_args]
     output = subprocess.run(command, cwd=REPO, check=True, capture_output=True, text=True).stdout
     return parse_wrk(output, shown_command(command))
 
@@ -311,6 +316,8 @@ def shown_command(command: Sequence[str]) -> str:
     shown = [
         f"{part.split('=')[0]}={Path(part.split('=', 1)[1]).name}"
         if part.startswith(("--data=", "--log-file="))
+        else Path(part).name
+        if part.startswith(tempfile.gettempdir())
         else part
         for part in command
     ]
