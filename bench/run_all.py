@@ -18,6 +18,7 @@ import observability_benchmarks
 import service_benchmarks
 import status_benchmarks
 import stream_benchmarks
+import stripe_path_benchmarks
 import webhook_benchmarks
 
 BENCHMARKS: dict[str, Callable[[Sequence[str] | None], int]] = {
@@ -28,6 +29,7 @@ BENCHMARKS: dict[str, Callable[[Sequence[str] | None], int]] = {
     "bench/status_benchmarks.py": status_benchmarks.main,
     "bench/stream_benchmarks.py": stream_benchmarks.main,
     "bench/observability_benchmarks.py": observability_benchmarks.main,
+    "bench/stripe_path_benchmarks.py": stripe_path_benchmarks.main,
     # One run per backend: 10,000 events on each would take a single run past a minute.
     "bench/webhook_benchmarks.py --backend sqlite": lambda argv: webhook_benchmarks.main(
         ["--backend", "sqlite", *(argv or [])]
