@@ -43,7 +43,7 @@ PYTHON ?=
 .PHONY: help venv tools bench-tools third-party generate check-generated lint typecheck \
 	breaking openapi-validate test ci run demo pay bench client-wheel client-venv clean distclean \
 	browser-tools node ts-client go-client java-client go-java-tools proto-bundle test-pythons \
-	deploy-lint postgres-tools migrate
+	deploy-lint postgres-tools migrate profile
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-17s %s\n", $$1, $$2}'
@@ -160,6 +160,11 @@ demo: venv ## Start the emulator and the service, run the whole payment flow, st
 
 bench: venv bench-tools postgres-tools ## Benchmarks (PostgreSQL provided as for make test); results go to docs/benchmarks.md
 	$(RUN) python bench/run_all.py
+
+# py-spy (a dev dependency) attaches to the running service: as root here; elsewhere it needs
+# ptrace rights (CAP_SYS_PTRACE, or kernel.yama.ptrace_scope=0 for one's own processes).
+profile: venv ## py-spy on the service under load (GetPaymentStatus, gRPC, 64 in flight) into build/profile/
+	$(RUN) python bench/profile_service.py
 
 client-wheel: venv proto-bundle ## Build the payments-api wheel (generated stubs + proto bundle) into dist/
 	$(RUN) python clients/python/build_wheel.py --out dist
