@@ -27,6 +27,7 @@ from domain.errors import Violation
 from service import errors
 from service.auth import key_from_metadata
 from service.gate import CallFailed, CallGate
+from service.http.docs import docs_routes
 from service.http.openapi import openapi_route
 from service.http.routes import HttpRoute
 from service.http.streams import NdjsonStream
@@ -58,14 +59,16 @@ def create_app(
     openapi: bytes | None,
     extra: tuple[tuple[str, str, Handler], ...] = (),
 ) -> web.Application:
-    """The aiohttp application: one handler per route, the OpenAPI document (when the JSON
-    routes are served), and `extra` routes (method, path, handler) of their own."""
+    """The aiohttp application: one handler per route, the OpenAPI document and its explorer at
+    /docs (when the JSON routes are served), and `extra` routes (method, path, handler) of their
+    own."""
     app = web.Application(middlewares=[_answer_and_log], client_max_size=MAX_BODY_BYTES)
     for route in routes:
         handler = _stream_handler if route.rpc.streaming else _handler
         app.router.add_route(route.verb, route.template, handler(gate, route))
     if openapi is not None:
-        app.router.add_route(*openapi_route(openapi))
+        for method, path, handle in (openapi_route(openapi), *docs_routes()):
+            app.router.add_route(method, path, handle)
     for method, path, handle in extra:
         app.router.add_route(method, path, handle)
     return app

@@ -1,22 +1,14 @@
-// The hosted checkout in a real browser: Debian's chromium (never a downloaded one) driven by
-// playwright-core, 390 px wide as on a phone. Each flow starts at make run's /checkout/new, which
-// opens a fresh checkout and redirects to its hosted page, and ends on make run's own success or
-// cancel page, whose status is what GetPaymentStatus answered.
+// The hosted checkout in a real browser (chromium.mjs: Debian's chromium driven by
+// playwright-core, never off loopback), 390 px wide as on a phone. Each flow starts at make run's
+// /checkout/new, which opens a fresh checkout and redirects to its hosted page, and ends on make
+// run's own success or cancel page, whose status is what GetPaymentStatus answered.
 //
-//   node checkout_flows.mjs PAGES_URL SCREENSHOT_DIR   -> one JSON line: {flow: {url, status, ...}}
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+//   node checkout_flows.mjs PAGES_URL SCREENSHOT_DIR
+//     -> one JSON line: {flows: {flow: {url, status, ...}}, offLoopback}
 import { join } from "node:path";
-import { chromium } from "playwright-core";
+import { withChromium } from "./chromium.mjs";
 
 const [pagesUrl, screenshots] = process.argv.slice(2);
-// headless: true adds --headless, and launchPersistentContext's folder (fresh, removed at the
-// end) is the --user-data-dir; the rest keeps chromium quiet and off the network.
-const FLAGS = [
-  "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-];
-const TIMEOUT_MS = 15000;
 
 async function openCheckout(page) {
   await page.goto(`${pagesUrl}/checkout/new`);
@@ -60,27 +52,17 @@ async function cancel(page) {
 }
 
 async function main() {
-  const profile = mkdtempSync(join(tmpdir(), "chromium-profile-"));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: "/usr/bin/chromium",
-    headless: true,
-    args: FLAGS,
-    viewport: { width: 390, height: 844 },
-  });
-  context.setDefaultTimeout(TIMEOUT_MS);
-  const results = {};
-  try {
+  const result = await withChromium({ width: 390, height: 844 }, async (context, offLoopback) => {
+    const flows = {};
     for (const [name, flow] of Object.entries({ pay, declineThenPay, cancel })) {
       const page = await context.newPage();
-      results[name] = await flow(page);
-      results[name].pageWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+      flows[name] = await flow(page);
+      flows[name].pageWidth = await page.evaluate(() => document.documentElement.scrollWidth);
       await page.close();
     }
-  } finally {
-    await context.close();
-    rmSync(profile, { recursive: true, force: true });
-  }
-  console.log(JSON.stringify(results));
+    return { flows, offLoopback };
+  });
+  console.log(JSON.stringify(result));
 }
 
 await main();

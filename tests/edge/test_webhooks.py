@@ -164,7 +164,7 @@ async def test_the_webhook_route_can_be_served_alone() -> None:
     settings = settings_for(**INTAKE_ON, http_api=False)
     async with serving(settings, FakeLedger()) as alone:
         assert (await alone.post(event("evt_1")))[0] == 200
-        for path in ("/v1/payments/cs_1", "/openapi.json"):
+        for path in ("/v1/payments/cs_1", "/openapi.json", "/docs"):
             async with alone.client.get(
                 f"http://{alone.service.http_address}{path}", headers={"x-api-key": API_KEY}
             ) as response:
