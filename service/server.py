@@ -29,7 +29,6 @@ if TYPE_CHECKING:  # the grpc classes are generic in the stubs only
 log = logging.getLogger("service.server")
 
 KEEPALIVE_TIMEOUT_MS = 20_000  # a ping unanswered this long: the connection is dead
-MAX_CONNECTION_IDLE_MS = 300_000  # a connection without calls this long is closed (GOAWAY)
 MIN_CLIENT_PING_INTERVAL_MS = 10_000  # a client pinging more often than this gets GOAWAY
 OVERALL_HEALTH = ""  # the empty service name: the whole server, as probes ask by default
 _MALFORMED = "is not a valid protobuf encoding of the request message"
@@ -96,6 +95,8 @@ class Connections:
     keepalive_seconds: float = 60.0
     max_age_seconds: float = 1800.0
     age_grace_seconds: float = 10.0
+    max_idle_seconds: float = 300.0
+    handshake_timeout_seconds: float = 10.0
 
     def options(self) -> list[tuple[str, int]]:
         """The gRPC server's channel arguments for them."""
@@ -103,10 +104,15 @@ class Connections:
             ("grpc.keepalive_time_ms", _ms(self.keepalive_seconds)),
             ("grpc.keepalive_timeout_ms", KEEPALIVE_TIMEOUT_MS),
             ("grpc.keepalive_permit_without_calls", 1),  # a client may keep an idle one alive
+            # A client pinging more often than this without data gets GOAWAY (too_many_pings)
+            # after gRPC's 2 strikes: pings cost the server, and a flood is an attack.
             ("grpc.http2.min_ping_interval_without_data_ms", MIN_CLIENT_PING_INTERVAL_MS),
-            ("grpc.max_connection_idle_ms", MAX_CONNECTION_IDLE_MS),
+            ("grpc.max_connection_idle_ms", _ms(self.max_idle_seconds)),
             ("grpc.max_connection_age_ms", _ms(self.max_age_seconds)),
             ("grpc.max_connection_age_grace_ms", _ms(self.age_grace_seconds)),
+            # gRPC's default is 120 s: a connection that opens and never finishes its handshake
+            # (TLS, the HTTP/2 preface and SETTINGS) holds a file descriptor that long.
+            ("grpc.server_handshake_timeout_ms", _ms(self.handshake_timeout_seconds)),
         ]
 
 
