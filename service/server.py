@@ -21,6 +21,7 @@ from service.auth import key_from_metadata
 from service.draining import Drain
 from service.errors import MALFORMED_REQUEST, invalid
 from service.gate import CallFailed, CallGate
+from service.grpc_logs import guard_grpc_log
 from service.server_streams import add_health, add_reflection
 
 if TYPE_CHECKING:  # the grpc classes are generic in the stubs only
@@ -234,6 +235,7 @@ def build_server(
     credentials: grpc.ServerCredentials | None = None,
 ) -> PaymentsServer:
     """The server on `listen_addr`: TLS with `credentials`, else plaintext."""
+    guard_grpc_log()
     server = grpc.aio.server(options=(connections or Connections()).options())
     add_payment_service(rpcs, gate, server)
     health_servicer = add_health(server, drain)
