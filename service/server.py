@@ -33,6 +33,7 @@ KEEPALIVE_TIMEOUT_MS = 20_000  # a ping unanswered this long: the connection is 
 MIN_CLIENT_PING_INTERVAL_MS = 10_000  # a client pinging more often than this gets GOAWAY
 OVERALL_HEALTH = ""  # the empty service name: the whole server, as probes ask by default
 _MALFORMED = "is not a valid protobuf encoding of the request message"
+_MISSING = "is missing: the call ended before its request message was complete"
 
 
 class BindError(RuntimeError):
@@ -123,10 +124,9 @@ def _ms(seconds: float) -> int:
 
 @dataclass(frozen=True, slots=True)
 class _GrpcIncoming:
-    """A gRPC call as the gate reads it. `request` is None when its bytes were no message of
-    the method's request type (see `_tolerant_parser`)."""
+    """A gRPC call as the gate reads it; its request message is read from the call only when
+    the gate asks (step 4), as the HTTP door reads its body, so under the call's deadline."""
 
-    _request: Message | None
     _method: MethodDescriptor
     _context: Context
     door: ClassVar[str] = "grpc"
@@ -145,10 +145,14 @@ class _GrpcIncoming:
         return self._context.time_remaining()
 
     async def request(self) -> Message:
-        if self._request is None:
-            name, problem = self._method.input_type.name, Violation("request", _MALFORMED)
-            raise invalid(MALFORMED_REQUEST, [problem], name)
-        return self._request
+        """The call's first message. None: its bytes were no message of the method's request
+        type (`_tolerant_parser`); EOF: the call ended without a whole message (none at all, a
+        length prefix promising more than came, a cut prefix)."""
+        read: Message | object | None = await self._context.read()
+        if isinstance(read, Message):
+            return read
+        problem = Violation("request", _MISSING if read is grpc.aio.EOF else _MALFORMED)
+        raise invalid(MALFORMED_REQUEST, [problem], self._method.input_type.name)
 
 
 def _tolerant_parser(message_type: type[Message]) -> Callable[[bytes], Message | None]:
@@ -166,32 +170,41 @@ def _tolerant_parser(message_type: type[Message]) -> Callable[[bytes], Message |
 
 
 def _method_handler(gate: CallGate, rpc: Rpc) -> grpc.RpcMethodHandler[Any, Any]:
-    async def serve(request: Message | None, context: Context) -> Message:
+    """The handler of one method, request-streaming on the wire whatever the method: gRPC's own
+    unary reading sends no status at all when a call ends without a whole message (the client
+    waits forever), and waits for that message before the handler runs (no deadline of ours
+    bounds it). Reading it ourselves (`_GrpcIncoming.request`), the gate answers both."""
+
+    async def serve(requests: object, context: Context) -> Message:
         try:
-            return await gate.unary(rpc, _GrpcIncoming(request, rpc.method, context))
+            return await gate.unary(rpc, _GrpcIncoming(rpc.method, context))
         except CallFailed as failed:
-            await context.abort_with_status(rpc_status.to_status(failed.failure.status))
+            await _abort(context, failed)
             raise  # abort_with_status raises; this line only tells the type checker
 
     parse = _tolerant_parser(message_factory.GetMessageClass(rpc.method.input_type))
     serialize = message_factory.GetMessageClass(rpc.method.output_type).SerializeToString
     if rpc.streaming:
-        return grpc.unary_stream_rpc_method_handler(
+        return grpc.stream_stream_rpc_method_handler(
             _stream_serve(gate, rpc), request_deserializer=parse, response_serializer=serialize
         )
-    return grpc.unary_unary_rpc_method_handler(
+    return grpc.stream_unary_rpc_method_handler(
         serve, request_deserializer=parse, response_serializer=serialize
     )
 
 
-def _stream_serve(gate: CallGate, rpc: Rpc) -> Callable[[Message | None, Context], Any]:
-    async def serve(request: Message | None, context: Context) -> None:
+def _stream_serve(gate: CallGate, rpc: Rpc) -> Callable[[object, Context], Any]:
+    async def serve(requests: object, context: Context) -> None:
         try:
-            await gate.stream(rpc, _GrpcIncoming(request, rpc.method, context), context.write)
+            await gate.stream(rpc, _GrpcIncoming(rpc.method, context), context.write)
         except CallFailed as failed:
-            await context.abort_with_status(rpc_status.to_status(failed.failure.status))
+            await _abort(context, failed)
 
     return serve
+
+
+async def _abort(context: Context, failed: CallFailed) -> None:
+    await context.abort_with_status(rpc_status.to_status(failed.failure.status))
 
 
 def add_payment_service(rpcs: Sequence[Rpc], gate: CallGate, server: grpc.aio.Server) -> None:
