@@ -55,6 +55,11 @@ CASES = {
     "content-type-not-utf8": Case(grpc_message(REQUEST), SERVED, content_type=b"appl\xffcation"),
     "length-beyond-the-body": Case(grpc_message(REQUEST, length=1000), MALFORMED),
     "length-prefix-cut": Case(b"\x00\x00", MALFORMED),
+    "length-over-4-mib": Case(
+        grpc_message(REQUEST, length=5 << 20),
+        by_grpc(_C.RESOURCE_EXHAUSTED, "SERVER: Received message larger than max"),
+    ),
+    "two-messages": Case(grpc_message(REQUEST) * 2, SERVED),  # the first; the rest unread
     "no-message": Case(None, MALFORMED),
     "not-the-request-proto": Case(NOT_PROTO, MALFORMED),
     "stream-not-the-request-proto": Case(NOT_PROTO, MALFORMED, "WatchPaymentStatus"),
