@@ -173,7 +173,8 @@ def _method_handler(gate: CallGate, rpc: Rpc) -> grpc.RpcMethodHandler[Any, Any]
     """The handler of one method, request-streaming on the wire whatever the method: gRPC's own
     unary reading sends no status at all when a call ends without a whole message (the client
     waits forever), and waits for that message before the handler runs (no deadline of ours
-    bounds it). Reading it ourselves (`_GrpcIncoming.request`), the gate answers both."""
+    bounds it). Reading it ourselves (`_GrpcIncoming.request`), the gate answers both. (The
+    iterator grpcio passes as `requests` goes unused: `context.read()` reads the same messages.)"""
 
     async def serve(requests: object, context: Context) -> Message:
         try:
