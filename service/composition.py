@@ -120,6 +120,8 @@ def build_service(
         settings.grpc_keepalive_seconds,
         settings.grpc_max_connection_age_seconds,
         age_grace_seconds=settings.grace_seconds,
+        max_idle_seconds=settings.grpc_max_connection_idle_seconds,
+        handshake_timeout_seconds=settings.grpc_handshake_timeout_seconds,
     )
     server = build_server(rpcs, gate, settings.listen_addr, drain, connections, credentials)
     service = Service(

@@ -94,6 +94,12 @@ class Settings:
     grpc_max_connection_age_seconds: float = 1800.0
     """A gRPC connection is closed after this long (GOAWAY, then `grace_seconds` for its calls),
     so that long-lived clients spread again over the replicas."""
+    grpc_max_connection_idle_seconds: float = 300.0
+    """A gRPC connection without calls this long is closed (GOAWAY), so idle connections do not
+    pile up on a replica."""
+    grpc_handshake_timeout_seconds: float = 10.0
+    """A gRPC connection that has not completed its handshake (TLS, and the HTTP/2 preface and
+    SETTINGS) this long after it opened is closed."""
 
     @property
     def tls(self) -> TlsFiles | None:
@@ -382,6 +388,16 @@ VARIABLES: Mapping[str, tuple[str, Callable[[str], Any], str]] = {
     ),
     "grpc_max_connection_age_seconds": (
         "PAYMENTS_GRPC_MAX_CONNECTION_AGE_SECONDS",
+        _positive,
+        "a positive number of seconds",
+    ),
+    "grpc_max_connection_idle_seconds": (
+        "PAYMENTS_GRPC_MAX_CONNECTION_IDLE_SECONDS",
+        _positive,
+        "a positive number of seconds",
+    ),
+    "grpc_handshake_timeout_seconds": (
+        "PAYMENTS_GRPC_HANDSHAKE_TIMEOUT_SECONDS",
         _positive,
         "a positive number of seconds",
     ),

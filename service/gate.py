@@ -8,8 +8,9 @@
 5. handler    the RPC (service.api), given the request and a CallContext with its request_id
 
 A stream (`stream`) is admitted the same way, then also counted against the stream limits; its
-deadline bounds the reads that start it (the status now, say), while the stream itself runs until
-it ends, the caller's own timeout passes or the caller goes away, or the service drains.
+deadline bounds the reads that start it (its request; the status now, say), while the stream
+itself runs until it ends, the caller's own timeout passes or the caller goes away, or the
+service drains.
 
 Every failure becomes one `errors.Failure`, raised as `CallFailed` for the door to write, and
 every call writes one `service.rpc` log line (method, code, duration, caller, door, request_id,
@@ -102,8 +103,9 @@ class CallGate:
         to `send`; returns when the stream ends OK, raises CallFailed for any failure."""
         async with self._admitted(rpc, incoming) as (call, _):
             with self._drain.admit_stream(call.caller_id):
-                async with _cut_off_after(incoming.timeout_seconds()):
+                async with _cut_off_after(call.deadline.seconds_left()):
                     request = validate(await incoming.request())
+                async with _cut_off_after(incoming.timeout_seconds()):
                     async for message in rpc.stream_handler(request, call):
                         await send(message)
 

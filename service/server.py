@@ -21,6 +21,7 @@ from service.auth import key_from_metadata
 from service.draining import Drain
 from service.errors import MALFORMED_REQUEST, invalid
 from service.gate import CallFailed, CallGate
+from service.grpc_logs import guard_grpc_log
 from service.server_streams import add_health, add_reflection
 
 if TYPE_CHECKING:  # the grpc classes are generic in the stubs only
@@ -29,10 +30,10 @@ if TYPE_CHECKING:  # the grpc classes are generic in the stubs only
 log = logging.getLogger("service.server")
 
 KEEPALIVE_TIMEOUT_MS = 20_000  # a ping unanswered this long: the connection is dead
-MAX_CONNECTION_IDLE_MS = 300_000  # a connection without calls this long is closed (GOAWAY)
 MIN_CLIENT_PING_INTERVAL_MS = 10_000  # a client pinging more often than this gets GOAWAY
 OVERALL_HEALTH = ""  # the empty service name: the whole server, as probes ask by default
 _MALFORMED = "is not a valid protobuf encoding of the request message"
+_MISSING = "is missing: the call ended before its request message was complete"
 
 
 class BindError(RuntimeError):
@@ -96,6 +97,8 @@ class Connections:
     keepalive_seconds: float = 60.0
     max_age_seconds: float = 1800.0
     age_grace_seconds: float = 10.0
+    max_idle_seconds: float = 300.0
+    handshake_timeout_seconds: float = 10.0
 
     def options(self) -> list[tuple[str, int]]:
         """The gRPC server's channel arguments for them."""
@@ -103,10 +106,15 @@ class Connections:
             ("grpc.keepalive_time_ms", _ms(self.keepalive_seconds)),
             ("grpc.keepalive_timeout_ms", KEEPALIVE_TIMEOUT_MS),
             ("grpc.keepalive_permit_without_calls", 1),  # a client may keep an idle one alive
+            # A client pinging more often than this without data gets GOAWAY (too_many_pings)
+            # after gRPC's 2 strikes: pings cost the server, and a flood is an attack.
             ("grpc.http2.min_ping_interval_without_data_ms", MIN_CLIENT_PING_INTERVAL_MS),
-            ("grpc.max_connection_idle_ms", MAX_CONNECTION_IDLE_MS),
+            ("grpc.max_connection_idle_ms", _ms(self.max_idle_seconds)),
             ("grpc.max_connection_age_ms", _ms(self.max_age_seconds)),
             ("grpc.max_connection_age_grace_ms", _ms(self.age_grace_seconds)),
+            # gRPC's default is 120 s: a connection that opens and never finishes its handshake
+            # (TLS, the HTTP/2 preface and SETTINGS) holds a file descriptor that long.
+            ("grpc.server_handshake_timeout_ms", _ms(self.handshake_timeout_seconds)),
         ]
 
 
@@ -116,10 +124,9 @@ def _ms(seconds: float) -> int:
 
 @dataclass(frozen=True, slots=True)
 class _GrpcIncoming:
-    """A gRPC call as the gate reads it. `request` is None when its bytes were no message of
-    the method's request type (see `_tolerant_parser`)."""
+    """A gRPC call as the gate reads it; its request message is read from the call only when
+    the gate asks (step 4), as the HTTP door reads its body, so under the call's deadline."""
 
-    _request: Message | None
     _method: MethodDescriptor
     _context: Context
     door: ClassVar[str] = "grpc"
@@ -138,10 +145,14 @@ class _GrpcIncoming:
         return self._context.time_remaining()
 
     async def request(self) -> Message:
-        if self._request is None:
-            name, problem = self._method.input_type.name, Violation("request", _MALFORMED)
-            raise invalid(MALFORMED_REQUEST, [problem], name)
-        return self._request
+        """The call's first message. None: its bytes were no message of the method's request
+        type (`_tolerant_parser`); EOF: the call ended without a whole message (none at all, a
+        length prefix promising more than came, a cut prefix)."""
+        read: Message | object | None = await self._context.read()
+        if isinstance(read, Message):
+            return read
+        problem = Violation("request", _MISSING if read is grpc.aio.EOF else _MALFORMED)
+        raise invalid(MALFORMED_REQUEST, [problem], self._method.input_type.name)
 
 
 def _tolerant_parser(message_type: type[Message]) -> Callable[[bytes], Message | None]:
@@ -159,32 +170,42 @@ def _tolerant_parser(message_type: type[Message]) -> Callable[[bytes], Message |
 
 
 def _method_handler(gate: CallGate, rpc: Rpc) -> grpc.RpcMethodHandler[Any, Any]:
-    async def serve(request: Message | None, context: Context) -> Message:
+    """The handler of one method, request-streaming on the wire whatever the method: gRPC's own
+    unary reading sends no status at all when a call ends without a whole message (the client
+    waits forever), and waits for that message before the handler runs (no deadline of ours
+    bounds it). Reading it ourselves (`_GrpcIncoming.request`), the gate answers both. (The
+    iterator grpcio passes as `requests` goes unused: `context.read()` reads the same messages.)"""
+
+    async def serve(requests: object, context: Context) -> Message:
         try:
-            return await gate.unary(rpc, _GrpcIncoming(request, rpc.method, context))
+            return await gate.unary(rpc, _GrpcIncoming(rpc.method, context))
         except CallFailed as failed:
-            await context.abort_with_status(rpc_status.to_status(failed.failure.status))
+            await _abort(context, failed)
             raise  # abort_with_status raises; this line only tells the type checker
 
     parse = _tolerant_parser(message_factory.GetMessageClass(rpc.method.input_type))
     serialize = message_factory.GetMessageClass(rpc.method.output_type).SerializeToString
     if rpc.streaming:
-        return grpc.unary_stream_rpc_method_handler(
+        return grpc.stream_stream_rpc_method_handler(
             _stream_serve(gate, rpc), request_deserializer=parse, response_serializer=serialize
         )
-    return grpc.unary_unary_rpc_method_handler(
+    return grpc.stream_unary_rpc_method_handler(
         serve, request_deserializer=parse, response_serializer=serialize
     )
 
 
-def _stream_serve(gate: CallGate, rpc: Rpc) -> Callable[[Message | None, Context], Any]:
-    async def serve(request: Message | None, context: Context) -> None:
+def _stream_serve(gate: CallGate, rpc: Rpc) -> Callable[[object, Context], Any]:
+    async def serve(requests: object, context: Context) -> None:
         try:
-            await gate.stream(rpc, _GrpcIncoming(request, rpc.method, context), context.write)
+            await gate.stream(rpc, _GrpcIncoming(rpc.method, context), context.write)
         except CallFailed as failed:
-            await context.abort_with_status(rpc_status.to_status(failed.failure.status))
+            await _abort(context, failed)
 
     return serve
+
+
+async def _abort(context: Context, failed: CallFailed) -> None:
+    await context.abort_with_status(rpc_status.to_status(failed.failure.status))
 
 
 def add_payment_service(rpcs: Sequence[Rpc], gate: CallGate, server: grpc.aio.Server) -> None:
@@ -228,6 +249,7 @@ def build_server(
     credentials: grpc.ServerCredentials | None = None,
 ) -> PaymentsServer:
     """The server on `listen_addr`: TLS with `credentials`, else plaintext."""
+    guard_grpc_log()
     server = grpc.aio.server(options=(connections or Connections()).options())
     add_payment_service(rpcs, gate, server)
     health_servicer = add_health(server, drain)

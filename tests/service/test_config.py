@@ -30,6 +30,8 @@ def test_defaults() -> None:
     assert settings.reconcile_interval_seconds == 60
     assert settings.event_retention_days == 30
     assert (settings.grpc_keepalive_seconds, settings.grpc_max_connection_age_seconds) == (60, 1800)
+    assert settings.grpc_max_connection_idle_seconds == 300
+    assert settings.grpc_handshake_timeout_seconds == 10
 
 
 def test_everything_set() -> None:
@@ -48,10 +50,14 @@ def test_everything_set() -> None:
             "STRIPE_MAX_NETWORK_RETRIES": "0",
             "PAYMENTS_GRPC_KEEPALIVE_SECONDS": "30",
             "PAYMENTS_GRPC_MAX_CONNECTION_AGE_SECONDS": "600",
+            "PAYMENTS_GRPC_MAX_CONNECTION_IDLE_SECONDS": "120",
+            "PAYMENTS_GRPC_HANDSHAKE_TIMEOUT_SECONDS": "2.5",
         }
     )
     assert settings.listen_addr == "0.0.0.0:0"
     assert (settings.grpc_keepalive_seconds, settings.grpc_max_connection_age_seconds) == (30, 600)
+    assert settings.grpc_max_connection_idle_seconds == 120
+    assert settings.grpc_handshake_timeout_seconds == 2.5
     assert settings.stripe_api_base == "http://127.0.0.1:12111"
     assert settings.http_addr == "127.0.0.1:8080"
     assert (settings.grace_seconds, settings.stripe_timeout_seconds) == (2.5, 3.0)
@@ -144,6 +150,8 @@ def test_repr_hides_secrets() -> None:
         ({"PAYMENTS_EVENT_RETENTION_DAYS": "0"}, "EVENT_RETENTION_DAYS must be a positive"),
         ({"PAYMENTS_GRPC_KEEPALIVE_SECONDS": "0"}, "GRPC_KEEPALIVE_SECONDS must be a positive"),
         ({"PAYMENTS_GRPC_MAX_CONNECTION_AGE_SECONDS": "-1"}, "MAX_CONNECTION_AGE_SECONDS must be"),
+        ({"PAYMENTS_GRPC_MAX_CONNECTION_IDLE_SECONDS": "0"}, "MAX_CONNECTION_IDLE_SECONDS must"),
+        ({"PAYMENTS_GRPC_HANDSHAKE_TIMEOUT_SECONDS": "x"}, "HANDSHAKE_TIMEOUT_SECONDS must be a"),
         ({**WEBHOOKS, "STRIPE_WEBHOOK_SECRETS": "secretvalue"}, "STRIPE_WEBHOOK_SECRETS must be"),
         ({**WEBHOOKS, "STRIPE_WEBHOOK_SECRETS": "whsec_"}, "STRIPE_WEBHOOK_SECRETS must be"),
         ({**WEBHOOKS, "STRIPE_WEBHOOK_SECRETS": ""}, "STRIPE_WEBHOOK_SECRETS is not set"),
