@@ -1,6 +1,7 @@
 """`python -m service`: serve until SIGTERM/SIGINT, then drain and exit 0.
 
-A misconfiguration prints one line to stderr and exits 2, without a traceback.
+A misconfiguration prints one line to stderr and exits 2, without a traceback. Should the gRPC
+port close by itself, the process drains what is left and exits 1, to be restarted.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from typing import TYPE_CHECKING
 
 from ledger import LedgerStartError
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
 
 EXIT_CONFIG_ERROR = 2
+EXIT_DOOR_LOST = 1
 
 log = logging.getLogger("service")
 
@@ -56,8 +58,25 @@ async def serve(settings: Settings, tracer_provider: TracerProvider | None = Non
         print(f"payments service listening on grpc://{service.address}", flush=True)
         if service.http_address is not None:
             print(f"payments service listening on http://{service.http_address}", flush=True)
-        await stop_requested.wait()
+        if not await _stop_or_door_lost(stop_requested, service.server.closed()):
+            raise GrpcDoorLost()
         log.info("stop requested; draining")
+
+
+class GrpcDoorLost(Exception):
+    """The gRPC port closed with no stop asked for: the process exits for its supervisor to
+    start a new one, rather than serve on with half its doors."""
+
+
+async def _stop_or_door_lost(stop_requested: asyncio.Event, door_closed: Awaitable[None]) -> bool:
+    """True once a stop is asked for; False should the gRPC door close by itself first."""
+    stop = asyncio.ensure_future(stop_requested.wait())
+    # Left running: cancelling grpcio's wait for its termination would cancel the termination
+    # itself, which the stop still awaits; it returns once that stop closes the port.
+    closed = asyncio.ensure_future(door_closed)
+    await asyncio.wait((stop, closed), return_when=asyncio.FIRST_COMPLETED)
+    stop.cancel()
+    return stop_requested.is_set()
 
 
 def reload_api_keys(settings: Settings, authenticator: ApiKeyAuthenticator) -> None:
@@ -91,6 +110,13 @@ def main() -> int:
         fix = f"set {variable_of(error.setting)} to a free address of this host"
         print(f"payments: {error}; {fix}", file=sys.stderr)
         return EXIT_CONFIG_ERROR
+    except GrpcDoorLost:
+        log.critical(
+            "the gRPC door closed by itself (grpcio's serving loop failed, see above): "
+            "exiting %d for the process to be restarted",
+            EXIT_DOOR_LOST,
+        )
+        return EXIT_DOOR_LOST
     except LedgerStartError as error:
         where = variable_of("database_url")
         print(f"payments: the payment ledger cannot start: {error} ({where})", file=sys.stderr)

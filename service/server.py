@@ -55,6 +55,7 @@ class PaymentsServer:
         self._drain = drain
         self.address = address
         self._started = False
+        self._broken = False
 
     async def start(self) -> None:
         self._started = True
@@ -62,6 +63,18 @@ class PaymentsServer:
         for service in (OVERALL_HEALTH, PAYMENT_SERVICE.full_name):
             await self._health.set(service, health_pb2.HealthCheckResponse.SERVING)
         log.info("serving on %s", self.address)
+
+    async def closed(self) -> None:
+        """Returns once the port has closed: after `stop`, or by itself should grpcio's serving
+        loop fail (grpcio 1.85 shuts its server down when a call's :path is not UTF-8, before
+        any handler of ours could refuse it)."""
+        try:
+            await self._server.wait_for_termination()
+        except Exception:  # grpcio's shutdown re-raises its serving loop's error
+            # That shutdown stopped half-way: stopping this server again crashes the process
+            # (SIGSEGV in grpcio 1.85), so `stop` leaves it to the process's exit.
+            self._broken = True
+            log.exception("the gRPC door's serving loop failed")
 
     async def refuse_new_calls(self, grace_seconds: float) -> None:
         """A stop's first step, starting its grace period: new calls are refused, every stream
@@ -80,6 +93,8 @@ class PaymentsServer:
         call still running). A server never started only releases its port."""
         if not self._started:
             await self._server.stop(None)
+            return
+        if self._broken:
             return
         await self.refuse_new_calls(grace_seconds)
         if not await self._drain.wait_idle():
