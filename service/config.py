@@ -94,6 +94,9 @@ class Settings:
     grpc_max_connection_age_seconds: float = 1800.0
     """A gRPC connection is closed after this long (GOAWAY, then `grace_seconds` for its calls),
     so that long-lived clients spread again over the replicas."""
+    product_cache_seconds: float = 60.0
+    """How long this replica sells a product as it last read or created it without asking
+    Stripe (the catalog's staleness bound); 0: every CreateCheckout reads the product first."""
 
     @property
     def tls(self) -> TlsFiles | None:
@@ -384,6 +387,11 @@ VARIABLES: Mapping[str, tuple[str, Callable[[str], Any], str]] = {
         "PAYMENTS_GRPC_MAX_CONNECTION_AGE_SECONDS",
         _positive,
         "a positive number of seconds",
+    ),
+    "product_cache_seconds": (
+        "PAYMENTS_PRODUCT_CACHE_SECONDS",
+        _seconds,
+        "a number of seconds, 0 or more (0: off)",
     ),
 }
 

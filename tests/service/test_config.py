@@ -30,6 +30,13 @@ def test_defaults() -> None:
     assert settings.reconcile_interval_seconds == 60
     assert settings.event_retention_days == 30
     assert (settings.grpc_keepalive_seconds, settings.grpc_max_connection_age_seconds) == (60, 1800)
+    assert settings.product_cache_seconds == 60
+
+
+@pytest.mark.parametrize(("raw", "seconds"), [("0", 0.0), ("2.5", 2.5), ("300", 300.0)])
+def test_the_product_cache_may_be_turned_off(raw: str, seconds: float) -> None:
+    settings = load_settings({**VALID, "PAYMENTS_PRODUCT_CACHE_SECONDS": raw})
+    assert settings.product_cache_seconds == seconds
 
 
 def test_everything_set() -> None:
@@ -144,6 +151,8 @@ def test_repr_hides_secrets() -> None:
         ({"PAYMENTS_EVENT_RETENTION_DAYS": "0"}, "EVENT_RETENTION_DAYS must be a positive"),
         ({"PAYMENTS_GRPC_KEEPALIVE_SECONDS": "0"}, "GRPC_KEEPALIVE_SECONDS must be a positive"),
         ({"PAYMENTS_GRPC_MAX_CONNECTION_AGE_SECONDS": "-1"}, "MAX_CONNECTION_AGE_SECONDS must be"),
+        ({"PAYMENTS_PRODUCT_CACHE_SECONDS": "-1"}, "PRODUCT_CACHE_SECONDS must be a number"),
+        ({"PAYMENTS_PRODUCT_CACHE_SECONDS": "a minute"}, "PRODUCT_CACHE_SECONDS must be a number"),
         ({**WEBHOOKS, "STRIPE_WEBHOOK_SECRETS": "secretvalue"}, "STRIPE_WEBHOOK_SECRETS must be"),
         ({**WEBHOOKS, "STRIPE_WEBHOOK_SECRETS": "whsec_"}, "STRIPE_WEBHOOK_SECRETS must be"),
         ({**WEBHOOKS, "STRIPE_WEBHOOK_SECRETS": ""}, "STRIPE_WEBHOOK_SECRETS is not set"),
