@@ -94,12 +94,12 @@ class CreateCheckout:
         call: CallContext,
     ) -> tuple[NewCheckout, CheckoutSession]:
         """The provider refused what the catalog knew: try once more with the product as the
-        provider has it now, unless that is what was refused. The same request_id (idempotency
-        key) is fine: a refused parameter is a validation failure, for which the provider keeps
-        no result under the key."""
+        provider has it now, unless it would be sold the same way (the refusal stands). The same
+        request_id (idempotency key) is fine: a refused parameter is a validation failure, for
+        which the provider keeps no result under the key."""
         self._catalog.forget(stale.id)
         fresh = await self._read(stale.id, call)
-        if fresh == stale:
+        if (fresh.active, fresh.price_id) == (stale.active, stale.price_id):
             raise refused
         return await self._open(fresh, command, call)
 

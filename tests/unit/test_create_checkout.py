@@ -301,6 +301,7 @@ async def test_a_refusal_the_fresh_read_does_not_explain_is_not_tried_again(
     customer_id, product = await customer_and_product(gateway, call, catalog)
     assert product.price_id is not None
     gateway.archived_prices.add(product.price_id)  # refused, though still the default price
+    gateway.products[product.id] = replace(product, name="Renamed")  # nothing that sells
     before = len(gateway.calls)
 
     with pytest.raises(ProductNotPurchasable) as raised:
