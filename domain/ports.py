@@ -1,5 +1,5 @@
-"""The ports: what the use cases need from a payment provider (its API and its events) and from
-the payment ledger."""
+"""The ports: what the use cases need from a payment provider (its API and its events), from the
+payment ledger, and from the catalog of products the service knows."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from domain.ledger import (
     Recorded,
 )
 from domain.payment_status import PaymentSnapshot
-from domain.product import NewProduct, Product
+from domain.product import NewProduct, Product, ProductChanged
 
 
 class PaymentGateway(Protocol):
@@ -71,18 +71,41 @@ class PaymentGateway(Protocol):
 
 
 class PaymentEvents(Protocol):
-    """The provider's record of what happened to payments: pushed (webhooks) and listed."""
+    """The provider's record of what happened to payments, and to the products sold: pushed
+    (webhooks) and listed. An event tells either an Observation of a payment (for the ledger)
+    or that a product changed (ProductChanged, for the catalog)."""
 
-    async def from_webhook(self, payload: bytes, signature: str) -> Observation | None:
-        """The observation a webhook delivery carries, once its signature is verified; None for
-        an event of a kind the ledger does not use. Raises WebhookRefused for a missing or wrong
+    async def from_webhook(
+        self, payload: bytes, signature: str
+    ) -> Observation | ProductChanged | None:
+        """What a webhook delivery tells, once its signature is verified; None for an event of
+        a kind the service does not use. Raises WebhookRefused for a missing or wrong
         signature, a stale timestamp or a body that is not an event."""
         ...
 
-    def since(self, instant: datetime) -> AsyncIterator[Observation]:
-        """Every observation in the provider's events created at or after `instant` (as far
-        back as the provider keeps them), each event once. Raises RetryableError when the
-        provider cannot be read."""
+    def since(self, instant: datetime) -> AsyncIterator[Observation | ProductChanged]:
+        """What every event of the provider created at or after `instant` tells (as far back
+        as the provider keeps them), each event once. Raises RetryableError when the provider
+        cannot be read."""
+        ...
+
+
+class ProductCatalog(Protocol):
+    """What this replica knows of the provider's products, so that selling one need not ask the
+    provider first: a bounded copy, at most a bounded time old, so possibly stale. It is kept
+    fresh by forget() when an event says a product changed; what a stale entry leads to, the
+    provider refuses (an archived price or product), and the use case then reads afresh."""
+
+    def known(self, product_id: str) -> Product | None:
+        """The product as last created or read, if still kept; None otherwise."""
+        ...
+
+    def remember(self, product: Product) -> None:
+        """Keeps `product` as the provider has it now (just created or read)."""
+        ...
+
+    def forget(self, product_id: str) -> None:
+        """Drops what is known of the product (nothing happens for one not known)."""
         ...
 
 

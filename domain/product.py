@@ -39,3 +39,13 @@ class Product:
     active: bool
     metadata: Mapping[str, str]
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ProductChanged:
+    """One of the provider's events says a product, or one of its prices, changed or is gone:
+    what the service knows of the product may be stale from then on."""
+
+    product_id: str
+    event_id: str
+    observed_at: datetime

@@ -18,7 +18,7 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from domain import use_cases
 from domain.live_feed import LiveFeed
-from domain.ports import PaymentEvents, PaymentGateway, PaymentLedger
+from domain.ports import PaymentEvents, PaymentGateway, PaymentLedger, ProductCatalog
 from ledger import open_ledger
 from service.api import PaymentApi, Rpc, UseCases
 from service.auth import ApiKeyAuthenticator
@@ -32,6 +32,7 @@ from service.http.protocol import ConnectionLimits
 from service.http.webhooks import webhook_route
 from service.metrics import Metrics, serving_metrics
 from service.observers import AllObservers
+from service.product_catalog import InProcessProductCatalog
 from service.reconciler import Reconciler
 from service.server import BindError, Connections, PaymentsServer, build_server
 from service.tls import ServerCertificates
@@ -52,6 +53,8 @@ class Service:
     settings: Settings
     gateway: PaymentGateway
     ledger: PaymentLedger
+    catalog: ProductCatalog
+    """What this replica knows of the products it sells (service/product_catalog.py)."""
     gate: CallGate
     rpcs: tuple[Rpc, ...]
     server: PaymentsServer
@@ -84,19 +87,23 @@ def build_service(
     events: PaymentEvents | None = None,
     metrics: Metrics | None = None,
     tracing: Tracing | None = None,
+    catalog: ProductCatalog | None = None,
 ) -> Service:
-    """Wires everything over `gateway` and `ledger`, and the intake of `events` (webhooks and
-    reconciliation) when given, counted in `metrics` (new ones when not given) and traced by
-    `tracing` (if given); binds the gRPC port but serves nothing yet."""
+    """Wires everything over `gateway`, `ledger` and `catalog` (the in-process one of the
+    settings when not given), and the intake of `events` (webhooks and reconciliation) when
+    given, counted in `metrics` (new ones when not given) and traced by `tracing` (if given);
+    binds the gRPC port but serves nothing yet."""
     defaults = use_cases.CheckoutDefaults(settings.success_url, settings.cancel_url)
+    if catalog is None:
+        catalog = InProcessProductCatalog(settings.product_cache_seconds)
     feed = LiveFeed(ledger)
     get_payment_status = use_cases.GetPaymentStatus(gateway, ledger)
     api = PaymentApi(
         UseCases(
             create_customer=use_cases.CreateCustomer(gateway),
-            create_product=use_cases.CreateProduct(gateway),
-            get_product=use_cases.GetProduct(gateway),
-            create_checkout=use_cases.CreateCheckout(gateway, defaults, ledger),
+            create_product=use_cases.CreateProduct(gateway, catalog),
+            get_product=use_cases.GetProduct(gateway, catalog),
+            create_checkout=use_cases.CreateCheckout(gateway, defaults, ledger, catalog),
             get_payment_status=get_payment_status,
             expire_checkout=use_cases.ExpireCheckout(gateway, ledger),
             list_payments=use_cases.ListPayments(ledger),
@@ -125,16 +132,16 @@ def build_service(
     )
     server = build_server(rpcs, gate, settings.listen_addr, drain, connections, credentials)
     service = Service(
-        settings, gateway, ledger, gate, rpcs, server, drain, authenticator, metrics, feed,
-        certificates,
+        settings, gateway, ledger, catalog, gate, rpcs, server, drain, authenticator, metrics,
+        feed, certificates,
     )  # fmt: skip
     if events is None:
         return service
     retention = timedelta(days=settings.event_retention_days)
-    reconcile = use_cases.Reconcile(events, ledger, retention=retention)
+    reconcile = use_cases.Reconcile(events, ledger, catalog, retention=retention)
     return replace(
         service,
-        take_in_webhook=use_cases.TakeInWebhook(events, ledger),
+        take_in_webhook=use_cases.TakeInWebhook(events, ledger, catalog),
         reconciler=Reconciler(reconcile, settings.reconcile_interval_seconds),
     )
 
@@ -146,6 +153,7 @@ async def running_service(
     gateway: PaymentGateway | None = None,
     ledger: PaymentLedger | None = None,
     events: PaymentEvents | None = None,
+    catalog: ProductCatalog | None = None,
     grace_seconds: float | None = None,
     tracer_provider: TracerProvider | None = None,
 ) -> AsyncIterator[Service]:
@@ -153,7 +161,8 @@ async def running_service(
     within one grace period (`grace_seconds`, else the configured one). Without a `gateway`, the
     Stripe gateway of `settings` and its events are built here; without a `ledger`, the ledger
     of `settings` is opened (and migrated) here. With a `gateway` but no `events`, nothing is
-    taken in. With a `tracer_provider`, calls and Stripe requests are traced (service.tracing).
+    taken in. Without a `catalog`, the in-process one of `settings`. With a `tracer_provider`,
+    calls and Stripe requests are traced (service.tracing).
     A stop's steps:
     1. the reconciler stops; both doors refuse new calls (SHUTTING_DOWN), every stream ends
        at once (SHUTTING_DOWN), health says NOT_SERVING, the grace starts;
@@ -176,7 +185,7 @@ async def running_service(
             events = StripePaymentEvents(
                 stripe_settings, settings.webhook_secrets, connection=stripe.connection
             )
-        service = build_service(settings, gateway, ledger, events, metrics, tracing)
+        service = build_service(settings, gateway, ledger, events, metrics, tracing, catalog)
         await stop.enter_async_context(service.feed.following())  # stops after both doors
         if service.certificates is not None:
             await stop.enter_async_context(service.certificates.watching())

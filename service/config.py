@@ -100,6 +100,9 @@ class Settings:
     grpc_handshake_timeout_seconds: float = 10.0
     """A gRPC connection that has not completed its handshake (TLS, and the HTTP/2 preface and
     SETTINGS) this long after it opened is closed."""
+    product_cache_seconds: float = 60.0
+    """How long this replica sells a product as it last read or created it without asking
+    Stripe (the catalog's staleness bound); 0: every CreateCheckout reads the product first."""
 
     @property
     def tls(self) -> TlsFiles | None:
@@ -400,6 +403,11 @@ VARIABLES: Mapping[str, tuple[str, Callable[[str], Any], str]] = {
         "PAYMENTS_GRPC_HANDSHAKE_TIMEOUT_SECONDS",
         _positive,
         "a positive number of seconds",
+    ),
+    "product_cache_seconds": (
+        "PAYMENTS_PRODUCT_CACHE_SECONDS",
+        _seconds,
+        "a number of seconds, 0 or more (0: off)",
     ),
 }
 

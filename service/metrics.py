@@ -60,7 +60,8 @@ class Metrics:
         )  # fmt: skip
         self._webhooks = Counter(
             "payments_webhooks",
-            "Webhook deliveries: changed, unchanged, duplicate, ignored, refused, failed",
+            "Webhook deliveries: changed, unchanged, duplicate, product_changed, ignored, refused, "
+            "failed",
             ("outcome",), registry=r,
         )  # fmt: skip
 

@@ -62,12 +62,13 @@ class Reconciler:
             else:
                 log.log(
                     level,
-                    "reconciled since %s: %d events listed, %d new, %d changed a payment; "
-                    "%d payment events past retention pruned",
+                    "reconciled since %s: %d events listed, %d new, %d changed a payment, "
+                    "%d said a product changed; %d payment events past retention pruned",
                     done.since.isoformat(),
                     done.listed,
                     done.taken_in,
                     done.changed,
+                    done.products_changed,
                     done.pruned,
                 )
         async with self._changed:

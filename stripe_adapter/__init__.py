@@ -8,8 +8,14 @@ events = StripePaymentEvents(settings, webhook_secrets, connection=gateway.conne
 await gateway.aclose()  # at shutdown (closes the connection both use)
 """
 
-from stripe_adapter.events import PAYMENT_EVENT_TYPES, StripePaymentEvents
+from stripe_adapter.events import EVENT_TYPES, PAYMENT_EVENT_TYPES, StripePaymentEvents
 from stripe_adapter.gateway import StripePaymentGateway
 from stripe_adapter.settings import StripeSettings
 
-__all__ = ["PAYMENT_EVENT_TYPES", "StripePaymentEvents", "StripePaymentGateway", "StripeSettings"]
+__all__ = [
+    "EVENT_TYPES",
+    "PAYMENT_EVENT_TYPES",
+    "StripePaymentEvents",
+    "StripePaymentGateway",
+    "StripeSettings",
+]

@@ -11,8 +11,13 @@ Four event types say what became of a payment; each maps to a status (`status_of
 | `checkout.session.async_payment_failed`    | FAILED                                  |
 | `checkout.session.expired`                 | EXPIRED                                 |
 
-Every other type is of no use to the ledger. An event's payment comes from the session snapshot
-it carries; one that carries none usable (a thin event) is placed by re-reading the session.
+Four more say a product the service may sell changed, or one of its prices: `product.updated`,
+`product.deleted`, `price.updated`, `price.deleted` (the product named by the object's `id`, or
+by a price's `product`). They are told as ProductChanged: the replica's catalog forgets it.
+
+Every other type is of no use to the service. An event's payment comes from the session
+snapshot it carries; one that carries none usable (a thin event) is placed by re-reading the
+session.
 Bodies are parsed as plain JSON, not into the SDK's StripeObjects: an event is taken in for the
 cost of one HMAC and one `json.loads`.
 """
@@ -35,6 +40,7 @@ from domain.call import Deadline
 from domain.errors import DeadlineExceeded, ProviderUnavailable, WebhookRefused
 from domain.ledger import Observation
 from domain.payment_status import PaymentStatus
+from domain.product import ProductChanged
 from stripe_adapter import translate
 from stripe_adapter.client import StripeConnection
 from stripe_adapter.errors import is_missing, rejected
@@ -67,7 +73,12 @@ _STATUS_OF_TYPE: dict[str, Callable[[translate.Json], PaymentStatus]] = {
 }
 
 PAYMENT_EVENT_TYPES: tuple[str, ...] = tuple(_STATUS_OF_TYPE)
-"""The event types the ledger takes in: what a webhook endpoint needs `enabled_events` for."""
+"""The event types the ledger takes in."""
+PRODUCT_EVENT_TYPES = ("product.updated", "product.deleted", "price.updated", "price.deleted")
+"""The event types that make the catalog forget a product."""
+EVENT_TYPES = PAYMENT_EVENT_TYPES + PRODUCT_EVENT_TYPES
+"""Every event type the service takes in: what a webhook endpoint needs `enabled_events` for,
+and what the reconciler lists."""
 
 
 def status_of_event(event_type: str, session: translate.Json) -> PaymentStatus | None:
@@ -113,19 +124,21 @@ class StripePaymentEvents:
         if self._own_connection is not None:
             await self._own_connection.aclose()
 
-    async def from_webhook(self, payload: bytes, signature: str) -> Observation | None:
+    async def from_webhook(
+        self, payload: bytes, signature: str
+    ) -> Observation | ProductChanged | None:
         self._verify(payload, signature)
         event = _parsed_event(payload)
         try:
-            return await self._observation(event)
+            return await self._told(event)
         except _Unplaceable as exc:
             raise WebhookRefused(str(exc)) from None
 
-    async def since(self, instant: datetime) -> AsyncIterator[Observation]:
+    async def since(self, instant: datetime) -> AsyncIterator[Observation | ProductChanged]:
         """Stripe's events of the used types created at or after `instant` (to the second),
         newest first, as Stripe lists them: page by page, each event once."""
         params: dict[str, Any] = {
-            "types": list(PAYMENT_EVENT_TYPES),
+            "types": list(EVENT_TYPES),
             "created": {"gte": int(instant.timestamp())},
             "limit": PAGE_SIZE,
         }
@@ -138,8 +151,8 @@ class StripePaymentEvents:
             if not isinstance(events, list):
                 raise TypeError(f"Stripe answered GET {EVENTS_PATH} without a list of events")
             for event in events:
-                if (observation := await self._listed(event)) is not None:
-                    yield observation
+                if (told := await self._listed(event)) is not None:
+                    yield told
             if not events or page.get("has_more") is not True:
                 return
             params["starting_after"] = events[-1]["id"]
@@ -165,17 +178,22 @@ class StripePaymentEvents:
             "the Stripe-Signature header is malformed or matches none of the webhook secrets"
         )
 
-    async def _listed(self, event: object) -> Observation | None:
-        """A listed event's observation; one that cannot be placed is logged and passed over
+    async def _listed(self, event: object) -> Observation | ProductChanged | None:
+        """What a listed event tells; one that cannot be placed is logged and passed over
         (what Stripe lists, it lists again: nothing would change on the next pass)."""
         if not _is_event(event):
             log.warning("Stripe listed something that is not an event; passed over")
             return None
         try:
-            return await self._observation(event)
+            return await self._told(event)
         except _Unplaceable as exc:
             log.warning("event %s passed over: %s", event["id"], exc)
             return None
+
+    async def _told(self, event: translate.Json) -> Observation | ProductChanged | None:
+        if event["type"] in PRODUCT_EVENT_TYPES:
+            return _product_changed(event)
+        return await self._observation(event)
 
     async def _observation(self, event: translate.Json) -> Observation | None:
         event_type = event["type"]
@@ -211,6 +229,20 @@ class StripePaymentEvents:
                 f"Stripe did not answer GET {path} within {self._settings.timeout_seconds} s",
                 retry_after_seconds=self._settings.unavailable_retry_after_seconds,
             ) from exc
+
+
+def _product_changed(event: translate.Json) -> ProductChanged | None:
+    """The product a product or price event names; None (the event ignored) when it names none:
+    the catalog's time-to-live bounds what such an event could have told."""
+    changed = event["data"].get("object")
+    if not isinstance(changed, dict):
+        return None
+    product_id = changed.get("product") if event["type"].startswith("price.") else changed.get("id")
+    if isinstance(product_id, dict):  # an expanded product
+        product_id = product_id.get("id")
+    if not isinstance(product_id, str) or not product_id:
+        return None
+    return ProductChanged(product_id, event["id"], translate.timestamp(event["created"]))
 
 
 def _signed(payload: bytes, signature: str, secret: str, tolerance: int | None) -> bool:

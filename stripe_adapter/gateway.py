@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote_plus
 
@@ -240,14 +241,22 @@ def _intent_metadata(new: NewCheckout) -> dict[str, str]:
 
 
 def _checkout_refused(exc: stripe.InvalidRequestError, new: NewCheckout) -> Exception:
-    """A missing customer is the caller's unknown customer; a missing price means the product
-    can no longer be sold."""
+    """A missing customer is the caller's unknown customer; a price Stripe no longer has, or
+    refuses (an archived price, a price of an archived product: "The price specified is
+    inactive…", "Price `…` is not available to be purchased because its product is not
+    active."), means the product cannot be sold as the service knew it."""
     provider = provider_context(exc)
     if is_missing(exc, "customer"):
         return NotFound("customer", new.customer_id, provider=provider)
     if is_missing(exc, "price"):
         return ProductNotPurchasable(
             new.product_id, "its default price no longer exists", provider=provider
+        )
+    if blamed(exc.param) == "price":
+        return ProductNotPurchasable(
+            new.product_id,
+            f"Stripe refuses its price: {exc.user_message}",
+            provider=replace(provider, param=exc.param),
         )
     if (chosen := _CHECKOUT_FIELDS.get(blamed(exc.param))) is not None:
         field, allowed = chosen

@@ -104,6 +104,17 @@ CREATE_PRODUCT = Obj(
     required=("name",),
 )
 
+UPDATE_PRODUCT = Obj(
+    {
+        "active": Bool(),
+        "default_price": Str(),
+        "description": Str(max_length=40000, allow_empty=True),  # "" unsets it
+        "expand": EXPAND,
+        "metadata": Metadata(),
+        "name": Str(),
+    }
+)
+
 SEARCH_PRODUCTS = Obj(
     {"expand": EXPAND, "limit": Int(minimum=1, maximum=100), "page": Str(), "query": Str()},
     required=("query",),
@@ -135,6 +146,8 @@ CREATE_PRICE = Obj(
     },
     required=("currency",),
 )
+
+UPDATE_PRICE = Obj({"active": Bool(), "expand": EXPAND, "metadata": Metadata(), "nickname": Str()})
 
 LINE_ITEM = Obj({"price": Str(), "quantity": Int(minimum=1, maximum=999_999)})
 
@@ -198,8 +211,10 @@ ENDPOINT_PARAMS: dict[str, Obj] = {
     "POST /v1/products": CREATE_PRODUCT,
     "GET /v1/products/search": SEARCH_PRODUCTS,
     "GET /v1/products/{id}": RETRIEVE,
+    "POST /v1/products/{id}": UPDATE_PRODUCT,
     "POST /v1/prices": CREATE_PRICE,
     "GET /v1/prices/{price}": RETRIEVE,
+    "POST /v1/prices/{price}": UPDATE_PRICE,
     "POST /v1/checkout/sessions": CREATE_CHECKOUT_SESSION,
     "GET /v1/checkout/sessions/{session}": RETRIEVE,
     "POST /v1/checkout/sessions/{session}/expire": RETRIEVE,

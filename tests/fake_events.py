@@ -4,6 +4,7 @@ events = FakeEvents()
 body = events.webhook(observation("cs_test_1", PaymentStatus.SUCCEEDED))  # a delivery's body
 await events.from_webhook(body, FakeEvents.SIGNATURE)                    # -> that observation
 events.webhook(None)                    # the body of an event of a type of no use: -> None
+events.webhook(product_changed("prod_1"))  # an event saying a product changed: -> that
 events.listed.append(observation(...))  # what since() yields (those at or after its instant)
 events.unavailable = ProviderUnavailable("down", retry_after_seconds=1)  # since() raises it
 events.unavailable_after = 2            # ... once it has yielded 2 observations
@@ -23,6 +24,7 @@ from domain.ledger import Observation, Payment
 from domain.money import Money
 from domain.payment_status import PaymentStatus
 from domain.ports import PaymentEvents
+from domain.product import ProductChanged
 
 _EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 _EVENT_IDS = itertools.count(1)
@@ -58,6 +60,14 @@ def observation(
     return Observation(payment, at, event_id)
 
 
+def product_changed(product_id: str, *, at: datetime = _EPOCH) -> ProductChanged:
+    """An event (a new one) saying the product, or one of its prices, changed at `at`."""
+    return ProductChanged(product_id, f"evt_fake_{next(_EVENT_IDS)}", at)
+
+
+Told = Observation | ProductChanged
+
+
 @dataclass
 class FakeEvents:
     """Webhook bodies name what they deliver; since() yields `listed` in the order queued."""
@@ -65,14 +75,14 @@ class FakeEvents:
     SIGNATURE = "t=0,v1=fake-signature"
     """The one Stripe-Signature from_webhook accepts."""
 
-    listed: list[Observation] = field(default_factory=list)
+    listed: list[Told] = field(default_factory=list)
     unavailable: RetryableError | None = None
     unavailable_after: int = 0
     calls: list[str] = field(default_factory=list)
     asked: list[datetime] = field(default_factory=list)
-    _delivered: dict[bytes, Observation | None] = field(default_factory=dict)
+    _delivered: dict[bytes, Told | None] = field(default_factory=dict)
 
-    def webhook(self, delivered: Observation | None) -> bytes:
+    def webhook(self, delivered: Told | None) -> bytes:
         """The body of a delivery of `delivered` (None: an event of a type of no use)."""
         event_id = delivered.event_id if delivered is not None else None
         body = json.dumps(
@@ -81,7 +91,7 @@ class FakeEvents:
         self._delivered[body] = delivered
         return body
 
-    async def from_webhook(self, payload: bytes, signature: str) -> Observation | None:
+    async def from_webhook(self, payload: bytes, signature: str) -> Told | None:
         self.calls.append("from_webhook")
         if signature != self.SIGNATURE:
             raise WebhookRefused("the signature matches none of the webhook secrets")
@@ -89,7 +99,7 @@ class FakeEvents:
             raise WebhookRefused("the body is not an event")
         return self._delivered[payload]
 
-    async def since(self, instant: datetime) -> AsyncIterator[Observation]:
+    async def since(self, instant: datetime) -> AsyncIterator[Told]:
         self.calls.append("since")
         self.asked.append(instant)
         for count, listed in enumerate([*self.listed, None]):

@@ -16,6 +16,7 @@ from domain.errors import (
     InvalidInput,
     NotFound,
     NotFoundKind,
+    ProductNotPurchasable,
     RequestIdReused,
     Violation,
 )
@@ -29,10 +30,13 @@ _EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
 @dataclass
 class FakeGateway:
-    """Keeps objects in dicts; replays writes by idempotency key like the real provider."""
+    """Keeps objects in dicts; replays writes by idempotency key like the real provider, and
+    refuses a checkout of an archived price or product as it does."""
 
     customers: dict[str, Customer] = field(default_factory=dict)
     products: dict[str, Product] = field(default_factory=dict)
+    prices: dict[str, Money] = field(default_factory=dict)
+    archived_prices: set[str] = field(default_factory=set)
     checkouts: dict[str, NewCheckout] = field(default_factory=dict)
     snapshots: dict[str, PaymentSnapshot] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
@@ -77,12 +81,14 @@ class FakeGateway:
         product_id = f"prod_{new.external_product_id}"
         if product_id in self.products:
             raise ExternalProductIdTaken(new.external_product_id, product_id)
+        price_id = f"price_{next(self._ids)}"
+        self.prices[price_id] = new.price
         product = Product(
             id=product_id,
             name=new.name,
             description=new.description,
             external_product_id=new.external_product_id,
-            price_id=f"price_{next(self._ids)}",
+            price_id=price_id,
             price=new.price,
             active=True,
             metadata=dict(new.metadata),
@@ -109,10 +115,14 @@ class FakeGateway:
 
     async def create_checkout(self, new: NewCheckout, options: WriteOptions) -> CheckoutSession:
         self.calls.append("create_checkout")
+        if (replayed := self._replay(options, new)) is not None:
+            assert isinstance(replayed, CheckoutSession)
+            return replayed
+        # Refusals are not remembered under the key: the provider saves no result for them.
         if new.customer_id not in self.customers:
             raise NotFound("customer", new.customer_id)
-        price = self.products[new.product_id].price
-        assert price is not None
+        self._refuse_unsellable(new)
+        price = self.prices[new.price_id]
         session_id = f"cs_test_{next(self._ids)}"
         self.checkouts[session_id] = new
         total = Money(price.amount * new.quantity, price.currency)
@@ -129,15 +139,37 @@ class FakeGateway:
             client_reference_id=new.client_reference_id,
             metadata=dict(new.metadata),
         )
-        return CheckoutSession(
+        session = CheckoutSession(
             id=session_id,
             url=f"https://checkout.example/{session_id}",
             expires_at=new.expires_at or _EPOCH + timedelta(hours=24),
             total=total,
         )
+        self._remember(options, new, session)
+        return session
+
+    def _refuse_unsellable(self, new: NewCheckout) -> None:
+        if new.price_id in self.archived_prices:
+            raise ProductNotPurchasable(new.product_id, "its price is archived")
+        if not self.products[new.product_id].active:
+            raise ProductNotPurchasable(new.product_id, "the product is archived")
 
     def archive(self, product_id: str) -> None:
+        """Behind the service's back, as in the provider's dashboard (its prices stay active)."""
         self.products[product_id] = replace(self.products[product_id], active=False)
+
+    def reprice(self, product_id: str, amount: int, *, archive_old: bool = True) -> str:
+        """Behind the service's back: a new default price for the product, the old one archived
+        (unless `archive_old` is False). Returns the new price's id."""
+        product = self.products[product_id]
+        assert product.price is not None
+        assert product.price_id is not None
+        price_id = f"price_{next(self._ids)}"
+        self.prices[price_id] = Money(amount, product.price.currency)
+        if archive_old:
+            self.archived_prices.add(product.price_id)
+        self.products[product_id] = replace(product, price_id=price_id, price=self.prices[price_id])
+        return price_id
 
     async def get_payment(self, payment_id: str, deadline: Deadline) -> PaymentSnapshot:
         self.calls.append("get_payment")

@@ -11,7 +11,8 @@ from domain.checkout import SOLD_PRODUCT_METADATA_KEY, CheckoutSession, NewCheck
 from domain.errors import ProductNotPurchasable
 from domain.ledger import Observation, Payment
 from domain.payment_status import PaymentStatus
-from domain.ports import PaymentGateway, PaymentLedger
+from domain.ports import PaymentGateway, PaymentLedger, ProductCatalog
+from domain.product import Product
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,20 +42,70 @@ class CreateCheckout:
     The checkout carries the caller's metadata and, under SOLD_PRODUCT_METADATA_KEY, the product
     sold, so that every payment names what it paid for. The new payment is recorded in the
     ledger as OPEN at once, so that ListPayments finds it before any provider event arrives.
+
+    A product the catalog knows as for sale is sold as the catalog knows it: one provider
+    request. The catalog is trusted to sell, never to refuse: a product it knows as archived or
+    without a price, or does not know, is read first. Should the provider refuse what the
+    catalog said (the price or the product was archived since), the product is forgotten and
+    read afresh once: then sold at its current default price, or refused as not purchasable.
     """
 
     OPERATION = "CreateCheckout"
 
     def __init__(
-        self, gateway: PaymentGateway, defaults: CheckoutDefaults, ledger: PaymentLedger
+        self,
+        gateway: PaymentGateway,
+        defaults: CheckoutDefaults,
+        ledger: PaymentLedger,
+        catalog: ProductCatalog,
     ) -> None:
         self._gateway = gateway
         self._defaults = defaults
         self._ledger = ledger
+        self._catalog = catalog
 
     async def __call__(self, command: CreateCheckoutCommand, call: CallContext) -> CheckoutSession:
         call.deadline.check()
-        product = await self._gateway.get_product(command.product_id, call.deadline)
+        known = self._catalog.known(command.product_id)
+        trusted = known if known is not None and _for_sale(known) else None
+        product = trusted or await self._read(command.product_id, call)
+        try:
+            new, session = await self._open(product, command, call)
+        except ProductNotPurchasable as refused:
+            if trusted is None:
+                raise
+            new, session = await self._open_afresh(trusted, refused, command, call)
+        # Should this write fail (LedgerUnavailable), the call fails although the page exists;
+        # nothing is lost: the checkout's events (webhook or reconciliation) record the payment
+        # later, and a retry with the same request_id gets the same checkout and records it.
+        await self._ledger.record(_opened(new, session))
+        return session
+
+    async def _read(self, product_id: str, call: CallContext) -> Product:
+        product = await self._gateway.get_product(product_id, call.deadline)
+        self._catalog.remember(product)
+        return product
+
+    async def _open_afresh(
+        self,
+        stale: Product,
+        refused: ProductNotPurchasable,
+        command: CreateCheckoutCommand,
+        call: CallContext,
+    ) -> tuple[NewCheckout, CheckoutSession]:
+        """The provider refused what the catalog knew: try once more with the product as the
+        provider has it now, unless it would be sold the same way (the refusal stands). The same
+        request_id (idempotency key) is fine: a refused parameter is a validation failure, for
+        which the provider keeps no result under the key."""
+        self._catalog.forget(stale.id)
+        fresh = await self._read(stale.id, call)
+        if (fresh.active, fresh.price_id) == (stale.active, stale.price_id):
+            raise refused
+        return await self._open(fresh, command, call)
+
+    async def _open(
+        self, product: Product, command: CreateCheckoutCommand, call: CallContext
+    ) -> tuple[NewCheckout, CheckoutSession]:
         if not product.active:
             raise ProductNotPurchasable(product.id, "it is archived")
         if product.price_id is None:
@@ -70,12 +121,11 @@ class CreateCheckout:
             client_reference_id=command.client_reference_id or None,
             expires_at=command.expire_time,
         )
-        session = await self._gateway.create_checkout(new, write_options(call, self.OPERATION))
-        # Should this write fail (LedgerUnavailable), the call fails although the page exists;
-        # nothing is lost: the checkout's events (webhook or reconciliation) record the payment
-        # later, and a retry with the same request_id gets the same checkout and records it.
-        await self._ledger.record(_opened(new, session))
-        return session
+        return new, await self._gateway.create_checkout(new, write_options(call, self.OPERATION))
+
+
+def _for_sale(product: Product) -> bool:
+    return product.active and product.price_id is not None
 
 
 def _opened(new: NewCheckout, session: CheckoutSession) -> Observation:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from domain.call import CallContext, write_options
 from domain.errors import InvalidInput, Violation
 from domain.money import Money
-from domain.ports import PaymentGateway
+from domain.ports import PaymentGateway, ProductCatalog
 from domain.product import EXTERNAL_ID_METADATA_KEY, NewProduct, Product
 
 
@@ -23,12 +23,14 @@ class CreateProductCommand:
 
 
 class CreateProduct:
-    """Creates a product with its default price; external_product_id must be unused."""
+    """Creates a product with its default price; external_product_id must be unused. The
+    catalog remembers it, so that selling it (CreateCheckout) needs no read first."""
 
     OPERATION = "CreateProduct"
 
-    def __init__(self, gateway: PaymentGateway) -> None:
+    def __init__(self, gateway: PaymentGateway, catalog: ProductCatalog) -> None:
         self._gateway = gateway
+        self._catalog = catalog
 
     async def __call__(self, command: CreateProductCommand, call: CallContext) -> Product:
         call.deadline.check()
@@ -48,4 +50,6 @@ class CreateProduct:
             external_product_id=command.external_product_id,
             metadata=command.metadata,
         )
-        return await self._gateway.create_product(new, write_options(call, self.OPERATION))
+        product = await self._gateway.create_product(new, write_options(call, self.OPERATION))
+        self._catalog.remember(product)
+        return product

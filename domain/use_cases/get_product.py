@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from domain.call import CallContext
-from domain.ports import PaymentGateway
+from domain.ports import PaymentGateway, ProductCatalog
 from domain.product import Product
 
 
@@ -18,15 +18,20 @@ class ProductLookup:
 
 
 class GetProduct:
-    """Finds one product; NotFound when there is none."""
+    """Finds one product; NotFound when there is none. Always the provider's answer (one read),
+    which the catalog then remembers."""
 
-    def __init__(self, gateway: PaymentGateway) -> None:
+    def __init__(self, gateway: PaymentGateway, catalog: ProductCatalog) -> None:
         self._gateway = gateway
+        self._catalog = catalog
 
     async def __call__(self, lookup: ProductLookup, call: CallContext) -> Product:
         call.deadline.check()
         if lookup.product_id:
-            return await self._gateway.get_product(lookup.product_id, call.deadline)
-        return await self._gateway.get_product_by_external_id(
-            lookup.external_product_id, call.deadline
-        )
+            product = await self._gateway.get_product(lookup.product_id, call.deadline)
+        else:
+            product = await self._gateway.get_product_by_external_id(
+                lookup.external_product_id, call.deadline
+            )
+        self._catalog.remember(product)
+        return product

@@ -1,5 +1,6 @@
 """Reconcile: take in every provider event the ledger has not seen, from the provider's list of
-events, so that a dropped webhook (or none configured) still ends in the right status."""
+events, so that a dropped webhook (or none configured) still ends in the right status. Events
+saying a product changed make this replica's catalog forget it, as a webhook would."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from domain.ledger import Recorded
-from domain.ports import PaymentEvents, PaymentLedger
+from domain.ports import PaymentEvents, PaymentLedger, ProductCatalog
+from domain.product import ProductChanged
+from domain.use_cases.take_in_event import take_in
 
 RECONCILER_LOCK = "reconciler"
 OVERLAP = timedelta(minutes=5)
@@ -34,6 +37,8 @@ class Reconciliation:
     """Of those, the ones that moved a payment's status or added a payment."""
     pruned: int = 0
     """Payment events of the ledger's feed deleted for being older than the retention."""
+    products_changed: int = 0
+    """Events saying a product changed (the catalog forgot it)."""
 
 
 class Reconcile:
@@ -44,11 +49,13 @@ class Reconcile:
         self,
         events: PaymentEvents,
         ledger: PaymentLedger,
+        catalog: ProductCatalog,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         retention: timedelta = DEFAULT_RETENTION,
     ) -> None:
         self._events = events
         self._ledger = ledger
+        self._catalog = catalog
         self._clock = clock
         self._retention = retention
 
@@ -62,13 +69,14 @@ class Reconcile:
         started = self._clock()
         watermark = await self._ledger.reconciled_until()
         since = (watermark or started - FIRST_LOOKBACK) - OVERLAP
-        listed = taken_in = changed = 0
-        async for observation in self._events.since(since):
+        listed = taken_in = changed = products = 0
+        async for told in self._events.since(since):
             listed += 1
-            recorded = await self._ledger.record(observation)
-            taken_in += recorded is not Recorded.DUPLICATE
-            changed += recorded is Recorded.CHANGED
+            taken = await take_in(told, self._ledger, self._catalog)
+            products += isinstance(taken, ProductChanged)
+            taken_in += isinstance(taken, Recorded) and taken is not Recorded.DUPLICATE
+            changed += taken is Recorded.CHANGED
         # Everything created before the run started has been listed (up to the overlap).
         await self._ledger.set_reconciled_until(started)
         pruned = await self._ledger.prune(older_than=started - self._retention)
-        return Reconciliation(since, listed, taken_in, changed, pruned)
+        return Reconciliation(since, listed, taken_in, changed, pruned, products)

@@ -1,8 +1,9 @@
 """POST /stripe/webhooks: Stripe's webhook deliveries, taken into the ledger.
 
 No API key (Stripe cannot send one): the signature is the proof, checked by the adapter. The
-answer is 2xx only once the event is durably recorded (or is of a kind the ledger does not use);
-any failure is a 4xx/5xx, so Stripe delivers the event again. Refusals are logged without the
+answer is 2xx only once the event is durably recorded (or has made this replica forget a product
+that changed, or is of a kind the service does not use); any failure is a 4xx/5xx, so Stripe
+delivers the event again. Refusals are logged without the
 body, which is the provider's data, not ours to copy into logs.
 """
 
@@ -13,6 +14,8 @@ import logging
 from aiohttp import web
 
 from domain.errors import WebhookRefused
+from domain.ledger import Recorded
+from domain.product import ProductChanged
 from domain.use_cases import TakeInWebhook
 from service.draining import Drain
 from service.http.app import Handler, read_body
@@ -35,8 +38,8 @@ def webhook_route(
         try:
             with drain.admit():
                 payload = await read_body(request)
-                recorded = await take_in(payload, request.headers.get(SIGNATURE_HEADER, ""))
-            outcome = "ignored" if recorded is None else recorded.name.lower()
+                taken = await take_in(payload, request.headers.get(SIGNATURE_HEADER, ""))
+            outcome = _outcome(taken)
         except WebhookRefused as refused:
             outcome = "refused"
             log.warning("webhook refused: %s", refused.message)
@@ -46,3 +49,12 @@ def webhook_route(
         return web.json_response({"received": True, "outcome": outcome})
 
     return ("POST", WEBHOOK_ROUTE, receive)
+
+
+def _outcome(taken: Recorded | ProductChanged | None) -> str:
+    """What the delivery's answer (and the metric) says taking the event in did."""
+    if taken is None:
+        return "ignored"
+    if isinstance(taken, ProductChanged):
+        return "product_changed"
+    return taken.name.lower()

@@ -23,8 +23,10 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/v1/products", products.create)
     app.router.add_get("/v1/products/search", products.search)  # before {id}
     app.router.add_get("/v1/products/{id}", products.retrieve)
+    app.router.add_post("/v1/products/{id}", products.update)
     app.router.add_post("/v1/prices", prices.create)
     app.router.add_get("/v1/prices/{price}", prices.retrieve)
+    app.router.add_post("/v1/prices/{price}", prices.update)
     app.router.add_post("/v1/checkout/sessions", checkout_sessions.create)
     app.router.add_get("/v1/checkout/sessions/{session}", checkout_sessions.retrieve)
     app.router.add_post("/v1/checkout/sessions/{session}/expire", checkout_sessions.expire)

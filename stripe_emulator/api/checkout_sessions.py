@@ -69,13 +69,25 @@ def _line_items(state: EmulatorState, items: list[dict[str, Any]]) -> list[JSON]
         price = state.store.get("price", item["price"])
         if price is None:
             raise errors.resource_missing("price", item["price"], f"{prefix}[price]", status=400)
-        if not price["active"]:
-            raise errors.invalid_value(
-                f"{prefix}[price]",
-                "The price specified is inactive. This field only accepts active prices.",
-            )
+        _check_purchasable(state, price, f"{prefix}[price]")
         resolved.append({"price": price, "quantity": item["quantity"]})
     return resolved
+
+
+def _check_purchasable(state: EmulatorState, price: JSON, param: str) -> None:
+    """Stripe's refusals (no code) of an archived price, or of a price whose product is
+    archived (its prices stay active then)."""
+    if not price["active"]:
+        raise errors.invalid_value(
+            param, "The price specified is inactive. This field only accepts active prices."
+        )
+    product = state.store.get("product", price["product"])
+    if product is not None and not product["active"]:
+        raise errors.invalid_value(
+            param,
+            f"Price `{price['id']}` is not available to be purchased because its product is "
+            "not active.",
+        )
 
 
 def _expires_at(params: dict[str, Any], now: int) -> int:

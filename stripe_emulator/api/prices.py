@@ -9,8 +9,14 @@ from aiohttp import web
 from stripe_emulator import errors
 from stripe_emulator.api import validation
 from stripe_emulator.api.products import new_product
-from stripe_emulator.handler_utils import event_request, require, respond, validated_params
-from stripe_emulator.objects.price import build_price
+from stripe_emulator.handler_utils import (
+    event_request,
+    read_params,
+    require,
+    respond,
+    validated_params,
+)
+from stripe_emulator.objects.price import build_price, update_price
 from stripe_emulator.state import EmulatorState, state_of
 from stripe_emulator.store import JSON
 
@@ -49,3 +55,27 @@ def _product_for(state: EmulatorState, params: dict[str, Any]) -> JSON:
 async def retrieve(request: web.Request) -> web.Response:
     params = await validated_params(request, "GET /v1/prices/{price}")
     return respond(request, require(request, "price", request.match_info["price"]), params)
+
+
+async def update(request: web.Request) -> web.Response:
+    """``price.updated`` only when something changed. As on Stripe, a product's default price
+    cannot be archived: the product's ``default_price`` moves first."""
+    params = await validated_params(request, "POST /v1/prices/{price}")
+    state = state_of(request)
+    price = require(request, "price", request.match_info["price"])
+    if params.get("active") is False and _is_default(state, price):
+        raise errors.invalid_request(
+            "This price cannot be archived because it is the default price of its product."
+        )
+    metadata = (await read_params(request)).get("metadata")  # "" values unset keys
+    previous = update_price(price, params, metadata)
+    if previous:
+        state.store.events.emit(
+            "price.updated", price, request=event_request(request), previous_attributes=previous
+        )
+    return respond(request, price, params)
+
+
+def _is_default(state: EmulatorState, price: JSON) -> bool:
+    product = state.store.get("product", price["product"])
+    return product is not None and product["default_price"] == price["id"]

@@ -9,9 +9,15 @@ from aiohttp import web
 
 from stripe_emulator import errors
 from stripe_emulator.api import validation
-from stripe_emulator.handler_utils import event_request, require, respond, validated_params
+from stripe_emulator.handler_utils import (
+    event_request,
+    read_params,
+    require,
+    respond,
+    validated_params,
+)
 from stripe_emulator.objects.price import build_price
-from stripe_emulator.objects.product import build_product
+from stripe_emulator.objects.product import build_product, update_product
 from stripe_emulator.search import PRODUCT_FIELDS, parse_query
 from stripe_emulator.state import EmulatorState, state_of
 from stripe_emulator.store import JSON
@@ -55,6 +61,27 @@ async def create(request: web.Request) -> web.Response:
 async def retrieve(request: web.Request) -> web.Response:
     params = await validated_params(request, "GET /v1/products/{id}")
     return respond(request, require(request, "product", request.match_info["id"]), params)
+
+
+async def update(request: web.Request) -> web.Response:
+    """``product.updated`` only when something changed, as on Stripe. A new ``default_price``
+    must exist (Stripe also wants one of the product's own prices; not checked here)."""
+    params = await validated_params(request, "POST /v1/products/{id}")
+    state = state_of(request)
+    product = require(request, "product", request.match_info["id"])
+    price_id = params.get("default_price")
+    if price_id is not None and state.store.get("price", price_id) is None:
+        raise errors.resource_missing("price", price_id, "default_price", status=400)
+    metadata = (await read_params(request)).get("metadata")  # "" values unset keys
+    previous = update_product(product, params, metadata, state.now())
+    if previous:
+        state.store.events.emit(
+            "product.updated",
+            product,
+            request=event_request(request),
+            previous_attributes=previous,
+        )
+    return respond(request, product, params)
 
 
 async def search(request: web.Request) -> web.Response:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from stripe_emulator.ids import new_id, random_token
+from stripe_emulator.objects.updates import apply_update
 from stripe_emulator.store import JSON
 
 _ADDRESS_KEYS = ("city", "country", "line1", "line2", "postal_code", "state")
@@ -59,24 +60,5 @@ UPDATABLE = ("description", "email", "name", "phone")
 
 
 def update_customer(customer: JSON, params: dict[str, Any], metadata: Any) -> JSON:
-    """Apply an update; answers Stripe's ``previous_attributes`` (empty: nothing changed).
-
-    ``metadata`` is the raw param: ``""`` clears it all, ``{"k": ""}`` unsets one key, other
-    keys are set; its previous attributes name only the keys that changed (``null``: new).
-    """
-    previous: JSON = {}
-    for key in UPDATABLE:
-        if key in params and params[key] != customer[key]:
-            previous[key] = customer[key]
-            customer[key] = params[key]
-    if metadata is not None:
-        old = customer["metadata"]
-        new = {} if metadata == "" else {**old, **metadata}
-        new = {key: value for key, value in new.items() if value != ""}
-        changed = {
-            key: old.get(key) for key in old.keys() | new.keys() if old.get(key) != new.get(key)
-        }
-        if changed:
-            previous["metadata"] = changed
-            customer["metadata"] = new
-    return previous
+    """Apply an update; answers Stripe's ``previous_attributes`` (see ``apply_update``)."""
+    return apply_update(customer, params, UPDATABLE, metadata)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from stripe_emulator.ids import new_id
+from stripe_emulator.objects.updates import apply_update
 from stripe_emulator.store import JSON
 
 
@@ -31,3 +32,11 @@ def build_price(params: dict[str, Any], product_id: str, now: int) -> JSON:
         "unit_amount": unit_amount,
         "unit_amount_decimal": None if unit_amount is None else str(unit_amount),
     }
+
+
+UPDATABLE = ("active", "nickname")
+
+
+def update_price(price: JSON, params: dict[str, Any], metadata: Any) -> JSON:
+    """Apply an update; answers Stripe's ``previous_attributes`` (see ``apply_update``)."""
+    return apply_update(price, params, UPDATABLE, metadata)

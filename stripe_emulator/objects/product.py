@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from stripe_emulator.ids import new_id
+from stripe_emulator.objects.updates import apply_update
 from stripe_emulator.store import JSON
 
 
@@ -30,3 +31,19 @@ def build_product(params: dict[str, Any], now: int) -> JSON:
         "updated": now,
         "url": params.get("url"),
     }
+
+
+UPDATABLE = ("active", "default_price", "description", "name")
+
+
+def update_product(product: JSON, params: dict[str, Any], metadata: Any, now: int) -> JSON:
+    """Apply an update (``description=""`` unsets it); answers Stripe's
+    ``previous_attributes``, which also hold the old ``updated`` when that time moved."""
+    values = dict(params)
+    if "description" in values:
+        values["description"] = values["description"] or None
+    previous = apply_update(product, values, UPDATABLE, metadata)
+    if previous and product["updated"] != now:
+        previous["updated"] = product["updated"]
+        product["updated"] = now
+    return previous

@@ -15,6 +15,7 @@ from domain.product import Product
 from stripe_adapter.gateway import StripePaymentGateway
 from stripe_emulator.testing import EmulatorHandle
 from tests.adapter.conftest import checkout_for, in_seconds, write
+from tests.emulator.helpers import stripe_client
 
 
 async def test_create_checkout_opens_a_session(
@@ -51,6 +52,39 @@ async def test_checkout_for_unknown_price_is_product_not_purchasable(
 
     assert caught.value.metadata["product_id"] == product.id
     assert caught.value.provider.error_code == "resource_missing"
+
+
+async def test_a_checkout_of_an_archived_price_is_product_not_purchasable(
+    gateway: StripePaymentGateway, emulator: EmulatorHandle, customer: Customer, product: Product
+) -> None:
+    """What the service knew is stale: Stripe's refusal comes back as the product's, with the
+    param Stripe blamed, for the use case to read the product afresh."""
+    client = stripe_client(emulator)
+    newer = client.v1.prices.create(
+        params={"product": product.id, "currency": "usd", "unit_amount": 1700}
+    )
+    client.v1.products.update(product.id, params={"default_price": newer.id})
+    assert product.price_id is not None
+    client.v1.prices.update(product.price_id, params={"active": False})
+
+    with pytest.raises(ProductNotPurchasable) as caught:
+        await gateway.create_checkout(checkout_for(product, customer.id), write())
+
+    assert caught.value.metadata["product_id"] == product.id
+    assert "The price specified is inactive" in caught.value.message
+    assert caught.value.provider.param == "line_items[0][price]"
+
+
+async def test_a_checkout_of_an_archived_product_is_product_not_purchasable(
+    gateway: StripePaymentGateway, emulator: EmulatorHandle, customer: Customer, product: Product
+) -> None:
+    stripe_client(emulator).v1.products.update(product.id, params={"active": False})
+
+    with pytest.raises(ProductNotPurchasable) as caught:
+        await gateway.create_checkout(checkout_for(product, customer.id), write())
+
+    assert "because its product is not active" in caught.value.message
+    assert caught.value.provider.param == "line_items[0][price]"
 
 
 async def test_open_session_snapshot(

@@ -7,6 +7,7 @@ import socket
 from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -14,8 +15,8 @@ from domain.customer import Customer
 from domain.errors import ProviderUnavailable, RateLimited, RetryableError
 from domain.ledger import Observation
 from domain.payment_status import PaymentStatus
-from domain.product import Product
-from stripe_adapter.events import PAYMENT_EVENT_TYPES, StripePaymentEvents
+from domain.product import Product, ProductChanged
+from stripe_adapter.events import EVENT_TYPES, PAYMENT_EVENT_TYPES, StripePaymentEvents
 from stripe_adapter.gateway import StripePaymentGateway
 from stripe_adapter.settings import StripeSettings
 from stripe_emulator.testing import EmulatorHandle
@@ -33,7 +34,8 @@ def lister(emulator: EmulatorHandle, gateway: StripePaymentGateway) -> StripePay
 
 
 async def listed(events: StripePaymentEvents, since: datetime = EPOCH) -> list[Observation]:
-    return [observation async for observation in events.since(since)]
+    """The payments' observations listed (the product changes aside)."""
+    return [told async for told in events.since(since) if isinstance(told, Observation)]
 
 
 def stripes_own_list(emulator: EmulatorHandle) -> set[str]:
@@ -119,6 +121,24 @@ async def test_only_events_created_at_or_after_the_instant_are_listed(
     assert from_the_future == []
 
 
+async def test_product_and_price_changes_are_listed_as_product_changes(
+    emulator: EmulatorHandle, lister: StripePaymentEvents, product: Product
+) -> None:
+    client = stripe_client(emulator)
+    client.v1.products.update(product.id, params={"name": "Renamed"})
+    assert product.price_id is not None
+    client.v1.prices.update(product.price_id, params={"metadata": {"note": "x"}})
+    listed_types: Any = {"types": list(EVENT_TYPES), "limit": 100}  # plain strings, not literals
+    ids = [event.id for event in client.v1.events.list(params=listed_types).data]
+
+    told = [item async for item in lister.since(EPOCH)]
+
+    assert [(t.product_id, t.event_id) for t in told if isinstance(t, ProductChanged)] == [
+        (product.id, event_id)
+        for event_id in ids  # newest first, as Stripe lists them
+    ]
+
+
 async def test_listing_an_unreachable_stripe_is_retryable() -> None:
     with socket.socket() as closed:  # a port nobody listens on: connect() is refused at once
         closed.bind(("127.0.0.1", 0))
@@ -163,6 +183,7 @@ async def test_a_failing_second_page_fails_the_listing(
         async for _ in pages:
             pass
 
+    assert isinstance(first, Observation)
     assert first.payment.status is PaymentStatus.EXPIRED
 
 

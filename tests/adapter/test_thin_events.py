@@ -10,6 +10,7 @@ import pytest
 
 from domain.customer import Customer
 from domain.errors import ProviderUnavailable, WebhookRefused
+from domain.ledger import Observation
 from domain.money import Money
 from domain.payment_status import PaymentStatus
 from domain.product import Product
@@ -54,7 +55,7 @@ async def test_a_thin_completed_event_is_placed_by_reading_the_session(
 
     observation = await events.from_webhook(*signed(thinned(paid), deliveries.secret))
 
-    assert observation is not None
+    assert isinstance(observation, Observation)
     assert observation.event_id == paid["id"]
     assert observation.payment.checkout_session_id == paid["data"]["object"]["id"]
     assert observation.payment.status is PaymentStatus.SUCCEEDED
@@ -72,7 +73,7 @@ async def test_a_session_without_its_state_is_thin_too(
 
     observation = await events.from_webhook(*signed(without_status, deliveries.secret))
 
-    assert observation is not None
+    assert isinstance(observation, Observation)
     assert observation.payment.provider_status == "complete"  # as read, not as sent
 
 
@@ -91,7 +92,7 @@ async def test_a_thin_failure_is_failed_though_the_session_still_reads_unpaid(
 
     observation = await events.from_webhook(*signed(thinned(failed), deliveries.secret))
 
-    assert observation is not None
+    assert isinstance(observation, Observation)
     assert observation.payment.status is PaymentStatus.FAILED
     assert observation.payment.provider_payment_status == "unpaid"
 

@@ -12,8 +12,8 @@ from domain.errors import WebhookRefused
 from domain.ledger import Observation
 from domain.money import Money
 from domain.payment_status import PaymentStatus
-from domain.product import Product
-from stripe_adapter.events import PAYMENT_EVENT_TYPES, StripePaymentEvents
+from domain.product import Product, ProductChanged
+from stripe_adapter.events import EVENT_TYPES, PAYMENT_EVENT_TYPES, StripePaymentEvents
 from stripe_adapter.gateway import StripePaymentGateway
 from stripe_emulator.testing import EmulatorHandle, Receipt
 from tests.adapter.conftest import (
@@ -25,13 +25,14 @@ from tests.adapter.conftest import (
     write,
 )
 from tests.adapter.webhooks import Deliveries, body_of, signature_of, signed, webhook_endpoint
+from tests.emulator.helpers import stripe_client
 
 SESSION_READ = "GET /v1/checkout/sessions/{session}"
 
 
 async def observed(events: StripePaymentEvents, receipt: Receipt) -> Observation:
     observation = await events.from_webhook(receipt.body, signature_of(receipt))
-    assert observation is not None
+    assert isinstance(observation, Observation)
     return observation
 
 
@@ -152,6 +153,58 @@ async def test_events_of_other_types_are_of_no_use(
     for receipt in others:
         assert await events.from_webhook(receipt.body, signature_of(receipt)) is None
     assert set(PAYMENT_EVENT_TYPES).isdisjoint(body_of(r)["type"] for r in others)
+
+
+async def test_product_and_price_changes_name_the_product(
+    emulator: EmulatorHandle,
+    events: StripePaymentEvents,
+    deliveries: Deliveries,
+    product: Product,
+) -> None:
+    client = stripe_client(emulator)
+    newer = client.v1.prices.create(
+        params={"product": product.id, "currency": "usd", "unit_amount": 1700}
+    )
+    client.v1.products.update(product.id, params={"default_price": newer.id})
+    assert product.price_id is not None
+    client.v1.prices.update(product.price_id, params={"active": False})
+
+    for event_type in ("product.updated", "price.updated"):
+        receipt = await deliveries.one(event_type)
+        told = await events.from_webhook(receipt.body, signature_of(receipt))
+        event = body_of(receipt)
+        created = datetime.fromtimestamp(event["created"], UTC)
+        assert told == ProductChanged(product.id, event["id"], created), event_type
+    assert {"product.updated", "price.updated"} <= set(EVENT_TYPES)
+
+
+@pytest.mark.parametrize(
+    ("event_type", "changed"),
+    [
+        ("product.deleted", {"object": "product", "deleted": True}),
+        ("price.updated", {"object": "price", "product": None}),
+        ("price.deleted", "price_1"),
+    ],
+)
+async def test_a_product_event_naming_no_product_is_of_no_use(
+    events: StripePaymentEvents, deliveries: Deliveries, event_type: str, changed: object
+) -> None:
+    event = {"id": "evt_1", "object": "event", "type": event_type, "created": 1}
+    body, signature = signed({**event, "data": {"object": changed}}, deliveries.secret)
+
+    assert await events.from_webhook(body, signature) is None
+
+
+async def test_an_expanded_product_of_a_price_is_named_by_its_id(
+    events: StripePaymentEvents, deliveries: Deliveries
+) -> None:
+    price = {"object": "price", "id": "price_1", "product": {"id": "prod_9", "object": "product"}}
+    event = {"id": "evt_1", "object": "event", "type": "price.deleted", "created": 1}
+    body, signature = signed({**event, "data": {"object": price}}, deliveries.secret)
+
+    told = await events.from_webhook(body, signature)
+
+    assert told == ProductChanged("prod_9", "evt_1", datetime.fromtimestamp(1, UTC))
 
 
 async def test_during_a_rotation_either_secret_verifies(

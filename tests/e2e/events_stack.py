@@ -26,7 +26,7 @@ from payments.v1 import payments_pb2, payments_pb2_grpc
 from service.composition import Service, running_service
 from service.config import Settings
 from service.http.webhooks import WEBHOOK_ROUTE
-from stripe_adapter.events import PAYMENT_EVENT_TYPES
+from stripe_adapter.events import EVENT_TYPES
 from stripe_emulator.testing import AsyncEmulatorHandle, WebhookSettings
 from stripe_emulator.testing import serve as serve_emulator
 from tests.conftest import API_KEY, Stub, past_first_reconciliation, settings_over, v1_requests
@@ -53,7 +53,7 @@ def webhook_emulator(
 
 async def point_webhooks_at(emulator: AsyncEmulatorHandle, http_address: str) -> None:
     """The endpoint delivers to the service at `http_address` (host:port) the events the
-    ledger uses, as docs/events.md tells an operator to set it up."""
+    service uses, as docs/events.md tells an operator to set it up."""
     assert emulator.webhook_endpoint is not None
     async with async_stripe_client(emulator) as client:
         await client.v1.webhook_endpoints.update_async(
@@ -62,7 +62,7 @@ async def point_webhooks_at(emulator: AsyncEmulatorHandle, http_address: str) ->
             params=loose(
                 {
                     "url": f"http://{http_address}{WEBHOOK_ROUTE}",
-                    "enabled_events": list(PAYMENT_EVENT_TYPES),
+                    "enabled_events": list(EVENT_TYPES),
                 }
             ),
         )

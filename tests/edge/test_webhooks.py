@@ -10,6 +10,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import aiohttp
@@ -17,16 +18,21 @@ import pytest
 
 from domain.errors import LedgerUnavailable
 from domain.ledger import Observation, Recorded
+from domain.money import Money
 from domain.payment_status import PaymentStatus
+from domain.product import Product
 from service.composition import Service, running_service
 from service.config import Settings
 from tests.conftest import API_KEY
 from tests.edge.conftest import settings_for
-from tests.fake_events import FakeEvents, observation
+from tests.fake_events import FakeEvents, observation, product_changed
 from tests.fake_gateway import FakeGateway
 from tests.fake_ledger import FakeLedger
 
 ROUTE = "/stripe/webhooks"
+PRODUCT = Product(
+    "prod_1", "Mug", "", "sku-1", "price_1", Money(500, "usd"), True, {}, datetime(2026, 1, 1)
+)
 SIGNED = {"Stripe-Signature": FakeEvents.SIGNATURE}
 
 
@@ -107,6 +113,17 @@ async def test_an_event_kind_not_used_is_answered_2xx_and_ignored(intake: Intake
 
     assert answer == (200, {"received": True, "outcome": "ignored"})
     assert intake.ledger.event_ids == set()
+
+
+async def test_a_product_change_makes_the_catalog_forget_the_product(intake: Intake) -> None:
+    catalog = intake.service.catalog
+    catalog.remember(PRODUCT)
+
+    answer = await intake.post(EVENTS.webhook(product_changed(PRODUCT.id)))
+
+    assert answer == (200, {"received": True, "outcome": "product_changed"})
+    assert catalog.known(PRODUCT.id) is None
+    assert intake.ledger.event_ids == set()  # nothing for the ledger
 
 
 async def test_a_refused_delivery_is_a_400_logged_without_its_body(

@@ -166,8 +166,9 @@ def test_every_event_conforms_to_the_spec_and_fixture(
     declined = make_session(client)
     emulator.pay(declined.id, outcome="fail")
     client.v1.checkout.sessions.expire(declined.id)
+    _update_a_product_and_archive_its_old_price(client)
     events = _raw(client.v1.events.list(params={"limit": 100}))["data"]
-    assert len({event["type"] for event in events}) >= 9
+    assert len({event["type"] for event in events}) >= 11
     components = _nullable_as_json_schema(spec_reference.spec()["components"])
     fixture = spec_reference.fixtures()["resources"]["event"]
     for event in events:
@@ -177,6 +178,18 @@ def test_every_event_conforms_to_the_spec_and_fixture(
         schema = components["schemas"][kind]
         known = {k: v for k, v in event["data"]["object"].items() if k in schema["properties"]}
         _validate(components, kind, known)
+
+
+def _update_a_product_and_archive_its_old_price(client: stripe.StripeClient) -> None:
+    product = client.v1.products.create(
+        params={"name": "Cap", "default_price_data": {"currency": "usd", "unit_amount": 900}}
+    )
+    assert isinstance(product.default_price, str)
+    other = client.v1.prices.create(
+        params={"product": product.id, "currency": "usd", "unit_amount": 990}
+    )
+    client.v1.products.update(product.id, params={"name": "Hat", "default_price": other.id})
+    client.v1.prices.update(product.default_price, params={"active": False})
 
 
 def _validate(components: dict[str, Any], kind: str, instance: dict[str, Any]) -> None:

@@ -10,6 +10,7 @@ import pytest
 from domain.payment_status import PaymentStatus
 from domain.use_cases import Reconcile
 from service.reconciler import Reconciler
+from tests.fake_catalog import FakeCatalog
 from tests.fake_ledger import FakeLedger
 from tests.unit.test_reconcile import listed, observed
 
@@ -17,7 +18,7 @@ from tests.unit.test_reconcile import listed, observed
 async def test_runs_at_start_up_and_again_each_interval() -> None:
     ledger = FakeLedger()
     events = listed(observed("evt_1", PaymentStatus.SUCCEEDED))
-    reconciler = Reconciler(Reconcile(events, ledger), interval_seconds=0.01)
+    reconciler = Reconciler(Reconcile(events, ledger, FakeCatalog()), interval_seconds=0.01)
 
     async with reconciler.running():
         await reconciler.runs_finished(3)
@@ -33,7 +34,7 @@ async def test_a_failed_run_is_one_warning_and_the_next_run_comes(
 ) -> None:
     caplog.set_level(logging.INFO, logger="service.reconciler")
     events = listed(observed("evt_1", PaymentStatus.SUCCEEDED), fail_after=0)
-    reconciler = Reconciler(Reconcile(events, FakeLedger()), interval_seconds=0.01)
+    reconciler = Reconciler(Reconcile(events, FakeLedger(), FakeCatalog()), interval_seconds=0.01)
 
     async with reconciler.running():
         await reconciler.runs_finished(2)
@@ -45,7 +46,7 @@ async def test_a_failed_run_is_one_warning_and_the_next_run_comes(
 
 async def test_leaving_the_block_stops_the_schedule() -> None:
     events = listed()
-    reconciler = Reconciler(Reconcile(events, FakeLedger()), interval_seconds=3600)
+    reconciler = Reconciler(Reconcile(events, FakeLedger(), FakeCatalog()), interval_seconds=3600)
 
     async with reconciler.running():
         await reconciler.runs_finished(1)

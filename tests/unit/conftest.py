@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from domain.call import CallContext, Deadline
+from tests.fake_catalog import FakeCatalog
 from tests.fake_gateway import FakeGateway
 from tests.fake_ledger import FakeLedger
 
@@ -15,6 +16,11 @@ def gateway() -> FakeGateway:
 @pytest.fixture
 def ledger() -> FakeLedger:
     return FakeLedger()
+
+
+@pytest.fixture
+def catalog() -> FakeCatalog:
+    return FakeCatalog()
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from domain.call import CallContext
 from domain.errors import ExternalProductIdTaken, InvalidInput
 from domain.money import Money
 from domain.use_cases import CreateProduct, CreateProductCommand
+from tests.fake_catalog import FakeCatalog
 from tests.fake_gateway import FakeGateway
 
 
@@ -22,20 +23,21 @@ def command(**overrides: object) -> CreateProductCommand:
 
 
 async def test_creates_product_with_price_in_lower_case_currency(
-    gateway: FakeGateway, call: CallContext
+    gateway: FakeGateway, catalog: FakeCatalog, call: CallContext
 ) -> None:
-    product = await CreateProduct(gateway)(command(), call)
+    product = await CreateProduct(gateway, catalog)(command(), call)
 
     assert product.price == Money(1999, "usd")
     assert product.external_product_id == "sku-1"
     assert product.price_id is not None
     assert gateway.calls == ["create_product"]
+    assert catalog.known(product.id) == product
 
 
 async def test_a_taken_external_id_names_the_existing_product(
     gateway: FakeGateway, call: CallContext
 ) -> None:
-    use_case = CreateProduct(gateway)
+    use_case = CreateProduct(gateway, FakeCatalog())
     existing = await use_case(command(), call)
 
     with pytest.raises(ExternalProductIdTaken) as raised:
@@ -58,7 +60,7 @@ async def test_invalid_input_is_refused_before_the_gateway(
     gateway: FakeGateway, call: CallContext, overrides: dict[str, object], field: str
 ) -> None:
     with pytest.raises(InvalidInput) as raised:
-        await CreateProduct(gateway)(command(**overrides), call)
+        await CreateProduct(gateway, FakeCatalog())(command(**overrides), call)
 
     assert [v.field for v in raised.value.violations] == [field]
     assert gateway.calls == []

@@ -22,6 +22,7 @@ from domain.use_cases import (
     CreateProductCommand,
     ExpireCheckout,
 )
+from tests.fake_catalog import FakeCatalog
 from tests.fake_gateway import FakeGateway
 from tests.fake_ledger import FakeLedger
 
@@ -40,10 +41,11 @@ def gateway() -> FakeGateway:
 
 async def open_checkout(gateway: FakeGateway, ledger: FakeLedger, call: CallContext) -> str:
     customer = await CreateCustomer(gateway)(CreateCustomerCommand(email="a@example.com"), call)
-    product = await CreateProduct(gateway)(
+    catalog = FakeCatalog()
+    product = await CreateProduct(gateway, catalog)(
         CreateProductCommand("Widget", "", 250, "eur", "sku-1"), call
     )
-    session = await CreateCheckout(gateway, DEFAULTS, ledger)(
+    session = await CreateCheckout(gateway, DEFAULTS, ledger, catalog)(
         CreateCheckoutCommand(
             product_id=product.id, customer_id=customer.id, client_reference_id="order-1"
         ),

@@ -14,7 +14,8 @@ from domain.ledger import Observation, Payment
 from domain.payment_status import PaymentStatus
 from domain.use_cases import Reconcile
 from domain.use_cases.reconcile import FIRST_LOOKBACK, OVERLAP, RECONCILER_LOCK
-from tests.fake_events import FakeEvents
+from tests.fake_catalog import FakeCatalog
+from tests.fake_events import FakeEvents, Told, product_changed
 from tests.fake_ledger import FakeLedger
 
 NOW = datetime(2026, 12, 3, 12, tzinfo=UTC)
@@ -24,9 +25,9 @@ def observed(event_id: str, status: PaymentStatus, session: str = "cs_1") -> Obs
     return Observation(Payment(session, status, NOW), NOW, event_id)
 
 
-def listed(*observations: Observation, fail_after: int | None = None) -> FakeEvents:
-    """The provider's event list, failing after `fail_after` observations when given."""
-    events = FakeEvents(listed=list(observations))
+def listed(*told: Told, fail_after: int | None = None) -> FakeEvents:
+    """The provider's event list, failing after `fail_after` events when given."""
+    events = FakeEvents(listed=list(told))
     if fail_after is not None:
         events.unavailable = ProviderUnavailable("down", retry_after_seconds=1)
         events.unavailable_after = fail_after
@@ -41,7 +42,7 @@ def ledger() -> FakeLedger:
 async def test_the_first_run_lists_as_far_back_as_the_provider_keeps(ledger: FakeLedger) -> None:
     events = listed()
 
-    done = await Reconcile(events, ledger, clock=lambda: NOW)()
+    done = await Reconcile(events, ledger, FakeCatalog(), clock=lambda: NOW)()
 
     assert events.asked == [NOW - FIRST_LOOKBACK - OVERLAP] == [done.since]
     assert await ledger.reconciled_until() == NOW
@@ -51,7 +52,7 @@ async def test_later_runs_list_from_the_watermark_minus_the_overlap(ledger: Fake
     await ledger.set_reconciled_until(NOW - timedelta(hours=1))
     events = listed()
 
-    await Reconcile(events, ledger, clock=lambda: NOW)()
+    await Reconcile(events, ledger, FakeCatalog(), clock=lambda: NOW)()
 
     assert events.asked == [NOW - timedelta(hours=1) - OVERLAP]
 
@@ -64,7 +65,7 @@ async def test_only_what_the_ledger_lacks_is_taken_in(ledger: FakeLedger) -> Non
         observed("evt_late", PaymentStatus.PROCESSING),
     )
 
-    done = await Reconcile(events, ledger, clock=lambda: NOW)()
+    done = await Reconcile(events, ledger, FakeCatalog(), clock=lambda: NOW)()
 
     assert (done.listed, done.taken_in, done.changed) == (3, 2, 1)
     assert ledger.payments["cs_1"].status is PaymentStatus.SUCCEEDED
@@ -79,7 +80,7 @@ async def test_a_failed_run_keeps_the_watermark_and_what_it_took_in(ledger: Fake
     )
 
     with pytest.raises(ProviderUnavailable):
-        await Reconcile(events, ledger, clock=lambda: NOW)()
+        await Reconcile(events, ledger, FakeCatalog(), clock=lambda: NOW)()
 
     assert await ledger.reconciled_until() is None
     assert list(ledger.payments) == ["cs_1"]
@@ -90,7 +91,7 @@ async def test_a_run_held_elsewhere_does_nothing(ledger: FakeLedger) -> None:
     events = listed(observed("evt_1", PaymentStatus.SUCCEEDED))
     ledger.held.add(RECONCILER_LOCK)
 
-    done = await Reconcile(events, ledger, clock=lambda: NOW)()
+    done = await Reconcile(events, ledger, FakeCatalog(), clock=lambda: NOW)()
 
     assert done.since is None
     assert (events.asked, ledger.payments) == ([], {})
@@ -103,7 +104,20 @@ async def test_a_run_prunes_the_payment_events_past_retention(ledger: FakeLedger
     await ledger.record(observed("evt_new", PaymentStatus.SUCCEEDED, "cs_new"))
     ledger.feed[1] = replace(ledger.feed[1], recorded_at=NOW - timedelta(days=1))
 
-    done = await Reconcile(listed(), ledger, clock=lambda: NOW, retention=timedelta(days=30))()
+    done = await Reconcile(
+        listed(), ledger, FakeCatalog(), clock=lambda: NOW, retention=timedelta(days=30)
+    )()
 
     assert done.pruned == 1
     assert [event.payment.checkout_session_id for event in ledger.feed] == ["cs_new"]
+
+
+async def test_a_product_changed_is_forgotten_and_not_recorded(ledger: FakeLedger) -> None:
+    catalog = FakeCatalog()
+    events = listed(product_changed("prod_1", at=NOW), observed("evt_1", PaymentStatus.SUCCEEDED))
+
+    done = await Reconcile(events, ledger, catalog, clock=lambda: NOW)()
+
+    assert (done.listed, done.taken_in, done.products_changed) == (2, 1, 1)
+    assert catalog.forgotten == ["prod_1"]
+    assert ledger.event_ids == {"evt_1"}

@@ -132,7 +132,12 @@ class PaymentServiceServicer:
 
     def CreateCheckout(self, request, context):
         """Creates a Stripe Checkout Session in payment mode for one product and one customer and returns
-        the URL of the Stripe-hosted page to send the customer to.
+        the URL of the Stripe-hosted page to send the customer to. The product is sold at its default
+        price as the service last created or read it (one Stripe request), at most
+        PAYMENTS_PRODUCT_CACHE_SECONDS (60 s by default) ago unless a Stripe event said it changed;
+        an archived product or price is never sold: Stripe refuses it, the service reads the product
+        afresh and sells it at its current default price, or fails with FAILED_PRECONDITION
+        (`PRODUCT_NOT_PURCHASABLE`).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -55,7 +55,12 @@ class PaymentServiceStub:
     """Looks a product up by its Stripe id or by the caller's own `external_product_id`."""
     CreateCheckout: _grpc.UnaryUnaryMultiCallable[_payments_pb2.CreateCheckoutRequest, _payments_pb2.CreateCheckoutResponse]
     """Creates a Stripe Checkout Session in payment mode for one product and one customer and returns
-    the URL of the Stripe-hosted page to send the customer to.
+    the URL of the Stripe-hosted page to send the customer to. The product is sold at its default
+    price as the service last created or read it (one Stripe request), at most
+    PAYMENTS_PRODUCT_CACHE_SECONDS (60 s by default) ago unless a Stripe event said it changed;
+    an archived product or price is never sold: Stripe refuses it, the service reads the product
+    afresh and sells it at its current default price, or fails with FAILED_PRECONDITION
+    (`PRODUCT_NOT_PURCHASABLE`).
     """
     GetPaymentStatus: _grpc.UnaryUnaryMultiCallable[_payments_pb2.GetPaymentStatusRequest, _payments_pb2.GetPaymentStatusResponse]
     """Tells the status of a payment, given a Checkout Session id (`cs_…`) or a PaymentIntent id
@@ -135,7 +140,12 @@ class PaymentServiceAsyncStub(PaymentServiceStub):
     """Looks a product up by its Stripe id or by the caller's own `external_product_id`."""
     CreateCheckout: _aio.UnaryUnaryMultiCallable[_payments_pb2.CreateCheckoutRequest, _payments_pb2.CreateCheckoutResponse]  # type: ignore[assignment]
     """Creates a Stripe Checkout Session in payment mode for one product and one customer and returns
-    the URL of the Stripe-hosted page to send the customer to.
+    the URL of the Stripe-hosted page to send the customer to. The product is sold at its default
+    price as the service last created or read it (one Stripe request), at most
+    PAYMENTS_PRODUCT_CACHE_SECONDS (60 s by default) ago unless a Stripe event said it changed;
+    an archived product or price is never sold: Stripe refuses it, the service reads the product
+    afresh and sells it at its current default price, or fails with FAILED_PRECONDITION
+    (`PRODUCT_NOT_PURCHASABLE`).
     """
     GetPaymentStatus: _aio.UnaryUnaryMultiCallable[_payments_pb2.GetPaymentStatusRequest, _payments_pb2.GetPaymentStatusResponse]  # type: ignore[assignment]
     """Tells the status of a payment, given a Checkout Session id (`cs_…`) or a PaymentIntent id
@@ -236,7 +246,12 @@ class PaymentServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_payments_pb2.CreateCheckoutResponse, _abc.Awaitable[_payments_pb2.CreateCheckoutResponse]]:
         """Creates a Stripe Checkout Session in payment mode for one product and one customer and returns
-        the URL of the Stripe-hosted page to send the customer to.
+        the URL of the Stripe-hosted page to send the customer to. The product is sold at its default
+        price as the service last created or read it (one Stripe request), at most
+        PAYMENTS_PRODUCT_CACHE_SECONDS (60 s by default) ago unless a Stripe event said it changed;
+        an archived product or price is never sold: Stripe refuses it, the service reads the product
+        afresh and sells it at its current default price, or fails with FAILED_PRECONDITION
+        (`PRODUCT_NOT_PURCHASABLE`).
         """
 
     @_abc_1.abstractmethod
