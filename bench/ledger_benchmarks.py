@@ -136,6 +136,7 @@ async def stripe_reads(emulator_url: str) -> Reads:
         api_base=emulator_url,
         timeout_seconds=10,
         max_network_retries=0,
+        max_connections=CONCURRENCY,  # no read waits for a connection
     )
     gateway = StripePaymentGateway.from_settings(settings)
     try:

@@ -52,11 +52,13 @@ def payment_stack(
     database_url: str,
     settings: Mapping[str, str] | None = None,
     profile: Path | None = None,
+    source: Path | None = None,
 ) -> Iterator[PaymentStack]:
     """`python -m stripe_emulator` and `python -m service` (gRPC and HTTP on 127.0.0.1:0, the
     webhook intake on, the ledger at `database_url`, and `settings`: more of its environment),
     their logs in `tmp`, until the block ends. `profile`: the service runs under cProfile, which
-    writes its stats there when the service stops."""
+    writes its stats there when the service stops. `source`: another checkout whose service runs
+    instead of this one's, on its own interpreter (its .venv, made by `make venv` there)."""
     secret = new_webhook_secret()
     webhooks = ["--webhook-url", PLACEHOLDER_WEBHOOK_URL, "--webhook-secret", secret]
     with started_emulator(
@@ -73,7 +75,7 @@ def payment_stack(
             "PAYMENTS_DATABASE_URL": database_url,
             **(settings or {}),
         }
-        service = start_service(env, tmp / "service.log", profile)
+        service = start_service(env, tmp / "service.log", profile, source)
         with service as (grpc_target, http_address, pid):
             endpoint = emulator.extra[ENDPOINT_READY].split()[0]
             point_webhooks(emulator.address, endpoint, webhook_url_of(http_address))
@@ -84,11 +86,18 @@ def payment_stack(
 
 @contextmanager
 def start_service(
-    env: dict[str, str], log_file: Path, profile: Path | None = None
+    env: dict[str, str],
+    log_file: Path,
+    profile: Path | None = None,
+    source: Path | None = None,
 ) -> Iterator[tuple[str, str, int]]:
-    """(gRPC host:port, HTTP host:port, pid) of `python -m service`, once both doors listen."""
+    """(gRPC host:port, HTTP host:port, pid) of `python -m service`, once both doors listen;
+    `source`: as payment_stack's (-P keeps the working directory off sys.path)."""
     profiled = [] if profile is None else ["-m", "cProfile", "-o", str(profile)]
     argv = [sys.executable, *profiled, "-m", "service"]
+    if source is not None:
+        argv = [str(source / ".venv" / "bin" / "python"), "-P", *argv[1:]]
+        env = {**env, "PYTHONPATH": f"{source}:{source / 'generated'}"}
     with start_logged(
         argv, ready=GRPC_READY, also=(HTTP_READY,), env=env, log_file=log_file
     ) as started:

@@ -654,7 +654,7 @@ THROUGHPUT_TARGETS_TEXT = [
     "with the bare GET it makes: the bare emulator answers with ~0.1 ms of CPU (an aiohttp "
     "handler, a dict lookup, a JSON dump), while one service call costs ~1.1-1.4 ms of CPU in "
     "one Python process (the CPU line above): the Stripe SDK's request stack (headers, "
-    "telemetry, retries logic), httpx/httpcore/h11, then grpc.aio or aiohttp, the "
+    "telemetry, retries logic), aiohttp's client, then grpc.aio or aiohttp's server, the "
     "interceptors, protovalidate and the JSON or protobuf answer. So ~0.07 is what a Python "
     "service on the SDK can reach; a floor near it catches a regression that adds even "
     "~0.5 ms of CPU per call (the StripeObject round trip this service used to make cost "

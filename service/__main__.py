@@ -33,11 +33,8 @@ def configure_logging(settings: Settings) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(formatter(settings.log_format))
     logging.basicConfig(level=settings.log_level, handlers=[handler])
-    # httpx logs every HTTP exchange at INFO; the service's own request log already says what
-    # happened. (The Stripe SDK's logger is held at WARNING by the adapter: its messages can
-    # quote the end of the Stripe key.)
-    for chatty in ("httpx", "httpcore"):
-        logging.getLogger(chatty).setLevel(settings.httpx_log_level)
+    # The Stripe SDK's logger is held at WARNING by the adapter (its messages can quote the end
+    # of the Stripe key); its HTTP client, aiohttp's, logs nothing per request.
     # Alembic says at INFO how it migrates, five lines at every start even with nothing to do.
     logging.getLogger("alembic").setLevel(max(settings.log_level, logging.WARNING))
 

@@ -205,6 +205,7 @@ def _stripe_settings(settings: Settings) -> StripeSettings:
         api_base=settings.stripe_api_base,
         timeout_seconds=settings.stripe_timeout_seconds,
         max_network_retries=settings.stripe_max_network_retries,
+        max_connections=settings.stripe_pool_size,
     )
 
 

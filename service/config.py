@@ -20,6 +20,9 @@ from service.auth import ApiKey
 from service.tls import TlsFiles
 
 SQLITE_FILE = "payments.sqlite3"
+STRIPE_POOL_HEADROOM = 2
+"""Connections per request expected in flight: twice the mean rides out bursts of arrivals and
+latency up to twice the expected before a request waits for a connection."""
 
 _LOG_LEVELS = {
     name: getattr(logging, name) for name in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -48,10 +51,16 @@ class Settings:
     grace_seconds: float = 10.0
     stripe_timeout_seconds: float = 20.0
     stripe_max_network_retries: int = 2
+    stripe_max_connections: int | None = None
+    """Connections to Stripe at most; None: `stripe_pool_size` sizes the pool by Little's law."""
+    stripe_expected_requests_per_second: float = 100.0
+    """Stripe requests this replica is to make per second at most: Stripe's live-mode rate limit
+    (per account; test mode allows 25), which no replica can usefully exceed."""
+    stripe_expected_latency_seconds: float = 0.5
+    """How long a Stripe request takes at the tail (real Stripe: ~0.2-0.5 s)."""
     default_deadline_seconds: float = 30.0
     """The deadline of a call (either door) whose caller set none."""
     log_level: int = logging.INFO
-    httpx_log_level: int = logging.WARNING
     database_url: str | None = field(default=None, repr=False)
     """The payment ledger; None: SQLite in `data_dir` (see `ledger_url`)."""
     data_dir: str = "data"
@@ -109,6 +118,17 @@ class Settings:
         if self.tls_cert_file is None or self.tls_key_file is None:
             return None
         return TlsFiles(self.tls_cert_file, self.tls_key_file, self.tls_client_ca_file)
+
+    @property
+    def stripe_pool_size(self) -> int:
+        """`stripe_max_connections` if set; else Little's law, requests in flight = throughput x
+        latency, with STRIPE_POOL_HEADROOM for bursts and a slower Stripe. Connections are only
+        opened when that many requests are in flight at once, so a large pool costs nothing idle;
+        requests beyond it wait their turn, first come first served, within their deadline."""
+        if self.stripe_max_connections is not None:
+            return self.stripe_max_connections
+        in_flight = self.stripe_expected_requests_per_second * self.stripe_expected_latency_seconds
+        return max(1, math.ceil(round(in_flight * STRIPE_POOL_HEADROOM, 6)))
 
     @property
     def ledger_url(self) -> str:
@@ -327,8 +347,22 @@ VARIABLES: Mapping[str, tuple[str, Callable[[str], Any], str]] = {
         _positive,
         "a positive number of seconds",
     ),
+    "stripe_max_connections": (
+        "STRIPE_MAX_CONNECTIONS",
+        _count,
+        "a whole number from 1 to 1000000",
+    ),
+    "stripe_expected_requests_per_second": (
+        "STRIPE_EXPECTED_REQUESTS_PER_SECOND",
+        _positive,
+        "a positive number of requests per second",
+    ),
+    "stripe_expected_latency_seconds": (
+        "STRIPE_EXPECTED_LATENCY_SECONDS",
+        _positive,
+        "a positive number of seconds",
+    ),
     "log_level": ("PAYMENTS_LOG_LEVEL", _log_level, _LEVEL),
-    "httpx_log_level": ("PAYMENTS_HTTPX_LOG_LEVEL", _log_level, _LEVEL),
     "database_url": (
         "PAYMENTS_DATABASE_URL",
         _database_url,

@@ -1,37 +1,39 @@
-"""The SDK's HTTP transport: httpx, async only, with per-attempt timeouts from the deadline.
+"""The SDK's HTTP transport: aiohttp, async only, each request bounded by the caller's deadline.
+
+Why aiohttp: measured side by side with the httpx transport it replaced, a GetPaymentStatus read
+from Stripe costs the service ~0.6x the CPU and it serves 1.5-2x the calls/s (docs/benchmarks.md,
+"Stripe transport: httpx vs aiohttp"). That transport had to keep a pool of its own, one
+single-connection client per connection, because httpcore's shared pool rescanned every waiting
+request whenever one started or ended and let a request lose the connection it had just been
+handed: CPU, and seconds-long stalls, under 64 callers.
 
 Built on `stripe.HTTPClient`, the SDK's documented extension point, rather than on
-`stripe.HTTPXClient`, whose timeout is fixed when it is constructed.
+`stripe.AIOHTTPClient`, whose timeout is fixed when it is constructed, which reads an answer
+whole whatever its size, and whose failures while reading an answer escape as aiohttp's own.
 
-The connection pool is ours, not httpcore's: `max_connections` httpx clients of one connection
-each, lent to one request at a time (the most recently returned first); a request that finds
-none free waits its turn on an asyncio.Semaphore (first come, first served). httpcore's shared
-pool misbehaves with many concurrent callers on one event loop, which is what the HTTP/JSON
-door's 64 callers made visible:
-
-- every request start and finish rescans every queued request against every pooled connection
-  and polls each idle socket (O(queued x connections)): with 64 callers on 50 connections the
-  CPU per call went from 2 ms to 5+ ms, so the process saturated and the queue grew further;
-- handing a connection to a request does not reserve it: until that request's task runs, the
-  connection still looks idle and is handed out again, and the loser of the race retries in a
-  loop (~3 retries per request under load), now and then for seconds: p99 of 1-5 s.
-
-A client that never has more than one request in flight has none of that (its pool is one
-connection). LIFO keeps the recently used connections busy, so the rest sit idle and expire
-(httpx's keep-alive expiry, 5 s) when the load drops.
+- One `aiohttp.ClientSession` on one `TCPConnector` of `max_connections`, made on first use
+  (it belongs to the running event loop) and closed by `close_async`. HTTP/1.1, one request per
+  connection at a time: no request waits behind another's answer.
+- Requests beyond `max_connections` wait their turn on an asyncio.Semaphore, first come, first
+  served, so the connector itself never queues: it hands a freed connection to whichever request
+  asks first, and a newcomer can take it from the waiter it woke (who then queues again).
+- One timeout covers the whole request, the wait for a connection included: min(configured,
+  deadline left). The connect alone is bounded by `connect_timeout_seconds` too.
+- The answer is read decoded up to MAX_RESPONSE_BYTES (aiohttp inflates a compressed answer in
+  bounded steps, so a compression bomb is cut off too).
+- `trust_env` is off: HTTP(S)_PROXY and ~/.netrc are not read, so nothing in the environment
+  reroutes the Stripe key or adds credentials. The DNS answer is cached for DNS_CACHE_SECONDS.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import ssl
-import time
 from collections.abc import Awaitable, Mapping
 from typing import Any
 
-import httpx
+import aiohttp
 import stripe
 
 from stripe_adapter.deadline import DeadlinePassed, current_remaining
@@ -40,14 +42,15 @@ _NETWORK_ERROR = "Could not reach Stripe (network error: {name})."
 MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 """Stripe's answers are kilobytes (a page of 100 expanded events, a few hundred); a bigger one
 is no Stripe answer, and is not read into memory."""
+DNS_CACHE_SECONDS = 10
 log = logging.getLogger("stripe_adapter")
 
 
 class DeadlineAwareHTTPClient(stripe.HTTPClient):
-    """Up to `max_connections` pooled connections; every attempt's timeout is min(configured,
-    time left), and so is the wait for a free connection."""
+    """Up to `max_connections` pooled connections; every request's timeout, the wait for a free
+    connection included, is min(configured, time left)."""
 
-    name = "httpx-deadline-aware"
+    name = "aiohttp-deadline-aware"
 
     def __init__(
         self, *, timeout_seconds: float, connect_timeout_seconds: float, max_connections: int
@@ -57,14 +60,10 @@ class DeadlineAwareHTTPClient(stripe.HTTPClient):
             raise ValueError("max_connections must be at least 1")
         self._timeout_seconds = timeout_seconds
         self._connect_timeout_seconds = connect_timeout_seconds
-        # Stripe's own CA bundle, as the SDK's clients use; http:// (the emulator) ignores it.
-        verify = ssl.create_default_context(cafile=stripe.ca_bundle_path)
-        one = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-        self._all = tuple(
-            httpx.AsyncClient(verify=verify, limits=one) for _ in range(max_connections)
-        )
-        self._idle = list(reversed(self._all))  # a stack: the last one returned goes out first
-        self._slots = asyncio.Semaphore(max_connections)  # one per client in `_idle`
+        self._max_connections = max_connections
+        self._slots = asyncio.Semaphore(max_connections)  # FIFO: a waiter is never overtaken
+        self._session: aiohttp.ClientSession | None = None
+        self._closed = False
 
     async def request_async(
         self,
@@ -74,47 +73,42 @@ class DeadlineAwareHTTPClient(stripe.HTTPClient):
         post_data: Any = None,
     ) -> tuple[bytes, int, Mapping[str, str]]:
         timeout, bound_by_deadline = self._attempt_timeout()
-        started = time.monotonic()
-        client = await self._borrow(timeout, bound_by_deadline)
-        # The whole attempt, not only each read, within `timeout`: a server trickling its
-        # answer a byte at a time would otherwise hold the call far past it.
-        whole = max(0.0, timeout - (time.monotonic() - started))
+        session = self._open_session()
+        whole = asyncio.timeout(timeout)
+        waiting = True
         try:
-            async with asyncio.timeout(whole):
-                body, status, answered = await _exchange(
-                    client, method, url, headers, post_data,
-                    httpx.Timeout(whole, connect=min(whole, self._connect_timeout_seconds)),
-                )  # fmt: skip
-        except TimeoutError as exc:
-            if bound_by_deadline:
-                raise DeadlinePassed() from exc
-            raise _connection_error(httpx.ReadTimeout("the whole answer took too long")) from exc
-        except httpx.TimeoutException as exc:
+            async with whole, self._slots:
+                waiting = False
+                return await _exchange(session, method, url, headers, post_data)
+        except (aiohttp.ClientError, OSError) as exc:  # TimeoutError is an OSError too
+            if not whole.expired():  # a failure, or aiohttp's own connect timeout
+                raise _connection_error(exc) from exc
             if bound_by_deadline:
                 # The caller's deadline, not Stripe's slowness, ended this attempt.
                 raise DeadlinePassed() from exc
-            raise _connection_error(exc) from exc
-        except httpx.HTTPError as exc:
-            raise _connection_error(exc) from exc
-        finally:
-            self._idle.append(client)
-            self._slots.release()
-        return body, status, answered
+            what = "no free connection" if waiting else "no whole answer"
+            raise _connection_error(TimeoutError(f"{what} within {timeout:g} s")) from exc
 
-    async def _borrow(self, wait_seconds: float, bound_by_deadline: bool) -> httpx.AsyncClient:
-        """A free connection's client; waits for one (FIFO) at most `wait_seconds`, as httpx's
-        own pool wait (its `pool` timeout) would."""
-        if self._slots.locked():  # none free, or others already waiting: no overtaking them
-            try:
-                async with asyncio.timeout(wait_seconds):
-                    await self._slots.acquire()
-            except TimeoutError as exc:
-                if bound_by_deadline:
-                    raise DeadlinePassed() from exc
-                raise _connection_error(httpx.PoolTimeout("no free connection")) from exc
-        else:
-            await self._slots.acquire()  # returns at once
-        return self._idle.pop()
+    def _open_session(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise _connection_error(RuntimeError("the Stripe client is closed"), retry=False)
+        if self._session is None:
+            connector = aiohttp.TCPConnector(
+                limit=self._max_connections,  # what the semaphore lets through, no more
+                # Stripe's own CA bundle, as the SDK's clients use; http:// ignores it.
+                ssl=ssl.create_default_context(cafile=stripe.ca_bundle_path),
+                ttl_dns_cache=DNS_CACHE_SECONDS,
+            )
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                # The whole request is bounded by request_async; aiohttp bounds the connect.
+                timeout=aiohttp.ClientTimeout(
+                    total=None, sock_connect=self._connect_timeout_seconds
+                ),
+                cookie_jar=aiohttp.DummyCookieJar(),  # every request stands alone, as Stripe's do
+                trust_env=False,
+            )
+        return self._session
 
     def sleep_async(self, secs: float) -> Awaitable[None]:
         """The SDK's back-off between its retries; refuses a wait the deadline cannot afford."""
@@ -124,10 +118,10 @@ class DeadlineAwareHTTPClient(stripe.HTTPClient):
         return asyncio.sleep(secs)
 
     async def close_async(self) -> None:
-        # Every client is closed even should closing one of them raise (the stack re-raises).
-        async with contextlib.AsyncExitStack() as closing:
-            for client in self._all:
-                closing.push_async_callback(client.aclose)
+        """Closes the connections (waiting for each to close); later requests fail at once."""
+        self._closed = True
+        if self._session is not None:
+            await self._session.close()
 
     def _attempt_timeout(self) -> tuple[float, bool]:
         left = current_remaining()
@@ -139,34 +133,39 @@ class DeadlineAwareHTTPClient(stripe.HTTPClient):
 
 
 async def _exchange(
-    client: httpx.AsyncClient,
+    session: aiohttp.ClientSession,
     method: str,
     url: str,
     headers: Mapping[str, str],
     post_data: Any,
-    limits: httpx.Timeout,
 ) -> tuple[bytes, int, Mapping[str, str]]:
-    """One request, its answer read up to MAX_RESPONSE_BYTES (beyond: a connection error)."""
-    request = client.build_request(
-        method, url, headers=dict(headers), content=post_data, timeout=limits
-    )
-    response = await client.send(request, stream=True)
-    try:
-        chunks, size = [], 0
-        async for chunk in response.aiter_bytes():  # decoded: a compressed bomb is capped too
-            size += len(chunk)
-            if size > MAX_RESPONSE_BYTES:
-                raise httpx.DecodingError(f"the answer is larger than {MAX_RESPONSE_BYTES} bytes")
-            chunks.append(chunk)
-    finally:
-        await response.aclose()
-    return b"".join(chunks), response.status_code, response.headers
+    """One request and its answer, read up to MAX_RESPONSE_BYTES (beyond: ClientPayloadError)."""
+    body = post_data.encode() if isinstance(post_data, str) else post_data
+    async with session.request(
+        method, url, headers=headers, data=body, allow_redirects=False
+    ) as response:
+        return await _capped_body(response), response.status, response.headers
 
 
-def _connection_error(exc: Exception) -> stripe.APIConnectionError:
-    # The cause, for the operator (httpx names the failure and the host, never a credential);
+async def _capped_body(response: aiohttp.ClientResponse) -> bytes:
+    declared = response.content_length  # of the encoded answer, when it says
+    if declared is not None and declared > MAX_RESPONSE_BYTES:
+        raise aiohttp.ClientPayloadError(f"the answer declares {declared} bytes")
+    chunks, size = [], 0
+    while chunk := await response.content.readany():  # decoded
+        size += len(chunk)
+        if size > MAX_RESPONSE_BYTES:
+            raise aiohttp.ClientPayloadError(
+                f"the answer is larger than {MAX_RESPONSE_BYTES} bytes"
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _connection_error(exc: Exception, retry: bool = True) -> stripe.APIConnectionError:
+    # The cause, for the operator (aiohttp names the failure and the host, never a credential);
     # the SDK's error stays generic, and retryable by the SDK (same idempotency key).
     log.info("Stripe could not be reached: %s: %s", type(exc).__name__, exc or "no detail")
     return stripe.APIConnectionError(  # type: ignore[no-untyped-call]  # SDK ctor lacks hints
-        _NETWORK_ERROR.format(name=type(exc).__name__), should_retry=True
+        _NETWORK_ERROR.format(name=type(exc).__name__), should_retry=retry
     )

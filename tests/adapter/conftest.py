@@ -29,6 +29,7 @@ def settings_for(
         "api_base": emulator.url,
         "timeout_seconds": 5.0,
         "max_network_retries": 2,
+        "max_connections": 10,
     }
     values.update(overrides)
     return StripeSettings(**values)

@@ -145,7 +145,7 @@ async def test_listing_an_unreachable_stripe_is_retryable() -> None:
         port = closed.getsockname()[1]
     settings = StripeSettings(
         api_key="sk_test_unreachable", api_base=f"http://127.0.0.1:{port}",
-        timeout_seconds=2, max_network_retries=0,
+        timeout_seconds=2, max_network_retries=0, max_connections=1,
     )  # fmt: skip
     events = StripePaymentEvents(settings, [])
     try:

@@ -295,7 +295,7 @@ async def test_an_unreachable_stripe_is_unavailable_and_logged_with_its_cause(
         port = closed.getsockname()[1]
     settings = StripeSettings(
         api_key="sk_test_unreachable", api_base=f"http://127.0.0.1:{port}",
-        timeout_seconds=2, max_network_retries=0,
+        timeout_seconds=2, max_network_retries=0, max_connections=1,
     )  # fmt: skip
     gateway = StripePaymentGateway.from_settings(settings)
     caplog.set_level(logging.INFO, logger="stripe_adapter")
@@ -306,5 +306,5 @@ async def test_an_unreachable_stripe_is_unavailable_and_logged_with_its_cause(
         await gateway.aclose()
 
     (line,) = [r.getMessage() for r in caplog.records if r.name == "stripe_adapter"]
-    assert line.startswith("Stripe could not be reached: ConnectError: ")
+    assert line.startswith("Stripe could not be reached: ClientConnectorError: ")
     assert "sk_test" not in line

@@ -121,9 +121,9 @@ def refusal_of(
             {"PAYMENTS_LOG_LEVEL": "verbose"}, "PAYMENTS_LOG_LEVEL must be", id="bad-log-level"
         ),
         pytest.param(
-            {"PAYMENTS_HTTPX_LOG_LEVEL": "loud"},
-            "PAYMENTS_HTTPX_LOG_LEVEL must be",
-            id="bad-httpx-log-level",
+            {"STRIPE_MAX_CONNECTIONS": "none"},
+            "STRIPE_MAX_CONNECTIONS must be",
+            id="bad-stripe-pool-size",
         ),
         pytest.param(
             {"PAYMENTS_API_KEYS": "Orders=abcdefghijklmnop"},
@@ -310,7 +310,6 @@ async def test_a_lower_case_log_level_is_accepted(emulator: EmulatorHandle) -> N
     env = {
         **service_env(emulator, (f"orders={API_KEY}",)),
         "PAYMENTS_LOG_LEVEL": "debug",
-        "PAYMENTS_HTTPX_LOG_LEVEL": "debug",
     }
     async with service_process(env) as running:
         async with grpc.aio.insecure_channel(running.grpc_address) as channel:

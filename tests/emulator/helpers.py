@@ -38,9 +38,9 @@ def stripe_client(
 async def async_stripe_client(
     emulator: EmulatorHandle | AsyncEmulatorHandle, **kwargs: Any
 ) -> AsyncIterator[stripe.StripeClient]:
-    """A ``StripeClient`` for the SDK's ``*_async`` methods (over ``stripe.HTTPXClient``), as
+    """A ``StripeClient`` for the SDK's ``*_async`` methods (over ``stripe.AIOHTTPClient``), as
     ``stripe_client`` builds it; its pooled connections are closed when the block ends."""
-    http_client = stripe.HTTPXClient()
+    http_client = stripe.AIOHTTPClient()
     try:
         yield stripe_client(emulator, http_client=http_client, **kwargs)
     finally:

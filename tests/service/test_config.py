@@ -17,11 +17,13 @@ def test_defaults() -> None:
     settings = load_settings(VALID)
     assert settings.api_keys == (ApiKey(KEY), ApiKey("j" * 20))
     assert settings.default_deadline_seconds == 30
-    assert (settings.log_level, settings.httpx_log_level) == (logging.INFO, logging.WARNING)
+    assert settings.log_level == logging.INFO
     assert settings.listen_addr == "127.0.0.1:50051"
     assert settings.success_url.startswith("https://example.com/checkout/success?")
     assert settings.cancel_url == "https://example.com/checkout/cancel"
     assert (settings.stripe_timeout_seconds, settings.stripe_max_network_retries) == (20, 2)
+    assert settings.stripe_max_connections is None
+    assert settings.stripe_pool_size == 100  # 100 requests/s x 0.5 s x STRIPE_POOL_HEADROOM 2
     assert settings.grace_seconds == 10
     assert settings.stripe_api_base is None
     assert settings.http_addr is None
@@ -146,7 +148,11 @@ def test_repr_hides_secrets() -> None:
         ({"PAYMENTS_DEFAULT_DEADLINE_SECONDS": "x"}, "PAYMENTS_DEFAULT_DEADLINE_SECONDS must be"),
         ({"PAYMENTS_LOG_LEVEL": "verbose"}, "PAYMENTS_LOG_LEVEL must be one of DEBUG"),
         ({"PAYMENTS_LOG_LEVEL": "10"}, "PAYMENTS_LOG_LEVEL must be one of DEBUG"),
-        ({"PAYMENTS_HTTPX_LOG_LEVEL": "trace"}, "PAYMENTS_HTTPX_LOG_LEVEL must be one of"),
+        ({"STRIPE_MAX_CONNECTIONS": "0"}, "STRIPE_MAX_CONNECTIONS must be a whole number"),
+        ({"STRIPE_MAX_CONNECTIONS": "2.5"}, "STRIPE_MAX_CONNECTIONS must be a whole number"),
+        ({"STRIPE_EXPECTED_REQUESTS_PER_SECOND": "0"}, "REQUESTS_PER_SECOND must be a positive"),
+        ({"STRIPE_EXPECTED_LATENCY_SECONDS": "-0.1"}, "LATENCY_SECONDS must be a positive"),
+        ({"STRIPE_EXPECTED_LATENCY_SECONDS": "nan"}, "LATENCY_SECONDS must be a positive"),
         ({"STRIPE_LOG": "info"}, "STRIPE_LOG makes the Stripe SDK print"),
         ({"STRIPE_LOG": "DEBUG"}, "STRIPE_LOG makes the Stripe SDK print"),
         ({"PAYMENTS_DATABASE_URL": "mysql://x/y"}, "PAYMENTS_DATABASE_URL must be sqlite:///"),
@@ -205,11 +211,32 @@ def test_the_default_deadline_and_log_levels() -> None:
             **VALID,
             "PAYMENTS_DEFAULT_DEADLINE_SECONDS": "7.5",
             "PAYMENTS_LOG_LEVEL": "debug",
-            "PAYMENTS_HTTPX_LOG_LEVEL": "Error",
         }
     )
     assert settings.default_deadline_seconds == 7.5
-    assert (settings.log_level, settings.httpx_log_level) == (logging.DEBUG, logging.ERROR)
+    assert settings.log_level == logging.DEBUG
+
+
+@pytest.mark.parametrize(
+    ("environment", "pool"),
+    [
+        ({"STRIPE_EXPECTED_REQUESTS_PER_SECOND": "25"}, 25),  # test mode's limit: 25 x 0.5 x 2
+        ({"STRIPE_EXPECTED_LATENCY_SECONDS": "0.25"}, 50),
+        (
+            {
+                "STRIPE_EXPECTED_REQUESTS_PER_SECOND": "1024",
+                "STRIPE_EXPECTED_LATENCY_SECONDS": "0.25",
+            },
+            512,
+        ),
+        ({"STRIPE_EXPECTED_REQUESTS_PER_SECOND": "0.1", "STRIPE_EXPECTED_LATENCY_SECONDS": "3"}, 1),
+        ({"STRIPE_EXPECTED_REQUESTS_PER_SECOND": "7", "STRIPE_EXPECTED_LATENCY_SECONDS": "0.3"}, 5),
+        ({"STRIPE_EXPECTED_REQUESTS_PER_SECOND": "0.001"}, 1),  # never less than one
+        ({"STRIPE_MAX_CONNECTIONS": "8", "STRIPE_EXPECTED_LATENCY_SECONDS": "9"}, 8),  # it wins
+    ],
+)
+def test_the_stripe_pool_is_sized_by_littles_law(environment: dict[str, str], pool: int) -> None:
+    assert load_settings({**VALID, **environment}).stripe_pool_size == pool
 
 
 def test_every_setting_has_one_variable() -> None:
