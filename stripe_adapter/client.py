@@ -7,6 +7,7 @@ import logging
 import stripe
 
 from stripe_adapter.observed import ObservedHTTPClient, StripeObserver
+from stripe_adapter.sdk_logging import quiet_sdk_logging
 from stripe_adapter.settings import StripeSettings
 from stripe_adapter.transport import DeadlineAwareHTTPClient
 
@@ -14,6 +15,7 @@ from stripe_adapter.transport import DeadlineAwareHTTPClient
 # authentication failure that message quotes the end of the API key. The adapter reports every
 # failure itself, as a domain error without it, so the SDK's own records stay below WARNING.
 logging.getLogger("stripe").setLevel(logging.WARNING)
+quiet_sdk_logging()  # and its messages are not formatted only to be dropped
 
 
 class StripeConnection:

@@ -9,7 +9,6 @@ import re
 import time
 from collections.abc import Awaitable, Mapping
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
 import stripe
 
@@ -33,7 +32,8 @@ class StripeObserver(Protocol):
 
 def endpoint_of(url: str) -> str:
     """`/v1/checkout/sessions/{id}/expire` for …/v1/checkout/sessions/cs_test_a1/expire."""
-    segments = urlsplit(url).path.split("/")
+    # The path, without urlsplit's full parse: "https://host:port/v1/…?query" → "/v1/…".
+    segments = ("/" + url.partition("?")[0].split("/", 3)[-1]).split("/")
     return "/".join("{id}" if _ID_SEGMENT.match(s) else s for s in segments)
 
 
