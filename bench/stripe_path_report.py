@@ -247,7 +247,7 @@ def gap_rows(report: Report) -> list[str]:
             "(d) minimal grpc.aio gateway / (a)",
             gateway,
             plain,
-            "what grpc.aio alone costs: the best any Python gRPC gateway reaches",
+            "what grpc.aio alone costs: the best a grpc.aio gateway reaches",
         ),
         row(
             "service gRPC / (d) minimal grpc.aio gateway",
@@ -373,9 +373,10 @@ GAP_TEXT = [
     "dict; no API-key gate, validation, Stripe SDK, ledger, logs or metrics. The same grpc.aio "
     "load process drives it as drives the service. The issue's ratio, service / (a), is the "
     "product of the two ratios under it: (d) / (a) is what serving over grpc.aio costs by "
-    "itself, a bound no Python gRPC gateway in one process on these cores gets past however "
+    "itself (on these shared cores, the grpc.aio load process's CPU beyond the aiohttp one's "
+    "included: last column), a bound no grpc.aio gateway in one process gets past however "
     "little it does; service / (d) is what the service's own machinery costs on top, the part "
     "its own code can win back. The 0.7 x (a) target is judged as the issue states it; while "
-    "(d) / (a) is below 0.7, no Python gRPC gateway in one process meets it, this service "
+    "(d) / (a) is below 0.7, no grpc.aio gateway in one process meets it, this service "
     "included.",
 ]
