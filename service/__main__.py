@@ -11,7 +11,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING
 
 from ledger import LedgerStartError
@@ -51,6 +51,7 @@ async def serve(settings: Settings, tracer_provider: TracerProvider | None = Non
         loop.add_signal_handler(signum, stop_requested.set)
     async with running_service(settings, tracer_provider=tracer_provider) as service:
         loop.add_signal_handler(signal.SIGHUP, reload_api_keys, settings, service.authenticator)
+        log.info("event loop: %s", type(loop).__module__.partition(".")[0])  # uvloop or asyncio
         # Parents (tools/stack.py, tests) wait for these lines: they mean "ready, and here".
         print(f"payments service listening on grpc://{service.address}", flush=True)
         if service.http_address is not None:
@@ -102,7 +103,8 @@ def main() -> int:
         return EXIT_CONFIG_ERROR
     configure_logging(settings)
     try:
-        asyncio.run(serve(settings, tracer_provider))
+        with asyncio.Runner(loop_factory=_loop_factory(settings.event_loop)) as runner:
+            runner.run(serve(settings, tracer_provider))
     except BindError as error:
         fix = f"set {variable_of(error.setting)} to a free address of this host"
         print(f"payments: {error}; {fix}", file=sys.stderr)
@@ -122,6 +124,15 @@ def main() -> int:
         if tracer_provider is not None:
             tracer_provider.shutdown()  # exports the spans still batched
     return 0
+
+
+def _loop_factory(event_loop: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """PAYMENTS_EVENT_LOOP's loop; None: asyncio's own."""
+    if event_loop == "uvloop":
+        import uvloop
+
+        return uvloop.new_event_loop
+    return None
 
 
 def _tracer_provider(environ: Mapping[str, str]) -> TracerProvider | None:

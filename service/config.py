@@ -76,6 +76,8 @@ class Settings:
     """Where /metrics is served (Prometheus); None: not served."""
     log_format: str = "text"
     """text: one human-readable line per record; json: one JSON object per line."""
+    event_loop: str = "uvloop"
+    """uvloop: libuv's event loop (less CPU per call); asyncio: the standard library's."""
     api_keys_file: str | None = None
     """Where the keys are read from (at start-up and on SIGHUP), instead of PAYMENTS_API_KEYS."""
     tls_cert_file: str | None = None
@@ -293,6 +295,10 @@ def _log_format(raw: str) -> str | None:
     return raw.lower() if raw.lower() in ("text", "json") else None
 
 
+def _event_loop(raw: str) -> str | None:
+    return raw.lower() if raw.lower() in ("uvloop", "asyncio") else None
+
+
 def _switch(raw: str) -> bool | None:
     return _SWITCHES.get(raw.lower())
 
@@ -388,6 +394,7 @@ VARIABLES: Mapping[str, tuple[str, Callable[[str], Any], str]] = {
     ),
     "metrics_addr": ("PAYMENTS_METRICS_ADDR", _address, _ADDRESS),
     "log_format": ("PAYMENTS_LOG_FORMAT", _log_format, "text or json"),
+    "event_loop": ("PAYMENTS_EVENT_LOOP", _event_loop, "uvloop or asyncio"),
     "tls_cert_file": ("PAYMENTS_TLS_CERT_FILE", _path, "a file path"),
     "tls_key_file": ("PAYMENTS_TLS_KEY_FILE", _path, "a file path"),
     "tls_client_ca_file": ("PAYMENTS_TLS_CLIENT_CA_FILE", _path, "a file path"),

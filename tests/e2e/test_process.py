@@ -304,12 +304,14 @@ async def test_http_door_answers_when_asked_for(emulator: EmulatorHandle) -> Non
         _, log = await exit_output(running.process)
     assert "POST /v1/customers 200 rpc=CreateCustomer" in log
     assert API_KEY not in log
+    assert "event loop: uvloop" in log  # PAYMENTS_EVENT_LOOP's default
 
 
 async def test_a_lower_case_log_level_is_accepted(emulator: EmulatorHandle) -> None:
     env = {
         **service_env(emulator, (f"orders={API_KEY}",)),
         "PAYMENTS_LOG_LEVEL": "debug",
+        "PAYMENTS_EVENT_LOOP": "asyncio",
     }
     async with service_process(env) as running:
         async with grpc.aio.insecure_channel(running.grpc_address) as channel:
@@ -322,6 +324,7 @@ async def test_a_lower_case_log_level_is_accepted(emulator: EmulatorHandle) -> N
         running.process.send_signal(signal.SIGTERM)
         _, log = await exit_output(running.process)
     assert " DEBUG " in log  # debug records are written, not refused at start-up
+    assert "event loop: asyncio" in log
     assert "Traceback" not in log
     assert "caller=orders" in log
     assert API_KEY not in log

@@ -25,6 +25,7 @@ from h2.events import (
     StreamReset,
     TrailersReceived,
 )
+from h2.exceptions import ProtocolError
 
 Headers = Sequence[tuple[bytes, bytes]]
 CLOSE_WITHIN = 10.0  # the longest a test waits on the server to answer or to close
@@ -136,7 +137,10 @@ class RawConnection:
             data = b""
         if not data:
             raise EOFError("the server closed the connection")
-        received = self.h2.receive_data(data)
+        try:
+            received = self.h2.receive_data(data)
+        except ProtocolError as error:  # frames after the server's GOAWAY (a PING, say)
+            raise EOFError("the server closed the connection, then sent more") from error
         self.goaways += [event for event in received if isinstance(event, ConnectionTerminated)]
         await self.flush()
         return received

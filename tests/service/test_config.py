@@ -35,6 +35,7 @@ def test_defaults() -> None:
     assert settings.grpc_max_connection_idle_seconds == 300
     assert settings.grpc_handshake_timeout_seconds == 10
     assert settings.product_cache_seconds == 60
+    assert settings.event_loop == "uvloop"
 
 
 @pytest.mark.parametrize(("raw", "seconds"), [("0", 0.0), ("2.5", 2.5), ("300", 300.0)])
@@ -165,6 +166,7 @@ def test_repr_hides_secrets() -> None:
         ({"PAYMENTS_GRPC_MAX_CONNECTION_AGE_SECONDS": "-1"}, "MAX_CONNECTION_AGE_SECONDS must be"),
         ({"PAYMENTS_GRPC_MAX_CONNECTION_IDLE_SECONDS": "0"}, "MAX_CONNECTION_IDLE_SECONDS must"),
         ({"PAYMENTS_GRPC_HANDSHAKE_TIMEOUT_SECONDS": "x"}, "HANDSHAKE_TIMEOUT_SECONDS must be a"),
+        ({"PAYMENTS_EVENT_LOOP": "trio"}, "PAYMENTS_EVENT_LOOP must be uvloop or asyncio"),
         ({"PAYMENTS_PRODUCT_CACHE_SECONDS": "-1"}, "PRODUCT_CACHE_SECONDS must be a number"),
         ({"PAYMENTS_PRODUCT_CACHE_SECONDS": "a minute"}, "PRODUCT_CACHE_SECONDS must be a number"),
         ({**WEBHOOKS, "STRIPE_WEBHOOK_SECRETS": "secretvalue"}, "STRIPE_WEBHOOK_SECRETS must be"),
