@@ -2,8 +2,9 @@
 of Stripe. A grpc.aio server with one method, `payments.v1.PaymentService/GetPaymentStatus` on
 the contract's generated messages, that makes baseline (a)'s request, an aiohttp
 `GET /v1/checkout/sessions/{id}` on the emulator and one JSON decode, and answers the session's
-status mapped by a dict, on uvloop as the service runs: no API-key gate, validation, Stripe SDK, ledger, logs or metrics. What
-the service costs beyond this is its own machinery; what this costs beyond (a) is grpc.aio's.
+status mapped by a dict, on uvloop as the service runs: no API-key gate, validation, Stripe SDK,
+ledger, logs or metrics. What the service costs beyond this is its own machinery; what this
+costs beyond (a) is grpc.aio's.
 
     python bench/minimal_grpc_gateway.py --emulator URL
 
