@@ -206,6 +206,7 @@ def _stripe_settings(settings: Settings) -> StripeSettings:
         timeout_seconds=settings.stripe_timeout_seconds,
         max_network_retries=settings.stripe_max_network_retries,
         max_connections=settings.stripe_pool_size,
+        proxy_url=settings.stripe_proxy_url,
     )
 
 

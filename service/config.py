@@ -45,6 +45,9 @@ class Settings:
     stripe_secret_key: str = field(repr=False)
     listen_addr: str = "127.0.0.1:50051"
     stripe_api_base: str | None = None
+    stripe_proxy_url: str | None = field(default=None, repr=False)
+    """The forward proxy every Stripe request goes through (to Stripe itself, a CONNECT tunnel);
+    None: straight to Stripe. Out of repr(): it may hold the proxy's password."""
     success_url: str = "https://example.com/checkout/success?session_id={CHECKOUT_SESSION_ID}"
     cancel_url: str = "https://example.com/checkout/cancel"
     http_addr: str | None = None
@@ -247,9 +250,26 @@ def variable_of(setting: str) -> str:
 
 
 def _url(raw: str) -> str | None:
-    parts = urlsplit(raw)
+    try:
+        parts = urlsplit(raw)
+    except ValueError:  # e.g. an unclosed [ of an IPv6 address
+        return None
     well_formed = parts.scheme in ("http", "https") and parts.netloc
     return raw if well_formed and not any(c.isspace() for c in raw) else None
+
+
+def _proxy_url(raw: str) -> str | None:
+    """http(s)://[user:password@]host[:port] and nothing after it. Never quoted in a message:
+    the password in it is a secret."""
+    try:
+        parts = urlsplit(raw)
+        port = parts.port  # raises ValueError when not a number from 0 to 65535
+    except ValueError:
+        return None
+    where = parts.scheme in ("http", "https") and parts.hostname and port != 0
+    nothing_after = parts.path in ("", "/") and not parts.query and not parts.fragment
+    printable = raw.isprintable() and " " not in raw
+    return raw if where and nothing_after and printable else None
 
 
 def _address(raw: str) -> str | None:
@@ -334,6 +354,11 @@ VARIABLES: Mapping[str, tuple[str, Callable[[str], Any], str]] = {
     "stripe_secret_key": ("STRIPE_SECRET_KEY", lambda raw: _stripe_key(raw), "set"),
     "listen_addr": ("PAYMENTS_LISTEN_ADDR", _address, _ADDRESS),
     "stripe_api_base": ("STRIPE_API_BASE", _url, _URL),
+    "stripe_proxy_url": (
+        "STRIPE_PROXY_URL",
+        _proxy_url,
+        "a forward proxy's http(s)://[user:password@]host:port, nothing after the port",
+    ),
     "success_url": ("PAYMENTS_SUCCESS_URL", _url, _URL),
     "cancel_url": ("PAYMENTS_CANCEL_URL", _url, _URL),
     "http_addr": ("PAYMENTS_HTTP_ADDR", _address, _ADDRESS),

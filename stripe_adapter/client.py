@@ -30,6 +30,7 @@ class StripeConnection:
             timeout_seconds=settings.timeout_seconds,
             connect_timeout_seconds=settings.connect_timeout_seconds,
             max_connections=settings.max_connections,
+            proxy_url=settings.proxy_url,
         )
         http: stripe.HTTPClient = self._http
         if observer is not None:

@@ -23,6 +23,11 @@ whole whatever its size, and whose failures while reading an answer escape as ai
   bounded steps, so a compression bomb is cut off too).
 - `trust_env` is off: HTTP(S)_PROXY and ~/.netrc are not read, so nothing in the environment
   reroutes the Stripe key or adds credentials. The DNS answer is cached for DNS_CACHE_SECONDS.
+- A forward proxy only when `proxy_url` names one (STRIPE_PROXY_URL), for every request: to
+  Stripe (https://) a CONNECT tunnel, TLS end to end with Stripe inside it. Its credentials go in
+  the Proxy-Authorization header alone (stripe_adapter/proxy.py), so no error or log line quotes
+  them; the connect to the proxy is bounded as a connect to Stripe is, and the proxy refusing
+  them (407) is a connection error as a proxy out of reach is.
 """
 
 from __future__ import annotations
@@ -31,12 +36,14 @@ import asyncio
 import logging
 import ssl
 from collections.abc import Awaitable, Mapping
+from http import HTTPStatus
 from typing import Any
 
 import aiohttp
 import stripe
 
 from stripe_adapter.deadline import DeadlinePassed, current_remaining
+from stripe_adapter.proxy import ForwardProxy
 
 _NETWORK_ERROR = "Could not reach Stripe (network error: {name})."
 MAX_RESPONSE_BYTES = 16 * 1024 * 1024
@@ -53,7 +60,12 @@ class DeadlineAwareHTTPClient(stripe.HTTPClient):
     name = "aiohttp-deadline-aware"
 
     def __init__(
-        self, *, timeout_seconds: float, connect_timeout_seconds: float, max_connections: int
+        self,
+        *,
+        timeout_seconds: float,
+        connect_timeout_seconds: float,
+        max_connections: int,
+        proxy_url: str | None = None,
     ) -> None:
         super().__init__()
         if max_connections < 1:
@@ -61,6 +73,7 @@ class DeadlineAwareHTTPClient(stripe.HTTPClient):
         self._timeout_seconds = timeout_seconds
         self._connect_timeout_seconds = connect_timeout_seconds
         self._max_connections = max_connections
+        self._forward_proxy = ForwardProxy.of(proxy_url) if proxy_url else None
         self._slots = asyncio.Semaphore(max_connections)  # FIFO: a waiter is never overtaken
         self._session: aiohttp.ClientSession | None = None
         self._closed = False
@@ -79,19 +92,23 @@ class DeadlineAwareHTTPClient(stripe.HTTPClient):
         try:
             async with whole, self._slots:
                 waiting = False
-                return await _exchange(session, method, url, headers, post_data)
+                return await _exchange(
+                    session, self._forward_proxy, method, url, headers, post_data
+                )
         except (aiohttp.ClientError, OSError) as exc:  # TimeoutError is an OSError too
             if not whole.expired():  # a failure, or aiohttp's own connect timeout
-                raise _connection_error(exc) from exc
+                raise _connection_error(exc, self._forward_proxy) from exc
             if bound_by_deadline:
                 # The caller's deadline, not Stripe's slowness, ended this attempt.
                 raise DeadlinePassed() from exc
             what = "no free connection" if waiting else "no whole answer"
-            raise _connection_error(TimeoutError(f"{what} within {timeout:g} s")) from exc
+            late = TimeoutError(f"{what} within {timeout:g} s")
+            raise _connection_error(late, self._forward_proxy) from exc
 
     def _open_session(self) -> aiohttp.ClientSession:
         if self._closed:
-            raise _connection_error(RuntimeError("the Stripe client is closed"), retry=False)
+            closed = RuntimeError("the Stripe client is closed")
+            raise _connection_error(closed, None, retry=False)  # not the network
         if self._session is None:
             connector = aiohttp.TCPConnector(
                 limit=self._max_connections,  # what the semaphore lets through, no more
@@ -134,16 +151,29 @@ class DeadlineAwareHTTPClient(stripe.HTTPClient):
 
 async def _exchange(
     session: aiohttp.ClientSession,
+    proxy: ForwardProxy | None,
     method: str,
     url: str,
     headers: Mapping[str, str],
     post_data: Any,
 ) -> tuple[bytes, int, Mapping[str, str]]:
-    """One request and its answer, read up to MAX_RESPONSE_BYTES (beyond: ClientPayloadError)."""
+    """One request and its answer (through `proxy` if any), read up to MAX_RESPONSE_BYTES
+    (beyond: ClientPayloadError)."""
     body = post_data.encode() if isinstance(post_data, str) else post_data
     async with session.request(
-        method, url, headers=headers, data=body, allow_redirects=False
+        method,
+        url,
+        headers=proxy.signed(url, headers) if proxy else headers,
+        data=body,
+        allow_redirects=False,
+        proxy=proxy.url if proxy else None,
+        proxy_headers=proxy.headers if proxy else None,
     ) as response:
+        if proxy and response.status == HTTPStatus.PROXY_AUTHENTICATION_REQUIRED:
+            # The proxy's answer to a plain-http request (Stripe never sends it): as to a CONNECT.
+            raise aiohttp.ClientHttpProxyError(
+                response.request_info, (), status=response.status, message=response.reason or ""
+            )
         return await _capped_body(response), response.status, response.headers
 
 
@@ -162,10 +192,16 @@ async def _capped_body(response: aiohttp.ClientResponse) -> bytes:
     return b"".join(chunks)
 
 
-def _connection_error(exc: Exception, retry: bool = True) -> stripe.APIConnectionError:
-    # The cause, for the operator (aiohttp names the failure and the host, never a credential);
-    # the SDK's error stays generic, and retryable by the SDK (same idempotency key).
-    log.info("Stripe could not be reached: %s: %s", type(exc).__name__, exc or "no detail")
+def _connection_error(
+    exc: Exception, proxy: ForwardProxy | None, retry: bool = True
+) -> stripe.APIConnectionError:
+    # The cause, for the operator (aiohttp names the failure and the host, never a credential:
+    # the proxy's URL it holds has none); the SDK's error stays generic, and retryable by the
+    # SDK (same idempotency key).
+    through = f" through the proxy {proxy.address}" if proxy else ""
+    log.info(
+        "Stripe could not be reached%s: %s: %s", through, type(exc).__name__, exc or "no detail"
+    )
     return stripe.APIConnectionError(  # type: ignore[no-untyped-call]  # SDK ctor lacks hints
         _NETWORK_ERROR.format(name=type(exc).__name__), should_retry=retry
     )

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import socket
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -33,6 +34,24 @@ def settings_for(
     }
     values.update(overrides)
     return StripeSettings(**values)
+
+
+@pytest.fixture
+def unanswered_port() -> Iterator[int]:
+    """A port whose queue of connections to accept is full: a new connection is never set up."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(0)
+        port = server.getsockname()[1]
+        waiting = [socket.socket() for _ in range(4)]
+        try:
+            for client in waiting:
+                client.setblocking(False)
+                client.connect_ex(("127.0.0.1", port))
+            yield port
+        finally:
+            for client in waiting:
+                client.close()
 
 
 @pytest.fixture

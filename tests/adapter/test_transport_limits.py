@@ -10,9 +10,8 @@ from __future__ import annotations
 import asyncio
 import gzip
 import logging
-import socket
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp import web
@@ -128,24 +127,6 @@ async def test_a_compressed_answer_within_the_cap_is_read_decoded(misbehaving: s
     finally:
         await gateway.aclose()
     assert payment.id == "cs_test_1"
-
-
-@pytest.fixture
-def unanswered_port() -> Iterator[int]:
-    """A port whose queue of connections to accept is full: a new connection is never set up."""
-    with socket.socket() as server:
-        server.bind(("127.0.0.1", 0))
-        server.listen(0)
-        port = server.getsockname()[1]
-        waiting = [socket.socket() for _ in range(4)]
-        try:
-            for client in waiting:
-                client.setblocking(False)
-                client.connect_ex(("127.0.0.1", port))
-            yield port
-        finally:
-            for client in waiting:
-                client.close()
 
 
 async def test_a_connection_never_accepted_ends_at_the_connect_timeout(

@@ -126,6 +126,11 @@ def refusal_of(
             id="bad-stripe-pool-size",
         ),
         pytest.param(
+            {"STRIPE_PROXY_URL": "socks5://payments:abcdefghijklmnop@egress:1080"},
+            "STRIPE_PROXY_URL must be",
+            id="bad-stripe-proxy-url",
+        ),
+        pytest.param(
             {"PAYMENTS_API_KEYS": "Orders=abcdefghijklmnop"},
             "entry #1 has an invalid caller name",
             id="bad-caller-name",

@@ -26,6 +26,7 @@ def test_defaults() -> None:
     assert settings.stripe_pool_size == 100  # 100 requests/s x 0.5 s x STRIPE_POOL_HEADROOM 2
     assert settings.grace_seconds == 10
     assert settings.stripe_api_base is None
+    assert settings.stripe_proxy_url is None  # straight to Stripe
     assert settings.http_addr is None
     assert settings.ledger_url == "sqlite:///data/payments.sqlite3"
     assert (settings.webhook_intake, settings.http_api) == (False, True)
@@ -103,11 +104,38 @@ def test_the_data_directory_holds_the_default_ledger() -> None:
 
 
 def test_repr_hides_secrets() -> None:
-    text = repr(load_settings({**VALID, **WEBHOOKS, "PAYMENTS_DATABASE_URL": "sqlite:///s3cret"}))
+    text = repr(
+        load_settings(
+            {
+                **VALID,
+                **WEBHOOKS,
+                "PAYMENTS_DATABASE_URL": "sqlite:///s3cret",
+                "STRIPE_PROXY_URL": "http://payments:pr0xy-pass@egress.internal:3128",
+            }
+        )
+    )
+    assert "pr0xy-pass" not in text
     assert KEY not in text
     assert "sk_test_abc123" not in text
     assert "whsec_new" not in text
     assert "s3cret" not in text
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://egress.internal:3128",
+        "https://egress.internal",  # port 443
+        "http://payments:p%40ss%3Aw0rd@egress.internal:3128/",  # credentials, percent-encoded
+        "http://token@10.0.0.7:8080",
+        "http://[fd00::7]:3128",
+    ],
+)
+def test_a_forward_proxy_for_stripe(url: str) -> None:
+    assert load_settings({**VALID, "STRIPE_PROXY_URL": url}).stripe_proxy_url == url
+
+
+PROXY_URL_MUST_BE = "STRIPE_PROXY_URL must be a forward proxy's http(s)://"
 
 
 @pytest.mark.parametrize(
@@ -126,6 +154,19 @@ def test_repr_hides_secrets() -> None:
         ({"STRIPE_SECRET_KEY": "sk_test_"}, "not a Stripe test-mode key"),
         ({"STRIPE_API_BASE": "ftp://x"}, "STRIPE_API_BASE must be an http(s) URL"),
         ({"STRIPE_API_BASE": "localhost:12111"}, "STRIPE_API_BASE must be an http(s) URL"),
+        ({"STRIPE_API_BASE": "http://[::1:12111"}, "STRIPE_API_BASE must be an http(s) URL"),
+        ({"STRIPE_PROXY_URL": "socks5://u:secretvalue@egress:1080"}, PROXY_URL_MUST_BE),
+        ({"STRIPE_PROXY_URL": "u:secretvalue@egress.internal:3128"}, PROXY_URL_MUST_BE),
+        ({"STRIPE_PROXY_URL": "egress.internal:3128"}, PROXY_URL_MUST_BE),
+        ({"STRIPE_PROXY_URL": "http://u:secretvalue@:3128"}, PROXY_URL_MUST_BE),
+        ({"STRIPE_PROXY_URL": "http://u:secretvalue@egress:99999"}, PROXY_URL_MUST_BE),
+        ({"STRIPE_PROXY_URL": "http://u:secretvalue@egress:0"}, PROXY_URL_MUST_BE),
+        ({"STRIPE_PROXY_URL": "http://u:secretvalue@egress:port"}, PROXY_URL_MUST_BE),
+        ({"STRIPE_PROXY_URL": "http://u:secretvalue@[fd00::7:3128"}, PROXY_URL_MUST_BE),
+        ({"STRIPE_PROXY_URL": "http://u:secretvalue@egress:3128/v1"}, PROXY_URL_MUST_BE),
+        ({"STRIPE_PROXY_URL": "http://u:secretvalue@egress:3128?a=b"}, PROXY_URL_MUST_BE),
+        ({"STRIPE_PROXY_URL": "http://u:secretvalue @egress:3128"}, PROXY_URL_MUST_BE),
+        ({"STRIPE_PROXY_URL": "http://u:secretvalue\t@egress:3128"}, PROXY_URL_MUST_BE),
         ({"PAYMENTS_SUCCESS_URL": "/relative"}, "PAYMENTS_SUCCESS_URL must be an http(s) URL"),
         ({"PAYMENTS_CANCEL_URL": "javascript:x"}, "PAYMENTS_CANCEL_URL must be an http(s) URL"),
         ({"PAYMENTS_LISTEN_ADDR": "50051"}, "PAYMENTS_LISTEN_ADDR must be host:port"),
