@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 from domain.call import Deadline, WriteOptions
 from domain.checkout import CheckoutSession, NewCheckout
 from domain.customer import Customer, NewCustomer
+from domain.errors import ProviderUnavailable
 from domain.money import Money
 from domain.ports import PaymentEvents, PaymentGateway
 from domain.product import NewProduct, Product
@@ -171,3 +173,18 @@ def api_requests(emulator: EmulatorHandle) -> dict[str, int]:
     """Counts of `/v1` requests the emulator received, by "METHOD route"."""
     requests: dict[str, int] = emulator.stats()["requests"]
     return {route: n for route, n in requests.items() if " /v1/" in route}
+
+
+async def unavailable_read(settings: StripeSettings, caplog: pytest.LogCaptureFixture) -> str:
+    """A session read through a gateway on `settings` that must fail ProviderUnavailable within
+    3 s (its connect timeout, not its request timeout); the adapter's one log line about it."""
+    gateway = StripePaymentGateway.from_settings(settings)
+    started = time.monotonic()
+    try:
+        with pytest.raises(ProviderUnavailable):
+            await gateway.get_payment("cs_test_1", Deadline.after(30))
+    finally:
+        await gateway.aclose()
+    assert time.monotonic() - started < 3
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "stripe_adapter"]
+    return line
