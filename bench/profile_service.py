@@ -1,7 +1,7 @@
 """`make profile`: the service under load, sampled by py-spy; where its CPU goes, by package.
 
     uv run python bench/profile_service.py [--seconds 20] [--rate 100] [--out build/profile]
-        [--setting NAME=VALUE ...]
+        [--setting NAME=VALUE ...] [--in-flight 64] [--latency-ms 0]
 
 The stack of bench/stripe_path_benchmarks.py (one emulator, one service, 512 open checkouts)
 and its load: GetPaymentStatus over gRPC, 64 in flight, each call one Stripe read. After a
@@ -34,6 +34,7 @@ from stripe_path_benchmarks import (
     BenchError,
     Stack,
     client_run,
+    injected_latency,
     load_process,
     open_checkouts,
     running_stack,
@@ -48,8 +49,9 @@ def py_spy() -> str:
     return str(Path(sys.executable).parent / "py-spy")
 
 
-def record(stack: Stack, out: Path, seconds: int, rate: int) -> str:
+def record(stack: Stack, out: Path, args: argparse.Namespace) -> str:
     """py-spy on the service while the load runs for a little longer; the load's line."""
+    seconds, rate, in_flight = args.seconds, args.rate, args.in_flight
     speedscope = out / "service.speedscope.json"
     argv = [py_spy(), "record", "--pid", str(stack.service_pid), "--duration", str(seconds)]
     argv += ["--rate", str(rate), "--gil", "--native"]
@@ -57,7 +59,7 @@ def record(stack: Stack, out: Path, seconds: int, rate: int) -> str:
     with watched(stack) as used:
         spy = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         length = ("--seconds", str(seconds + 1))
-        outcome, _ = load_process("grpc", stack.grpc_target, stack, IN_FLIGHT, length)
+        outcome, _ = load_process("grpc", stack.grpc_target, stack, in_flight, length)
         said, _ = spy.communicate(timeout=60)
     if spy.returncode != 0 or not speedscope.exists():
         raise BenchError(f"py-spy failed ({spy.returncode}):\n{said}")
@@ -65,7 +67,8 @@ def record(stack: Stack, out: Path, seconds: int, rate: int) -> str:
         raise BenchError(f"the load had {outcome.errors} errors: {outcome.first_errors}")
     cpu_ms = used.service_cpu_s * 1000 / max(1, outcome.calls)
     return (
-        f"Load: GetPaymentStatus over gRPC, {IN_FLIGHT} in flight, {outcome.per_second:,.0f} "
+        f"Load: GetPaymentStatus over gRPC, {in_flight} in flight, Stripe latency "
+        f"{args.latency_ms} ms, {outcome.per_second:,.0f} "
         f"calls/s under the profiler, service CPU {cpu_ms:.2f} ms/call; {machine()}."
     )
 
@@ -84,6 +87,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--rate", type=int, default=100, help="samples a second")
     parser.add_argument("--out", type=Path, default=REPO / "build" / "profile")
     parser.add_argument("--setting", action="append", default=[], metavar="NAME=VALUE")
+    parser.add_argument("--in-flight", type=int, default=IN_FLIGHT, help="calls in flight")
+    parser.add_argument(
+        "--latency-ms", type=int, default=0, help="Stripe latency injected into the emulator"
+    )
     return parser.parse_args(argv)
 
 
@@ -97,7 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ):
         open_checkouts(stack)
         client_run("warm-up", "grpc", stack, length=("--seconds", str(WARM_UP_SECONDS)))
-        load_line = record(stack, args.out, args.seconds, args.rate)
+        with injected_latency(stack.emulator_url, args.latency_ms):
+            load_line = record(stack, args.out, args)
     print(write_outputs(args.out, load_line))
     print(f"wrote {args.out}/service.speedscope.json, service.collapsed.txt, summary.txt")
     return 0

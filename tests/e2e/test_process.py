@@ -310,6 +310,9 @@ async def test_http_door_answers_when_asked_for(emulator: EmulatorHandle) -> Non
     assert "POST /v1/customers 200 rpc=CreateCustomer" in log
     assert API_KEY not in log
     assert "event loop: uvloop" in log  # PAYMENTS_EVENT_LOOP's default
+    frozen = re.search(r"; (\d+) start-up objects out of the collector's way", log)
+    assert frozen, log
+    assert int(frozen[1]) > 100_000  # modules, descriptors, the SDK, …
 
 
 async def test_a_lower_case_log_level_is_accepted(emulator: EmulatorHandle) -> None:
