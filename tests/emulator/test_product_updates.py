@@ -32,6 +32,20 @@ def _product(client: stripe.StripeClient, amount: int = 500) -> stripe.Product:
     )
 
 
+def _repriced(client: stripe.StripeClient) -> tuple[str, stripe.Price]:
+    """A product whose default price (800) replaced its first one, now archived: (the archived
+    price's id, the new price)."""
+    product = _product(client)
+    old = product.default_price
+    assert isinstance(old, str)
+    new = client.v1.prices.create(
+        params={"product": product.id, "currency": "usd", "unit_amount": 800}
+    )
+    client.v1.products.update(product.id, params={"default_price": new.id})
+    client.v1.prices.update(old, params={"active": False})
+    return old, new
+
+
 def _checkout(client: stripe.StripeClient, price_id: str, **options: Any) -> Any:
     return client.v1.checkout.sessions.create(
         params={
@@ -130,14 +144,7 @@ def test_the_default_price_cannot_be_archived(client: stripe.StripeClient) -> No
 
 
 def test_checkout_refuses_an_archived_price(client: stripe.StripeClient) -> None:
-    product = _product(client)
-    old = product.default_price
-    assert isinstance(old, str)
-    new = client.v1.prices.create(
-        params={"product": product.id, "currency": "usd", "unit_amount": 800}
-    )
-    client.v1.products.update(product.id, params={"default_price": new.id})
-    client.v1.prices.update(old, params={"active": False})
+    old, new = _repriced(client)
     with pytest.raises(stripe.InvalidRequestError) as raised:
         _checkout(client, old)
     assert (raised.value.http_status, raised.value.code) == (400, None)
@@ -164,14 +171,7 @@ def test_checkout_refuses_a_price_of_an_archived_product(client: stripe.StripeCl
 def test_a_refused_price_does_not_use_up_the_idempotency_key(client: stripe.StripeClient) -> None:
     """The refusal is a validation failure: no result is saved under the key, so the same
     request with the product's current price goes through under it, once."""
-    product = _product(client)
-    old = product.default_price
-    assert isinstance(old, str)
-    new = client.v1.prices.create(
-        params={"product": product.id, "currency": "usd", "unit_amount": 800}
-    )
-    client.v1.products.update(product.id, params={"default_price": new.id})
-    client.v1.prices.update(old, params={"active": False})
+    old, new = _repriced(client)
     with pytest.raises(stripe.InvalidRequestError):
         _checkout(client, old, idempotency_key="order-7")
     created = _checkout(client, new.id, idempotency_key="order-7")
