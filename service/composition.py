@@ -124,8 +124,8 @@ def build_service(
     certificates = ServerCertificates(settings.tls) if settings.tls is not None else None
     credentials = certificates.grpc_credentials() if certificates is not None else None
     connections = Connections(
-        settings.grpc_keepalive_seconds,
-        settings.grpc_max_connection_age_seconds,
+        keepalive_seconds=settings.grpc_keepalive_seconds,
+        max_age_seconds=settings.grpc_max_connection_age_seconds,
         age_grace_seconds=settings.grace_seconds,
         max_idle_seconds=settings.grpc_max_connection_idle_seconds,
         handshake_timeout_seconds=settings.grpc_handshake_timeout_seconds,

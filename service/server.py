@@ -107,13 +107,14 @@ class PaymentsServer:
 
 @dataclass(frozen=True, slots=True)
 class Connections:
-    """How the gRPC door keeps its long-lived connections (watch streams live on them)."""
+    """How the gRPC door keeps its long-lived connections (watch streams live on them); the
+    values are the settings' (service.config holds their defaults)."""
 
-    keepalive_seconds: float = 60.0
-    max_age_seconds: float = 1800.0
-    age_grace_seconds: float = 10.0
-    max_idle_seconds: float = 300.0
-    handshake_timeout_seconds: float = 10.0
+    keepalive_seconds: float
+    max_age_seconds: float
+    age_grace_seconds: float
+    max_idle_seconds: float
+    handshake_timeout_seconds: float
 
     def options(self) -> list[tuple[str, int]]:
         """The gRPC server's channel arguments for them."""
@@ -260,12 +261,12 @@ def build_server(
     gate: CallGate,
     listen_addr: str,
     drain: Drain,
-    connections: Connections | None = None,
+    connections: Connections,
     credentials: grpc.ServerCredentials | None = None,
 ) -> PaymentsServer:
     """The server on `listen_addr`: TLS with `credentials`, else plaintext."""
     guard_grpc_log()
-    server = grpc.aio.server(options=(connections or Connections()).options())
+    server = grpc.aio.server(options=connections.options())
     add_payment_service(rpcs, gate, server)
     health_servicer = add_health(server, drain)
     add_reflection(server, drain, (PAYMENT_SERVICE.full_name, health.SERVICE_NAME))
