@@ -70,7 +70,7 @@ class SqliteBackend(Engines):
         """The statement run whole on the event loop: an indexed read of a few rows costs
         ~0.05 ms of CPU there, against 0.2-0.6 ms for a hand-off to a thread and back, most of
         a GetPaymentStatus's ledger read (docs/ledger.md). In WAL mode a read never waits for
-        the writer; should SQLite still answer busy (a checkpoint resetting the WAL, recovery
+        the writer; should SQLite still answer busy (another connection recovering the WAL
         after a crash, another process holding the file exclusively), the read is run again
         in one of the backend's threads, which waits up to BUSY_TIMEOUT_SECONDS, the loop
         serving other calls meanwhile."""
