@@ -31,14 +31,13 @@ class GetPaymentStatus:
         if read is None:
             read = asyncio.ensure_future(self._read_and_record(payment_id, kept, call.deadline))
             self._reads[payment_id] = read
-            read.add_done_callback(self._forget)
+            read.add_done_callback(lambda done: self._forget(payment_id, done))
         # Shielded: a caller that gives up (deadline, cancel) leaves the read to the others.
         return await asyncio.shield(read)
 
-    def _forget(self, read: asyncio.Task[PaymentSnapshot]) -> None:
-        for payment_id, pending in list(self._reads.items()):
-            if pending is read:
-                del self._reads[payment_id]
+    def _forget(self, payment_id: str, read: asyncio.Task[PaymentSnapshot]) -> None:
+        if self._reads.get(payment_id) is read:
+            del self._reads[payment_id]
         if not read.cancelled():
             read.exception()  # retrieved here too: every caller may have given up on it
 
