@@ -42,7 +42,7 @@ import (
 )
 
 const (
-	apiKeyVariable = "BENCH_PAYMENTS_API_KEY" // bench/stripe_path_benchmarks.py's API_KEY_VARIABLE
+	apiKeyVariable = "BENCH_PAYMENTS_API_KEY" // bench/benchlib.py's GRPC_LOAD_KEY_VARIABLE
 	callTimeout    = 10 * time.Second         // each call's deadline, sent as grpc-timeout
 	keptErrors     = 3
 	errorLength    = 300     // characters of each kept error
@@ -101,7 +101,7 @@ func parseArgs() (options, int) {
 	flag.Parse()
 	flag.Visit(func(given *flag.Flag) { opts.timed = opts.timed || given.Name == "seconds" })
 	if *version {
-		fmt.Printf("grpc_load (%s, grpc-go %s)\n", runtime.Version(), grpc.Version)
+		fmt.Printf("grpc_load %s, grpc-go %s\n", runtime.Version(), grpc.Version)
 		return opts, 0
 	}
 	switch {
