@@ -23,7 +23,7 @@ BROWSER_APT := chromium
 # Debian's PostgreSQL server: tests/postgres.py starts a throwaway cluster of it for the ledger's tests.
 POSTGRES_APT := postgresql
 # Debian's Go and Java toolchains and gRPC libraries, for the Go and Java client tests
-# (tests/clients): protoc 3.21 (protobuf-compiler) matches libprotobuf-java 3.21; the Go packages
+# (tests/clients) and the benchmarks' Go load generator (Go alone: go-tools): protoc 3.21 (protobuf-compiler) matches libprotobuf-java 3.21; the Go packages
 # are sources for GOPATH builds, offline. golang/protobuf 1.5 (the APIv1 shim over google.golang.org/protobuf that
 # gRPC's codec calls) conflicts with the 1.3 that grpc-gateway's package (PROTO_APT) holds, so it
 # is unpacked into build/debian, never installed.
@@ -42,7 +42,7 @@ PYTHON ?=
 
 .PHONY: help venv tools bench-tools third-party generate check-generated lint typecheck \
 	breaking openapi-validate test ci run demo pay bench client-wheel client-venv clean distclean \
-	browser-tools node ts-client go-client java-client go-java-tools proto-bundle test-pythons \
+	browser-tools node ts-client go-client java-client go-tools go-java-tools proto-bundle test-pythons \
 	deploy-lint postgres-tools migrate profile
 
 help: ## List the targets
@@ -73,9 +73,12 @@ browser-tools: node ## Debian's chromium and playwright-core (tests/browser), fo
 	@tools/apt_install.sh $(BROWSER_APT)
 	@tools/npm_ci.sh tests/browser
 
-go-java-tools: ## Debian's Go, Java, protoc and their gRPC plugins and libraries, for the Go/Java client tests
-	@tools/apt_install.sh $(GO_APT) $(JAVA_APT)
+go-tools: ## Debian's Go, protoc, protoc-gen-go-grpc and Go gRPC sources: the Go client, bench/grpc_load
+	@tools/apt_install.sh $(GO_APT)
 	@tools/apt_unpack.sh golang-github-golang-protobuf-1-5-dev $(GO_PROTOBUF_1_5)
+
+go-java-tools: go-tools ## Debian's Go, Java, protoc and their gRPC plugins and libraries, for the Go/Java client tests
+	@tools/apt_install.sh $(JAVA_APT)
 
 postgres-tools: ## Debian's PostgreSQL server, for the ledger's tests (tools/postgres.sh starts it)
 	@tools/apt_install.sh $(POSTGRES_APT)
@@ -158,12 +161,13 @@ pay: venv ## Pay a checkout of the running make run: make pay SESSION=cs_… [OU
 demo: venv ## Start the emulator and the service, run the whole payment flow, stop
 	$(RUN) python -m tools.demo
 
-bench: venv bench-tools postgres-tools ## Benchmarks (PostgreSQL provided as for make test); results go to docs/benchmarks.md
+# go-client builds build/go/bin/grpc_load, the gRPC load of the Stripe path's runs and of make profile.
+bench: venv bench-tools go-client postgres-tools ## Benchmarks (PostgreSQL provided as for make test); results go to docs/benchmarks.md
 	$(RUN) python bench/run_all.py
 
 # py-spy (a dev dependency) attaches to the running service: as root here; elsewhere it needs
 # ptrace rights (CAP_SYS_PTRACE, or kernel.yama.ptrace_scope=0 for one's own processes).
-profile: venv ## py-spy on the service under load (GetPaymentStatus, gRPC, 64 in flight) into build/profile/
+profile: venv go-client ## py-spy on the service under load (GetPaymentStatus, gRPC, 64 in flight) into build/profile/
 	$(RUN) python bench/profile_service.py
 
 client-wheel: venv proto-bundle ## Build the payments-api wheel (generated stubs + proto bundle) into dist/
@@ -172,7 +176,7 @@ client-wheel: venv proto-bundle ## Build the payments-api wheel (generated stubs
 proto-bundle: third-party ## The contract and every .proto it imports, for any protoc, in dist/proto/
 	@tools/proto_bundle.sh dist/proto
 
-go-client: go-java-tools proto-bundle ## The Go client: protoc-gen-go(-grpc) stubs from dist/proto, go build (Debian's Go)
+go-client: go-tools proto-bundle ## The Go client and bench/grpc_load: protoc-gen-go(-grpc) stubs from dist/proto, go build (Debian's Go)
 	@tools/go_client.sh dist/proto build/go
 
 java-client: go-java-tools proto-bundle ## The Java client: protoc + protoc-gen-grpc-java from dist/proto, javac (Debian's jars)

@@ -32,6 +32,11 @@ from tools.processes import Started, start  # noqa: E402
 EMULATOR_READY = "stripe-emulator listening on "
 EMULATOR_STRIPE_KEY = "sk_test_bench_0000000000000000"
 TOOL_PACKAGES = {"wrk": "wrk", "h2load": "nghttp2-client"}
+# The gRPC load generator (bench/grpc_load/main.go, built by `make go-client`); it reads the
+# service's API key from GRPC_LOAD_KEY_VARIABLE (its apiKeyVariable), not from argv, which ps shows.
+GRPC_LOAD = REPO / "build" / "go" / "bin" / "grpc_load"
+GRPC_LOAD_SOURCE = REPO / "bench" / "grpc_load" / "main.go"
+GRPC_LOAD_KEY_VARIABLE = "BENCH_PAYMENTS_API_KEY"
 
 
 # --- the machine and the tools ---------------------------------------------------------------
@@ -62,6 +67,18 @@ def require_tools(*names: str) -> None:
             f"missing {', '.join(missing)}: `make bench-tools` "
             f"(or apt-get update && apt-get install -y {packages})"
         )
+
+
+def require_grpc_load() -> Path:
+    """GRPC_LOAD, built first by `make go-client` (Debian's Go, offline) when it is missing or
+    older than its source; before any run, so that no build shares the cores with one."""
+    if GRPC_LOAD.exists() and GRPC_LOAD.stat().st_mtime >= GRPC_LOAD_SOURCE.stat().st_mtime:
+        return GRPC_LOAD
+    print(f"building {GRPC_LOAD.relative_to(REPO)}: make go-client", file=sys.stderr, flush=True)
+    built = subprocess.run(["make", "go-client"], cwd=REPO, check=False)
+    if built.returncode != 0 or not GRPC_LOAD.exists():
+        raise SystemExit(f"`make go-client` failed ({built.returncode}): no {GRPC_LOAD}")
+    return GRPC_LOAD
 
 
 def tool_version(name: str) -> str:

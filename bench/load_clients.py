@@ -4,19 +4,21 @@ a time or a number of calls, then one JSON line on stdout (calls, errors, latenc
     python bench/load_clients.py KIND --target T --ids-file F [--in-flight 64]
                                  [--seconds S] [--calls N]   (one at least: whichever ends first)
 
-KIND is what makes each call, all reading a payment that is not final (an OPEN Checkout
-Session), so that every call is one Stripe read:
+KIND is what makes each call, all reading an OPEN Checkout Session from the emulator (T, its
+base URL): the Python baselines the service is judged against (bench/stripe_path_benchmarks.py).
 
-- `aiohttp`: a plain async HTTP client doing `GET /v1/checkout/sessions/{id}` on the emulator
-  (T, its base URL) and one JSON decode: what a Python gateway cannot beat;
+- `aiohttp`: a plain async HTTP client doing `GET /v1/checkout/sessions/{id}` and one JSON
+  decode: what a Python gateway cannot beat;
 - `sdk`: the Stripe SDK doing the same GET, `StripeClient.raw_request_async` over the SDK's
-  default async HTTP client (httpx);
-- `grpc`: `GetPaymentStatus` on the service (T, host:port) over grpc.aio, the request bytes
-  made once and the answer parsed (upb) only to check its status.
+  default async HTTP client (httpx).
+
+The gRPC load, GetPaymentStatus on the service, is bench/grpc_load (Go: a Python grpc.aio client
+cost ~0.4 ms of CPU a call on the cores the service shares); it takes the same arguments and
+prints the same line, read here by `outcome_of`.
 
 Worker `w` asks about ids[w], ids[w + in_flight], … in turn, so no two calls in flight share an
-id (the service lets concurrent calls for one id share one Stripe read). Every answer is checked
-(HTTP 200 / gRPC OK, status open); a wrong one counts as an error, never as a call.
+id. Every answer is checked (HTTP 200, status open); a wrong one counts as an error, never as a
+call.
 """
 
 from __future__ import annotations
@@ -25,7 +27,6 @@ import argparse
 import asyncio
 import json
 import math
-import os
 import resource
 import sys
 import time
@@ -36,9 +37,6 @@ from pathlib import Path
 from typing import Any
 
 EMULATOR_STRIPE_KEY = "sk_test_bench_0000000000000000"  # benchlib's: this file imports no bench
-GRPC_METHOD = "/payments.v1.PaymentService/GetPaymentStatus"
-CALL_TIMEOUT = 10.0
-API_KEY_VARIABLE = "BENCH_PAYMENTS_API_KEY"
 
 Call = Callable[[str], Awaitable[None]]
 """One call about a payment id; raises WrongAnswer (or the client's error) when it fails."""
@@ -63,7 +61,7 @@ class Tally:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What the parent reads: one JSON object."""
+    """What the parent reads: one JSON object (bench/grpc_load prints the same)."""
 
     calls: int
     errors: int
@@ -78,7 +76,7 @@ class Outcome:
         return self.calls / self.seconds
 
 
-# --- the three kinds of client ---------------------------------------------------------------
+# --- the two kinds of client -----------------------------------------------------------------
 
 
 @asynccontextmanager
@@ -112,33 +110,9 @@ async def sdk_calls(target: str) -> AsyncIterator[Call]:
     yield call
 
 
-@asynccontextmanager
-async def grpc_calls(target: str) -> AsyncIterator[Call]:
-    import grpc
-
-    from payments.v1 import payments_pb2
-
-    metadata = (("x-api-key", os.environ[API_KEY_VARIABLE]),)  # not in argv, which ps shows
-    open_status = payments_pb2.PAYMENT_STATUS_OPEN
-    async with grpc.aio.insecure_channel(target) as channel:
-        method: grpc.aio.UnaryUnaryMultiCallable[bytes, bytes] = channel.unary_unary(
-            GRPC_METHOD
-        )  # bytes in and out
-
-        async def call(payment_id: str) -> None:
-            request = payments_pb2.GetPaymentStatusRequest(id=payment_id).SerializeToString()
-            answer = await method(request, metadata=metadata, timeout=CALL_TIMEOUT)
-            status = payments_pb2.GetPaymentStatusResponse.FromString(answer).status
-            if status != open_status:
-                raise WrongAnswer(f"GetPaymentStatus {payment_id}: status {status}")
-
-        yield call
-
-
 CLIENTS: dict[str, Callable[[str], AbstractAsyncContextManager[Call]]] = {
     "aiohttp": aiohttp_calls,
     "sdk": sdk_calls,
-    "grpc": grpc_calls,
 }
 
 

@@ -4,7 +4,8 @@
         [--setting NAME=VALUE ...] [--in-flight 64] [--latency-ms 0]
 
 The stack of bench/stripe_path_benchmarks.py (one emulator, one service, 512 open checkouts)
-and its load: GetPaymentStatus over gRPC, 64 in flight, each call one Stripe read. After a
+and its load: GetPaymentStatus over gRPC from bench/grpc_load (Go, built by `make go-client` when
+missing), 64 in flight, each call one Stripe read. After a
 warm-up, py-spy attaches to the running service (`py-spy record --pid`, as root: it reads the
 process's memory through ptrace) for `--seconds` while the load runs. Writes to `--out`:
 
@@ -26,7 +27,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from benchlib import REPO, machine
+from benchlib import REPO, machine, require_grpc_load
 from profile_summary import collapsed, load, summary
 from stripe_path_benchmarks import (
     IN_FLIGHT,
@@ -96,6 +97,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    require_grpc_load()
     settings = dict(SERVICE_SETTINGS) | dict(s.split("=", 1) for s in args.setting)
     args.out.mkdir(parents=True, exist_ok=True)
     with (

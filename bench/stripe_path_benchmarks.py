@@ -6,15 +6,17 @@ Stripe read a call) through the service, against clients doing the same Stripe G
 
 One emulator (`python -m stripe_emulator`) and one service (`python -m service`, its ledger a
 SQLite file, its settings SERVICE_SETTINGS for every run) as child processes; the load comes
-from processes of its own (bench/load_clients.py, wrk). In one run, each loaded run at IN_FLIGHT
-calls in flight unless said otherwise (~5 minutes in all, 3 of them the memory run):
+from processes of its own: bench/load_clients.py (Python) for the baselines (a) and (b),
+bench/grpc_load (Go, built by `make go-client` when missing) for every gRPC run, wrk for the
+HTTP ones. In one run, each loaded run at IN_FLIGHT calls in flight unless said otherwise
+(~5 minutes in all, 3 of them the memory run):
 
 1. Baselines, `GET /v1/checkout/sessions/{id}` on the emulator: (a) a plain aiohttp client with
    one JSON decode; (b) the Stripe SDK's `raw_request_async` over its default async client;
    (c) the bare emulator under wrk (C load); (d) GetPaymentStatus over gRPC on the minimal
    grpc.aio gateway (bench/minimal_grpc_gateway.py, a process of its own for this run only),
    which makes (a)'s request and nothing else: the floor of any Python gRPC gateway.
-2. The service: GetPaymentStatus over gRPC (a grpc.aio load process), and on the HTTP/JSON door
+2. The service: GetPaymentStatus over gRPC (the Go load process), and on the HTTP/JSON door
    (`GET /v1/payments/{id}` under wrk); ratios against (a) and (b); CPU per call of the service,
    the emulator and the load process, from /proc.
 3. Latency: the emulator holds every `/v1` answer INJECTED_LATENCY_MS; LATENCY_IN_FLIGHT calls
@@ -49,18 +51,21 @@ import grpc
 from benchlib import (
     DOC,
     EMULATOR_STRIPE_KEY,
+    GRPC_LOAD,
+    GRPC_LOAD_KEY_VARIABLE,
     REPO,
     WrkResult,
     cpu_seconds,
     emulator_requests,
     http_json,
+    require_grpc_load,
     require_tools,
     rewrite_section,
     run_wrk,
     start_logged,
     started_emulator,
 )
-from load_clients import API_KEY_VARIABLE, Outcome, outcome_of
+from load_clients import Outcome, outcome_of
 from minimal_grpc_gateway import READY as MINIMAL_GATEWAY_READY
 from payment_stack import API_KEY, start_service
 from service_benchmarks import rss_kib, service_env
@@ -203,14 +208,22 @@ def watched(stack: Stack, server_pid: int | None = None) -> Iterator[Used]:
 def load_process(
     kind: str, target: str, stack: Stack, in_flight: int, length: Sequence[str]
 ) -> tuple[Outcome, str]:
-    """bench/load_clients.py in a process of its own; its outcome and the command, as shown."""
-    argv = [sys.executable, str(LOAD_CLIENTS), kind, "--target", target]
-    argv += ["--ids-file", str(stack.ids_file), "--in-flight", str(in_flight), *length]
-    env = {**os.environ, API_KEY_VARIABLE: API_KEY}
+    """The load of `kind` in a process of its own: `grpc` is bench/grpc_load (require_grpc_load
+    builds it), the others bench/load_clients.py KIND, which print the same line; its outcome and
+    the command, as shown."""
+    env = dict(os.environ)
+    if kind == "grpc":
+        command, shown = [str(GRPC_LOAD)], str(GRPC_LOAD.relative_to(REPO))
+        env[GRPC_LOAD_KEY_VARIABLE] = API_KEY
+    else:
+        command = [sys.executable, str(LOAD_CLIENTS), kind]
+        shown = f"bench/load_clients.py {kind}"
+    argv = [*command, "--target", target, "--ids-file", str(stack.ids_file)]
+    argv += ["--in-flight", str(in_flight), *length]
     done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise BenchError(f"{kind} load failed ({done.returncode}):\n{done.stderr[-2000:]}")
-    shown = f"bench/load_clients.py {kind} --in-flight {in_flight} {' '.join(length)}"
+    shown += f" --in-flight {in_flight} {' '.join(length)}"
     return outcome_of(done.stdout.strip().splitlines()[-1]), shown
 
 
@@ -417,6 +430,7 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Params, bool]:
 def main(argv: Sequence[str] | None = None) -> int:
     params, no_doc = parse_args(argv)
     require_tools("wrk")
+    require_grpc_load()
     try:
         report = run(params)
     except (BenchError, StartError) as error:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import grpc
-from benchlib import WrkResult, machine, tool_version
+from benchlib import GRPC_LOAD, REPO, WrkResult, machine, tool_version
 from load_clients import Outcome
 from service_benchmarks import Verdict, verdict_rows
 from stripe_requests_per_rpc import RpcRequests, rpc_rows
@@ -296,8 +296,11 @@ def setup_lines(report: Report) -> list[str]:
         f"at the start, {end} at the end (the run's own processes included). Every target is a "
         "ratio of two numbers of this one run; on a shared machine a ratio still moves by "
         "~10-20 % between runs.",
-        f"- Tools: {tool_version('wrk')}; grpcio {grpc.__version__}; the load processes are "
-        "`bench/load_clients.py` (Python, asyncio; their own CPU is in the last column).",
+        f"- Tools: {tool_version('wrk')} (the HTTP runs); grpcio {grpc.__version__} (the "
+        "service and (d)); the load processes (their own CPU is in the last column) are "
+        "`bench/load_clients.py` (Python, asyncio) for (a) and (b), and for every gRPC run "
+        f"`bench/grpc_load/main.go` (Go; {tool_version(str(GRPC_LOAD))}; one HTTP/2 "
+        f"connection; built into `{GRPC_LOAD.relative_to(REPO)}`).",
         "- Processes: one `python -m stripe_emulator`, one `python -m service` (both doors on "
         "loopback, ledger a SQLite file, default logging to a file) serving every run with the "
         f"same settings, {settings}: configured for the heaviest load it is judged at, the "
@@ -370,11 +373,11 @@ GAP_TEXT = [
     "(d) is `bench/minimal_grpc_gateway.py`: a grpc.aio server with one generic handler, "
     "`payments.v1.PaymentService/GetPaymentStatus` on the contract's generated messages, that "
     "makes (a)'s aiohttp GET and JSON decode and answers the session's status mapped by a "
-    "dict; no API-key gate, validation, Stripe SDK, ledger, logs or metrics. The same grpc.aio "
-    "load process drives it as drives the service. The issue's ratio, service / (a), is the "
-    "product of the two ratios under it: (d) / (a) is what serving over grpc.aio costs by "
-    "itself (on these shared cores, the grpc.aio load process's CPU beyond the aiohttp one's "
-    "included: last column), a bound no grpc.aio gateway in one process gets past however "
+    "dict; no API-key gate, validation, Stripe SDK, ledger, logs or metrics. The same Go load "
+    "process (`bench/grpc_load`) drives it as drives the service. The issue's ratio, service / "
+    "(a), is the product of the two ratios under it: (d) / (a) is what serving over grpc.aio "
+    "costs by itself (on these shared cores, with the CPU the load processes take: last "
+    "column), a bound no grpc.aio gateway in one process gets past however "
     "little it does; service / (d) is what the service's own machinery costs on top, the part "
     "its own code can win back. The 0.7 x (a) target is judged as the issue states it; while "
     "(d) / (a) is below 0.7, no grpc.aio gateway in one process meets it, this service "
