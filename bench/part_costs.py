@@ -8,8 +8,9 @@ one emulator, their runs interleaved; a part's cost is the CPU per call it adds.
 hand-off, the GIL passed back and forth) is missed or charged elsewhere. This measures the
 service's process CPU (every thread) per call instead, in the judge's load
 (bench/stripe_path_benchmarks.py: GetPaymentStatus over gRPC of OPEN checkouts, one Stripe read
-a call, IN_FLIGHT in flight, the same settings). Every service shares one SQLite ledger and the
-emulator. Prints a table of medians over the rounds; writes no doc; not part of `make bench`.
+a call, IN_FLIGHT in flight from bench/grpc_load, the same settings). Every service shares one
+SQLite ledger and the emulator. Prints a table of medians over the rounds; writes no doc; not
+part of `make bench`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 
-from benchlib import REPO, machine, started_emulator
+from benchlib import REPO, machine, require_grpc_load, started_emulator
 from payment_stack import start_service
 from service_benchmarks import service_env
 from stripe_path_benchmarks import IN_FLIGHT, SERVICE_SETTINGS, Stack, client_run, open_checkouts
@@ -91,6 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--part", action="append", choices=PARTS, help="default: every part")
     args = parser.parse_args(argv)
+    require_grpc_load()
     with tempfile.TemporaryDirectory(prefix="part-costs-") as tmp, ExitStack() as es:
         stacks = started(es, Path(tmp), args.part or PARTS)
         cpu = measure(stacks, args.rounds, args.seconds)
