@@ -234,8 +234,15 @@ def _check_transport(settings: Settings) -> None:
             )
 
 
+def split_address(address: str) -> tuple[str, int]:
+    """(host, port) of a `host:port` setting (`_address` checked it): an IPv6 host without its
+    brackets, a host left out as ""."""
+    host, _, port = address.rpartition(":")
+    return host.strip("[]"), int(port)
+
+
 def _loopback(address: str) -> bool:
-    host = address.rpartition(":")[0].strip("[]")
+    host, _ = split_address(address)
     if host == "localhost":
         return True
     try:

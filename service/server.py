@@ -18,6 +18,7 @@ from grpc_status import rpc_status
 from domain.errors import Violation
 from service.api import PAYMENT_SERVICE, Rpc
 from service.auth import key_from_metadata
+from service.config import split_address
 from service.draining import Drain
 from service.errors import MALFORMED_REQUEST, invalid
 from service.gate import CallFailed, CallGate
@@ -236,10 +237,10 @@ def add_payment_service(rpcs: Sequence[Rpc], gate: CallGate, server: grpc.aio.Se
 def _probe_bind(listen_addr: str) -> None:
     """Raises BindError when no address `listen_addr` resolves to can be bound, before gRPC's core
     tries (it would print a multi-line error first); like gRPC, one bound address suffices."""
-    host, _, port = listen_addr.rpartition(":")
     try:
+        host, port = split_address(listen_addr)
         found = socket.getaddrinfo(
-            host.strip("[]") or None, int(port), type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
         )
     except (socket.gaierror, ValueError) as error:
         raise BindError("listen_addr", listen_addr, error) from None

@@ -13,7 +13,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.log import server_logger
 
-from service.config import variable_of
+from service.config import split_address, variable_of
 from service.gate import CallGate
 from service.http.app import Handler, create_app
 from service.http.cors import install_cors
@@ -105,9 +105,9 @@ async def serving(
     )
     await runner.setup()
     try:
-        host, _, port = addr.rpartition(":")
-        host = host.strip("[]") or "127.0.0.1"
-        site = web.TCPSite(runner, host, int(port), ssl_context=ssl_context)
+        host, port = split_address(addr)
+        host = host or "127.0.0.1"
+        site = web.TCPSite(runner, host, port, ssl_context=ssl_context)
         await site.start()
         yield f"{f'[{host}]' if ':' in host else host}:{runner.addresses[0][1]}"
     finally:
