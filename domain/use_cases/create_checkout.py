@@ -67,7 +67,7 @@ class CreateCheckout:
     async def __call__(self, command: CreateCheckoutCommand, call: CallContext) -> CheckoutSession:
         call.deadline.check()
         known = self._catalog.known(command.product_id)
-        trusted = known if known is not None and _for_sale(known) else None
+        trusted = known if known is not None and _why_not_for_sale(known) is None else None
         product = trusted or await self._read(command.product_id, call)
         try:
             new, session = await self._open(product, command, call)
@@ -106,10 +106,9 @@ class CreateCheckout:
     async def _open(
         self, product: Product, command: CreateCheckoutCommand, call: CallContext
     ) -> tuple[NewCheckout, CheckoutSession]:
-        if not product.active:
-            raise ProductNotPurchasable(product.id, "it is archived")
-        if product.price_id is None:
-            raise ProductNotPurchasable(product.id, "it has no default price")
+        why_not = _why_not_for_sale(product)
+        if why_not is not None or product.price_id is None:  # the type checker needs the second
+            raise ProductNotPurchasable(product.id, why_not or "it has no default price")
         new = NewCheckout(
             price_id=product.price_id,
             product_id=product.id,
@@ -124,8 +123,13 @@ class CreateCheckout:
         return new, await self._gateway.create_checkout(new, write_options(call, self.OPERATION))
 
 
-def _for_sale(product: Product) -> bool:
-    return product.active and product.price_id is not None
+def _why_not_for_sale(product: Product) -> str | None:
+    """Why a checkout cannot sell `product`, or None when it can."""
+    if not product.active:
+        return "it is archived"
+    if product.price_id is None:
+        return "it has no default price"
+    return None
 
 
 def _opened(new: NewCheckout, session: CheckoutSession) -> Observation:
