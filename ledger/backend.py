@@ -8,9 +8,11 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
-from sqlalchemy import URL, Executable, Insert, Row, Table
+from sqlalchemy import URL, Executable, Insert, Row, Select, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from ledger.point_reads import PointRead
 
 # Each engine's connections: kept open, and no more (a connection over the pool's size would be
 # opened for one call and closed after it); a call waits up to 5 s for a free one.
@@ -56,6 +58,10 @@ class Backend(Protocol):
         self, statement: Executable, params: Mapping[str, Any] | None = None
     ) -> Sequence[Row[Any]]:
         """The rows of one statement that only reads, run outside any transaction."""
+        ...
+
+    def point_read(self, statement: Select[Any]) -> PointRead:
+        """`statement` (a read made on most calls) run as cheaply as the backend allows."""
         ...
 
     async def dispose(self) -> None: ...

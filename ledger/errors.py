@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import psycopg
 from sqlalchemy import exc
 
 from domain.errors import LedgerUnavailable
@@ -18,6 +19,10 @@ TRANSIENT: tuple[type[Exception], ...] = (
     exc.OperationalError,
     exc.InterfaceError,
     exc.TimeoutError,  # no pooled connection free in time
+    # psycopg's own, from the point reads' pool (ledger.point_reads); its PoolTimeout (no
+    # connection in time) is an OperationalError.
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
     OSError,
 )
 

@@ -48,6 +48,7 @@ class Ledger:
         self._backend = backend
         self._writer = backend.engine
         self._password = password
+        self._payment_by_id = backend.point_read(_BY_EITHER_ID)
         insert = backend.insert
         self._insert_event = (
             insert(provider_events).on_conflict_do_nothing().returning(provider_events.c.event_id)
@@ -102,8 +103,8 @@ class Ledger:
 
     async def payment(self, payment_id: str) -> Payment | None:
         with unavailable_on_failure(self._password):
-            rows = await self._backend.read(_BY_EITHER_ID, {"id": payment_id})
-        return payment_of(rows[0]._mapping) if rows else None
+            rows = await self._payment_by_id.rows({"id": payment_id})
+        return payment_of(rows[0]) if rows else None
 
     async def list_payments(self, query: PaymentQuery) -> PaymentPage:
         column, value = _filter_of(query)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, RowMapping, func, literal, or_
+from sqlalchemy import ColumnElement, func, literal, or_
 
 from domain.ledger import Payment
 from domain.money import Money
@@ -73,7 +74,7 @@ def _optional_fields(payment: Payment) -> dict[str, Any]:
     }
 
 
-def payment_of(fields: RowMapping) -> Payment:
+def payment_of(fields: Mapping[Any, Any]) -> Payment:
     amount, currency = fields["amount"], fields["currency"]
     return Payment(
         checkout_session_id=fields["checkout_session_id"],

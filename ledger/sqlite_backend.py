@@ -15,13 +15,14 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Executable, Row, create_engine, event, exc
+from sqlalchemy import Connection, Engine, Executable, Row, Select, create_engine, event, exc
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ledger import feed
 from ledger.backend import POOL, Engines
 from ledger.errors import LedgerStartError
+from ledger.point_reads import PointRead, ThroughTheBackend
 from ledger.urls import Target, sqlite_file
 from ledger.wakeups import Wakeups
 
@@ -96,6 +97,9 @@ class SqliteBackend(Engines):
             self._loop_connection.close()
             self._loop_connection = None
             raise
+
+    def point_read(self, statement: Select[Any]) -> PointRead:
+        return ThroughTheBackend(self, statement)  # on the loop already (`read`)
 
     def writing(self) -> asyncio.Lock:
         # Writers in this process queue here rather than in SQLite's busy handler, which polls.
