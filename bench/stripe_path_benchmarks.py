@@ -37,7 +37,6 @@ import argparse
 import asyncio
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import urllib.request
@@ -51,13 +50,13 @@ import grpc
 from benchlib import (
     DOC,
     EMULATOR_STRIPE_KEY,
-    GRPC_LOAD,
-    GRPC_LOAD_KEY_VARIABLE,
     REPO,
+    LoadFailed,
     WrkResult,
     cpu_seconds,
     emulator_requests,
     http_json,
+    load_process,
     require_grpc_load,
     require_tools,
     rewrite_section,
@@ -65,7 +64,6 @@ from benchlib import (
     start_logged,
     started_emulator,
 )
-from load_clients import Outcome, outcome_of
 from minimal_grpc_gateway import READY as MINIMAL_GATEWAY_READY
 from payment_stack import API_KEY, start_service
 from service_benchmarks import rss_kib, service_env
@@ -98,7 +96,6 @@ OPEN_CHECKOUTS = 512  # more than LATENCY_IN_FLIGHT: every worker its own ids
 SESSION_ROUTE = "GET /v1/checkout/sessions/{session}"
 SESSIONS = "/v1/checkout/sessions/"  # + id: the GET the service makes for GetPaymentStatus
 SECTION = "## Stripe path: the service against a plain client"
-LOAD_CLIENTS = REPO / "bench" / "load_clients.py"
 MINIMAL_GATEWAY = REPO / "bench" / "minimal_grpc_gateway.py"
 WRK_IDS = REPO / "bench" / "wrk_payment_ids.lua"
 
@@ -205,28 +202,6 @@ def watched(stack: Stack, server_pid: int | None = None) -> Iterator[Used]:
     used.session_reads = emulator_requests(stack.emulator_url, SESSION_ROUTE) - reads
 
 
-def load_process(
-    kind: str, target: str, stack: Stack, in_flight: int, length: Sequence[str]
-) -> tuple[Outcome, str]:
-    """The load of `kind` in a process of its own: `grpc` is bench/grpc_load (require_grpc_load
-    builds it), the others bench/load_clients.py KIND, which print the same line; its outcome and
-    the command, as shown."""
-    env = dict(os.environ)
-    if kind == "grpc":
-        command, shown = [str(GRPC_LOAD)], str(GRPC_LOAD.relative_to(REPO))
-        env[GRPC_LOAD_KEY_VARIABLE] = API_KEY
-    else:
-        command = [sys.executable, str(LOAD_CLIENTS), kind]
-        shown = f"bench/load_clients.py {kind}"
-    argv = [*command, "--target", target, "--ids-file", str(stack.ids_file)]
-    argv += ["--in-flight", str(in_flight), *length]
-    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise BenchError(f"{kind} load failed ({done.returncode}):\n{done.stderr[-2000:]}")
-    shown += f" --in-flight {in_flight} {' '.join(length)}"
-    return outcome_of(done.stdout.strip().splitlines()[-1]), shown
-
-
 # --- runs ------------------------------------------------------------------------------------
 
 
@@ -245,7 +220,7 @@ def client_run(
     grpc_target, server_pid = server or (stack.grpc_target, stack.service_pid)
     target = grpc_target if kind == "grpc" else stack.emulator_url
     with watched(stack, server_pid) as used:
-        outcome, shown = load_process(kind, target, stack, in_flight, length)
+        outcome, shown = load_process(kind, target, stack.ids_file, in_flight, length, API_KEY)
     if outcome.errors and not errors_allowed:
         raise BenchError(f"{name}: {outcome.errors} errors, first: {outcome.first_errors}")
     if used.session_reads != outcome.calls and not outcome.errors:
@@ -433,7 +408,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     require_grpc_load()
     try:
         report = run(params)
-    except (BenchError, StartError) as error:
+    except (BenchError, LoadFailed, StartError) as error:
         print(f"FAILED: {error}", file=sys.stderr)
         return 1
     print(summary(report))
