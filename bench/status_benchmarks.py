@@ -35,13 +35,12 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeAlias
+from uuid import uuid4
 
 import grpc
 from benchlib import (
@@ -61,9 +60,6 @@ from payment_stack import API_KEY, PaymentStack, payment_stack, postgres_databas
 from payments.v1 import payments_pb2, payments_pb2_grpc
 from tools.processes import StartError
 from tools.stack import pay_in_emulator
-
-if TYPE_CHECKING:  # the async stub exists only in the generated .pyi
-    Stub: TypeAlias = payments_pb2_grpc.PaymentServiceAsyncStub
 
 TITLE = "## Service: GetPaymentStatus from the ledger"
 SESSION_ROUTE = "GET /v1/checkout/sessions/{session}"
@@ -135,23 +131,7 @@ def median_rate(rounds: Sequence[Round]) -> float:
 
 
 async def make_fixture(stack: PaymentStack) -> Fixture:
-    async with grpc.aio.insecure_channel(stack.grpc_target) as channel:
-        stub = payments_pb2_grpc.PaymentServiceStub(channel)
-        customer = await stub.CreateCustomer(
-            payments_pb2.CreateCustomerRequest(email="bench@example.com", name="Bench"),
-            metadata=METADATA,
-        )
-        product = await stub.CreateProduct(
-            payments_pb2.CreateProductRequest(
-                name="Bench",
-                unit_amount=1234,
-                currency="usd",
-                external_product_id=f"b-{uuid.uuid4()}",
-            ),
-            metadata=METADATA,
-        )
-        count = WORKERS * (1 + OPEN_PER_WORKER)
-        ids = await checkouts(stub, customer.customer.id, product.product.id, count)
+    ids = await checkouts(stack.grpc_target, WORKERS * (1 + OPEN_PER_WORKER))
     paid, still_open = ids[:WORKERS], ids[WORKERS:]
     for session_id in paid:
         await asyncio.to_thread(pay_in_emulator, stack.emulator_url, session_id)
@@ -160,16 +140,33 @@ async def make_fixture(stack: PaymentStack) -> Fixture:
     return Fixture(paid, [still_open[w * per : (w + 1) * per] for w in range(WORKERS)])
 
 
-async def checkouts(stub: Stub, customer_id: str, product_id: str, count: int) -> list[str]:
-    async def one(_: int) -> str:
-        request = payments_pb2.CreateCheckoutRequest(product_id=product_id, customer_id=customer_id)
-        response = await stub.CreateCheckout(request, metadata=METADATA)
-        return str(response.checkout_session_id)
+async def checkouts(grpc_target: str, count: int) -> list[str]:
+    """The ids of `count` open Checkout Sessions made through the service at `grpc_target`, of
+    one new customer for one new product."""
+    async with grpc.aio.insecure_channel(grpc_target) as channel:
+        stub = payments_pb2_grpc.PaymentServiceStub(channel)
+        customer = await stub.CreateCustomer(
+            payments_pb2.CreateCustomerRequest(email="bench@example.com", name="Bench"),
+            metadata=METADATA,
+        )
+        product = await stub.CreateProduct(
+            payments_pb2.CreateProductRequest(
+                name="Bench", unit_amount=1234, currency="usd", external_product_id=f"b-{uuid4()}"
+            ),
+            metadata=METADATA,
+        )
+        request = payments_pb2.CreateCheckoutRequest(
+            product_id=product.product.id, customer_id=customer.customer.id
+        )
 
-    ids: list[str] = []
-    for start in range(0, count, 16):  # 16 at a time
-        ids += await asyncio.gather(*map(one, range(start, min(count, start + 16))))
-    return ids
+        async def one(_: int) -> str:
+            response = await stub.CreateCheckout(request, metadata=METADATA)
+            return str(response.checkout_session_id)
+
+        ids: list[str] = []
+        for start in range(0, count, 16):  # 16 at a time
+            ids += await asyncio.gather(*map(one, range(start, min(count, start + 16))))
+        return ids
 
 
 async def deliveries_answered(emulator_url: str, expected: int, within: float = 30) -> None:

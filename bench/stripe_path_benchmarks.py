@@ -40,13 +40,11 @@ import os
 import sys
 import tempfile
 import urllib.request
-import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import grpc
 from benchlib import (
     DOC,
     EMULATOR_STRIPE_KEY,
@@ -71,7 +69,6 @@ from status_benchmarks import checkouts
 from stripe_path_report import Memory, Report, Run, judge, section, summary
 from stripe_requests_per_rpc import count_requests_per_rpc
 
-from payments.v1 import payments_pb2, payments_pb2_grpc
 from service.config import load_settings
 from tools.processes import StartError
 
@@ -155,27 +152,7 @@ def minimal_gateway(stack: Stack) -> Iterator[tuple[str, int]]:
 
 def open_checkouts(stack: Stack) -> list[str]:
     """OPEN_CHECKOUTS open Checkout Sessions made through the service, their ids in a file."""
-
-    async def make() -> list[str]:
-        async with grpc.aio.insecure_channel(stack.grpc_target) as channel:
-            stub = payments_pb2_grpc.PaymentServiceStub(channel)
-            meta = (("x-api-key", API_KEY),)
-            customer = await stub.CreateCustomer(
-                payments_pb2.CreateCustomerRequest(email="path@example.com", name="Path"),
-                metadata=meta,
-            )
-            product = await stub.CreateProduct(
-                payments_pb2.CreateProductRequest(
-                    name="Path",
-                    unit_amount=999,
-                    currency="usd",
-                    external_product_id=f"p-{uuid.uuid4()}",
-                ),
-                metadata=meta,
-            )
-            return await checkouts(stub, customer.customer.id, product.product.id, OPEN_CHECKOUTS)
-
-    ids = asyncio.run(make())
+    ids = asyncio.run(checkouts(stack.grpc_target, OPEN_CHECKOUTS))
     stack.ids_file.write_text("\n".join(ids) + "\n")
     return ids
 

@@ -91,21 +91,6 @@ def set_emulator_latency(emulator_url: str, latency_ms: int) -> None:
         pass
 
 
-async def open_checkouts(stack: PaymentStack, count: int) -> list[str]:
-    async with grpc.aio.insecure_channel(stack.grpc_target) as channel:
-        stub = payments_pb2_grpc.PaymentServiceStub(channel)
-        customer = await stub.CreateCustomer(
-            payments_pb2.CreateCustomerRequest(email="bench@example.com"), metadata=METADATA
-        )
-        product = await stub.CreateProduct(
-            payments_pb2.CreateProductRequest(
-                name="Bench", unit_amount=1234, currency="usd", external_product_id="bench-1"
-            ),
-            metadata=METADATA,
-        )
-        return await checkouts(stub, customer.customer.id, product.product.id, count)
-
-
 async def calls_for(stub: Stub, ids: Sequence[str], wanted: int, until: float) -> int:
     """GetPaymentStatus of `ids` in turn until the clock passes `until`; each answer checked."""
     calls = 0
@@ -156,7 +141,7 @@ async def a_round(
 async def measure(
     variants: Sequence[Variant], running: Sequence[PaymentStack], args: argparse.Namespace
 ) -> None:
-    ids = [await open_checkouts(stack, SLOW_IN_FLIGHT) for stack in running]
+    ids = [await checkouts(stack.grpc_target, SLOW_IN_FLIGHT) for stack in running]
     for warm_up in (True, *([False] * args.rounds)):
         seconds = 1.0 if warm_up else args.seconds
         for variant, stack, own in zip(variants, running, ids, strict=True):
