@@ -161,7 +161,8 @@ pay: venv ## Pay a checkout of the running make run: make pay SESSION=cs_… [OU
 demo: venv ## Start the emulator and the service, run the whole payment flow, stop
 	$(RUN) python -m tools.demo
 
-# go-client builds build/go/bin/grpc_load, the gRPC load of the Stripe path's runs and of make profile.
+# go-client builds build/go/bin/grpc_load, the gRPC load of the Stripe path's and the status benchmark's
+# runs and of make profile.
 bench: venv bench-tools go-client postgres-tools ## Benchmarks (PostgreSQL provided as for make test); results go to docs/benchmarks.md
 	$(RUN) python bench/run_all.py
 

@@ -1,4 +1,5 @@
-"""What the benchmarks share: machine facts, wrk and h2load runs, child processes, the doc.
+"""What the benchmarks share: machine facts, wrk and h2load runs, child processes and load
+processes, the doc.
 
 Each benchmark owns one or more ``## `` sections of docs/benchmarks.md and rewrites only those
 (`rewrite_section`), so the scripts can run alone or together (bench/run_all.py) in any order.
@@ -27,6 +28,8 @@ DOC = REPO / "docs" / "benchmarks.md"
 if str(REPO) not in sys.path:  # tools/ is a folder of the repository, not an installed package
     sys.path.insert(0, str(REPO))
 
+from load_clients import Outcome, outcome_of  # noqa: E402
+
 from tools.processes import Started, start  # noqa: E402
 
 EMULATOR_READY = "stripe-emulator listening on "
@@ -37,6 +40,7 @@ TOOL_PACKAGES = {"wrk": "wrk", "h2load": "nghttp2-client"}
 GRPC_LOAD = REPO / "build" / "go" / "bin" / "grpc_load"
 GRPC_LOAD_SOURCE = REPO / "bench" / "grpc_load" / "main.go"
 GRPC_LOAD_KEY_VARIABLE = "BENCH_PAYMENTS_API_KEY"
+LOAD_CLIENTS = REPO / "bench" / "load_clients.py"
 
 
 # --- the machine and the tools ---------------------------------------------------------------
@@ -167,6 +171,40 @@ def cpu_seconds(pid: int) -> float:
 def child_pids(pid: int) -> list[int]:
     children = Path(f"/proc/{pid}/task/{pid}/children")
     return [int(child) for child in children.read_text().split()] if children.exists() else []
+
+
+class LoadFailed(RuntimeError):
+    """A load process that failed as a process (it exited non-zero): not wrong answers, which
+    it counts as errors in its outcome."""
+
+
+def load_process(
+    kind: str,
+    target: str,
+    ids_file: Path,
+    in_flight: int,
+    options: Sequence[str],
+    api_key: str,
+) -> tuple[Outcome, str]:
+    """The load of `kind` in a process of its own, `in_flight` workers over the ids in `ids_file`:
+    `grpc` is GRPC_LOAD (require_grpc_load builds it), sending `api_key` (the service's); the
+    others bench/load_clients.py KIND, which print the same line. `options`: its length
+    (--seconds S, --calls N) and any other (grpc_load's --expect-status). Its outcome and the
+    command, as shown."""
+    env = dict(os.environ)
+    if kind == "grpc":
+        command, shown = [str(GRPC_LOAD)], str(GRPC_LOAD.relative_to(REPO))
+        env[GRPC_LOAD_KEY_VARIABLE] = api_key
+    else:
+        command = [sys.executable, str(LOAD_CLIENTS), kind]
+        shown = f"bench/load_clients.py {kind}"
+    argv = [*command, "--target", target, "--ids-file", str(ids_file)]
+    argv += ["--in-flight", str(in_flight), *options]
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise LoadFailed(f"{kind} load failed ({done.returncode}):\n{done.stderr[-2000:]}")
+    shown += f" --in-flight {in_flight} {' '.join(options)}"
+    return outcome_of(done.stdout.strip().splitlines()[-1]), shown
 
 
 def http_json(url: str, *, method: str = "GET", headers: Mapping[str, str] | None = None) -> object:

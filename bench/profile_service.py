@@ -27,7 +27,8 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from benchlib import REPO, machine, require_grpc_load
+from benchlib import REPO, load_process, machine, require_grpc_load
+from payment_stack import API_KEY
 from profile_summary import collapsed, load, summary
 from stripe_path_benchmarks import (
     IN_FLIGHT,
@@ -36,7 +37,6 @@ from stripe_path_benchmarks import (
     Stack,
     client_run,
     injected_latency,
-    load_process,
     open_checkouts,
     running_stack,
     watched,
@@ -60,7 +60,9 @@ def record(stack: Stack, out: Path, args: argparse.Namespace) -> str:
     with watched(stack) as used:
         spy = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         length = ("--seconds", str(seconds + 1))
-        outcome, _ = load_process("grpc", stack.grpc_target, stack, in_flight, length)
+        outcome, _ = load_process(
+            "grpc", stack.grpc_target, stack.ids_file, in_flight, length, API_KEY
+        )
         said, _ = spy.communicate(timeout=60)
     if spy.returncode != 0 or not speedscope.exists():
         raise BenchError(f"py-spy failed ({spy.returncode}):\n{said}")

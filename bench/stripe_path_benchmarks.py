@@ -37,27 +37,24 @@ import argparse
 import asyncio
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import urllib.request
-import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import grpc
 from benchlib import (
     DOC,
     EMULATOR_STRIPE_KEY,
-    GRPC_LOAD,
-    GRPC_LOAD_KEY_VARIABLE,
     REPO,
+    LoadFailed,
     WrkResult,
     cpu_seconds,
     emulator_requests,
     http_json,
+    load_process,
     require_grpc_load,
     require_tools,
     rewrite_section,
@@ -65,7 +62,6 @@ from benchlib import (
     start_logged,
     started_emulator,
 )
-from load_clients import Outcome, outcome_of
 from minimal_grpc_gateway import READY as MINIMAL_GATEWAY_READY
 from payment_stack import API_KEY, start_service
 from service_benchmarks import rss_kib, service_env
@@ -73,7 +69,6 @@ from status_benchmarks import checkouts
 from stripe_path_report import Memory, Report, Run, judge, section, summary
 from stripe_requests_per_rpc import count_requests_per_rpc
 
-from payments.v1 import payments_pb2, payments_pb2_grpc
 from service.config import load_settings
 from tools.processes import StartError
 
@@ -98,7 +93,6 @@ OPEN_CHECKOUTS = 512  # more than LATENCY_IN_FLIGHT: every worker its own ids
 SESSION_ROUTE = "GET /v1/checkout/sessions/{session}"
 SESSIONS = "/v1/checkout/sessions/"  # + id: the GET the service makes for GetPaymentStatus
 SECTION = "## Stripe path: the service against a plain client"
-LOAD_CLIENTS = REPO / "bench" / "load_clients.py"
 MINIMAL_GATEWAY = REPO / "bench" / "minimal_grpc_gateway.py"
 WRK_IDS = REPO / "bench" / "wrk_payment_ids.lua"
 
@@ -158,27 +152,7 @@ def minimal_gateway(stack: Stack) -> Iterator[tuple[str, int]]:
 
 def open_checkouts(stack: Stack) -> list[str]:
     """OPEN_CHECKOUTS open Checkout Sessions made through the service, their ids in a file."""
-
-    async def make() -> list[str]:
-        async with grpc.aio.insecure_channel(stack.grpc_target) as channel:
-            stub = payments_pb2_grpc.PaymentServiceStub(channel)
-            meta = (("x-api-key", API_KEY),)
-            customer = await stub.CreateCustomer(
-                payments_pb2.CreateCustomerRequest(email="path@example.com", name="Path"),
-                metadata=meta,
-            )
-            product = await stub.CreateProduct(
-                payments_pb2.CreateProductRequest(
-                    name="Path",
-                    unit_amount=999,
-                    currency="usd",
-                    external_product_id=f"p-{uuid.uuid4()}",
-                ),
-                metadata=meta,
-            )
-            return await checkouts(stub, customer.customer.id, product.product.id, OPEN_CHECKOUTS)
-
-    ids = asyncio.run(make())
+    ids = asyncio.run(checkouts(stack.grpc_target, OPEN_CHECKOUTS))
     stack.ids_file.write_text("\n".join(ids) + "\n")
     return ids
 
@@ -205,28 +179,6 @@ def watched(stack: Stack, server_pid: int | None = None) -> Iterator[Used]:
     used.session_reads = emulator_requests(stack.emulator_url, SESSION_ROUTE) - reads
 
 
-def load_process(
-    kind: str, target: str, stack: Stack, in_flight: int, length: Sequence[str]
-) -> tuple[Outcome, str]:
-    """The load of `kind` in a process of its own: `grpc` is bench/grpc_load (require_grpc_load
-    builds it), the others bench/load_clients.py KIND, which print the same line; its outcome and
-    the command, as shown."""
-    env = dict(os.environ)
-    if kind == "grpc":
-        command, shown = [str(GRPC_LOAD)], str(GRPC_LOAD.relative_to(REPO))
-        env[GRPC_LOAD_KEY_VARIABLE] = API_KEY
-    else:
-        command = [sys.executable, str(LOAD_CLIENTS), kind]
-        shown = f"bench/load_clients.py {kind}"
-    argv = [*command, "--target", target, "--ids-file", str(stack.ids_file)]
-    argv += ["--in-flight", str(in_flight), *length]
-    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise BenchError(f"{kind} load failed ({done.returncode}):\n{done.stderr[-2000:]}")
-    shown += f" --in-flight {in_flight} {' '.join(length)}"
-    return outcome_of(done.stdout.strip().splitlines()[-1]), shown
-
-
 # --- runs ------------------------------------------------------------------------------------
 
 
@@ -245,7 +197,7 @@ def client_run(
     grpc_target, server_pid = server or (stack.grpc_target, stack.service_pid)
     target = grpc_target if kind == "grpc" else stack.emulator_url
     with watched(stack, server_pid) as used:
-        outcome, shown = load_process(kind, target, stack, in_flight, length)
+        outcome, shown = load_process(kind, target, stack.ids_file, in_flight, length, API_KEY)
     if outcome.errors and not errors_allowed:
         raise BenchError(f"{name}: {outcome.errors} errors, first: {outcome.first_errors}")
     if used.session_reads != outcome.calls and not outcome.errors:
@@ -433,7 +385,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     require_grpc_load()
     try:
         report = run(params)
-    except (BenchError, StartError) as error:
+    except (BenchError, LoadFailed, StartError) as error:
         print(f"FAILED: {error}", file=sys.stderr)
         return 1
     print(summary(report))

@@ -4,7 +4,7 @@
         [--rounds 2]
 
 GetPaymentStatus over gRPC of payments not final (OPEN checkouts: each call is one Stripe read),
-each caller on ids of its own (bench/status_benchmarks.py's calls), in two loads:
+each caller (grpc.aio, in this process) on ids of its own, in two loads:
 - **instant**: the emulator answers at once; 64 calls in flight. Calls/s and the service's CPU
   per call: what the transport costs.
 - **slow**: 250 ms of latency injected into the emulator; 256 calls in flight. Calls/s against
@@ -34,14 +34,18 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeAlias
 
 import grpc
-from benchlib import machine
+from benchlib import cpu_seconds, emulator_requests, machine
 from payment_stack import PaymentStack, payment_stack
-from status_benchmarks import METADATA, OPEN, BenchError, Round, checkouts, one_round
+from status_benchmarks import METADATA, OPEN, SESSION_ROUTE, BenchError, Round, checkouts
 
 from payments.v1 import payments_pb2, payments_pb2_grpc
 from tools.processes import StartError
+
+if TYPE_CHECKING:  # the async stub exists only in the generated .pyi
+    Stub: TypeAlias = payments_pb2_grpc.PaymentServiceAsyncStub
 
 INSTANT_IN_FLIGHT = 64
 SLOW_IN_FLIGHT = 256
@@ -57,7 +61,6 @@ class Variant:
     source: Path | None = None  # None: this checkout
     instant: list[Round] = field(default_factory=list)
     slow: list[Round] = field(default_factory=list)
-    slow_callers_busy: list[float] = field(default_factory=list)  # this process, of one core
 
 
 @contextmanager
@@ -88,19 +91,35 @@ def set_emulator_latency(emulator_url: str, latency_ms: int) -> None:
         pass
 
 
-async def open_checkouts(stack: PaymentStack, count: int) -> list[str]:
-    async with grpc.aio.insecure_channel(stack.grpc_target) as channel:
-        stub = payments_pb2_grpc.PaymentServiceStub(channel)
-        customer = await stub.CreateCustomer(
-            payments_pb2.CreateCustomerRequest(email="bench@example.com"), metadata=METADATA
-        )
-        product = await stub.CreateProduct(
-            payments_pb2.CreateProductRequest(
-                name="Bench", unit_amount=1234, currency="usd", external_product_id="bench-1"
-            ),
-            metadata=METADATA,
-        )
-        return await checkouts(stub, customer.customer.id, product.product.id, count)
+async def calls_for(stub: Stub, ids: Sequence[str], wanted: int, until: float) -> int:
+    """GetPaymentStatus of `ids` in turn until the clock passes `until`; each answer checked."""
+    calls = 0
+    while time.perf_counter() < until:
+        request = payments_pb2.GetPaymentStatusRequest(id=ids[calls % len(ids)])
+        answer = await stub.GetPaymentStatus(request, metadata=METADATA, timeout=10)
+        if answer.status != wanted:
+            raise BenchError(f"GetPaymentStatus {request.id}: {answer.status}, not {wanted}")
+        calls += 1
+    return calls
+
+
+async def one_round(
+    stub: Stub, stack: PaymentStack, ids: Sequence[Sequence[str]], wanted: int, seconds: float
+) -> Round:
+    """Callers in this process (grpc.aio), one per `ids` item, each on its ids, for `seconds`;
+    the load's CPU is this process's."""
+    reads = emulator_requests(stack.emulator_url, SESSION_ROUTE)
+    cpu, callers_cpu = cpu_seconds(stack.service_pid), time.process_time()
+    start = time.perf_counter()
+    counts = await asyncio.gather(*(calls_for(stub, own, wanted, start + seconds) for own in ids))
+    took = time.perf_counter() - start
+    return Round(
+        calls=sum(counts),
+        seconds=took,
+        service_cpu_s=cpu_seconds(stack.service_pid) - cpu,
+        session_reads=emulator_requests(stack.emulator_url, SESSION_ROUTE) - reads,
+        load_cpu_s=time.process_time() - callers_cpu,
+    )
 
 
 async def a_round(
@@ -122,17 +141,15 @@ async def a_round(
 async def measure(
     variants: Sequence[Variant], running: Sequence[PaymentStack], args: argparse.Namespace
 ) -> None:
-    ids = [await open_checkouts(stack, SLOW_IN_FLIGHT) for stack in running]
+    ids = [await checkouts(stack.grpc_target, SLOW_IN_FLIGHT) for stack in running]
     for warm_up in (True, *([False] * args.rounds)):
         seconds = 1.0 if warm_up else args.seconds
         for variant, stack, own in zip(variants, running, ids, strict=True):
             instant = await a_round(stack, own, INSTANT_IN_FLIGHT, seconds, 0)
-            callers_cpu = time.process_time()
             slow = await a_round(stack, own, SLOW_IN_FLIGHT, seconds, SLOW_LATENCY_MS)
             if not warm_up:
                 variant.instant.append(instant)
                 variant.slow.append(slow)
-                variant.slow_callers_busy.append((time.process_time() - callers_cpu) / slow.seconds)
             print(f"  {variant.name}: {instant.per_second:,.0f} and {slow.per_second:,.0f} calls/s")
 
 
@@ -147,7 +164,7 @@ def table(variants: Sequence[Variant]) -> str:
         cpu = statistics.median(r.service_cpu_s * 1000 / r.calls for r in v.instant)
         slow = statistics.median(r.per_second for r in v.slow)
         busy = statistics.median(r.service_cpu_s / r.seconds for r in v.slow)
-        callers = statistics.median(v.slow_callers_busy)
+        callers = statistics.median(r.load_cpu_s / r.seconds for r in v.slow)
         lines.append(
             f"| {v.name} | {rates(v.instant)} | {cpu:.2f} | {rates(v.slow)} | {slow / IDEAL:.0%} "
             f"| {busy:.0%}, {callers:.0%} |"

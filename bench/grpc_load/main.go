@@ -5,16 +5,18 @@
 // the service being measured shares with it; this one costs a fraction of that.
 //
 //	grpc_load --target HOST:PORT --ids-file F [--in-flight 64] [--seconds S] [--calls N]
+//	          [--expect-status OPEN]
 //	          (one of --seconds and --calls at least: whichever ends first; the API key in
-//	          $BENCH_PAYMENTS_API_KEY, sent as x-api-key metadata: not in argv, which ps shows)
+//	          $BENCH_PAYMENTS_API_KEY, sent as x-api-key metadata: not in argv, which ps shows;
+//	          --expect-status: a PaymentStatus name without its PAYMENT_STATUS_ prefix)
 //	grpc_load --version
 //
 // Built by tools/go_client.sh (make go-client) from the stubs it generates. Worker w asks about
 // ids[w], ids[w+in-flight], … in turn, so no two calls in flight share an id (the service lets
-// concurrent calls for one id share one Stripe read). Every answer is checked (gRPC OK, status
-// OPEN); a wrong one counts as an error, never as a call. The output line is the one
-// bench/load_clients.py prints (its Outcome): the same fields, the same nearest-rank
-// percentiles.
+// concurrent calls for one id share one Stripe read). Every answer is checked (gRPC OK, the
+// status --expect-status names, OPEN unless told); a wrong one counts as an error, never as a
+// call. The output line is the one bench/load_clients.py prints (its Outcome): the same fields,
+// the same nearest-rank percentiles.
 package main
 
 import (
@@ -55,6 +57,7 @@ type options struct {
 	seconds         float64 // when timed
 	timed           bool    // --seconds given
 	calls           int64   // -1: no count
+	expect          paymentsv1.PaymentStatus
 }
 
 func main() {
@@ -92,12 +95,15 @@ func fail(code int, format string, args ...interface{}) {
 // parseArgs reads the flags; code >= 0: exit with it (a usage error, or --version printed).
 func parseArgs() (options, int) {
 	opts := options{calls: -1}
+	var expect string
 	version := flag.Bool("version", false, "print the Go and grpc-go versions, and exit")
 	flag.StringVar(&opts.target, "target", "", "the service's gRPC door, host:port")
 	flag.StringVar(&opts.idsFile, "ids-file", "", "payment ids, whitespace-separated")
 	flag.IntVar(&opts.inFlight, "in-flight", 64, "workers, each with one call in flight")
 	flag.Float64Var(&opts.seconds, "seconds", 0, "stop after this long")
 	flag.Int64Var(&opts.calls, "calls", -1, "stop after this many calls")
+	flag.StringVar(&expect, "expect-status", "OPEN",
+		"the status every answer must have, without PAYMENT_STATUS_: "+statusNames())
 	flag.Parse()
 	flag.Visit(func(given *flag.Flag) { opts.timed = opts.timed || given.Name == "seconds" })
 	if *version {
@@ -111,11 +117,36 @@ func parseArgs() (options, int) {
 		fmt.Fprintln(os.Stderr, "grpc_load: give --seconds, --calls (0 or more) or both")
 	case opts.inFlight < 1 || flag.NArg() > 0:
 		fmt.Fprintln(os.Stderr, "grpc_load: --in-flight must be 1 at least; no other arguments")
+	case !known(expect, &opts.expect):
+		fmt.Fprintf(os.Stderr, "grpc_load: --expect-status %q: one of %s\n", expect, statusNames())
 	default:
 		return opts, -1
 	}
 	flag.Usage()
 	return opts, 2
+}
+
+const statusPrefix = "PAYMENT_STATUS_"
+
+// known sets *status to the PaymentStatus called statusPrefix + name, if there is one.
+func known(name string, status *paymentsv1.PaymentStatus) bool {
+	value, ok := paymentsv1.PaymentStatus_value[statusPrefix+name]
+	*status = paymentsv1.PaymentStatus(value)
+	return ok
+}
+
+// statusNames lists the names --expect-status takes, in the enum's order.
+func statusNames() string {
+	values := make([]int, 0, len(paymentsv1.PaymentStatus_name))
+	for value := range paymentsv1.PaymentStatus_name {
+		values = append(values, int(value))
+	}
+	sort.Ints(values)
+	names := make([]string, len(values))
+	for i, value := range values {
+		names[i] = strings.TrimPrefix(paymentsv1.PaymentStatus_name[int32(value)], statusPrefix)
+	}
+	return strings.Join(names, ", ")
 }
 
 func readIds(path string) ([]string, error) {
@@ -196,8 +227,7 @@ func run(opts options, apiKey string, own [][]string) outcome {
 	if err != nil {
 		fail(1, "%v", err)
 	}
-	client := paymentsv1.NewPaymentServiceClient(conn)
-	keyed := metadata.AppendToOutgoingContext(context.Background(), "x-api-key", apiKey)
+	ask := asker(paymentsv1.NewPaymentServiceClient(conn), apiKey, opts.expect)
 	t := &tally{firstErrors: []string{}}
 	latencies := make([][]float64, len(own))
 	cpuBefore, started := ownCPUSeconds(), time.Now()
@@ -207,7 +237,7 @@ func run(opts options, apiKey string, own [][]string) outcome {
 		done.Add(1)
 		go func(w int) {
 			defer done.Done()
-			latencies[w] = worker(keyed, client, own[w], t, more)
+			latencies[w] = worker(ask, own[w], t, more)
 		}(w)
 	}
 	done.Wait()
@@ -225,15 +255,12 @@ func run(opts options, apiKey string, own [][]string) outcome {
 	}
 }
 
-// worker calls about its ids in turn while more() says so; the latencies of its good calls.
-func worker(
-	keyed context.Context, client paymentsv1.PaymentServiceClient, ids []string, t *tally,
-	more func() bool,
-) []float64 {
+// worker asks about its ids in turn while more() says so; the latencies of its good calls.
+func worker(ask func(id string) error, ids []string, t *tally, more func() bool) []float64 {
 	var latencies []float64
 	for turn := 0; more(); turn++ {
 		started := time.Now()
-		if err := call(keyed, client, ids[turn%len(ids)]); err != nil {
+		if err := ask(ids[turn%len(ids)]); err != nil {
 			t.failed(err)
 			continue
 		}
@@ -247,17 +274,23 @@ type wrongAnswer struct{ message string }
 
 func (w wrongAnswer) Error() string { return w.message }
 
-func call(keyed context.Context, client paymentsv1.PaymentServiceClient, id string) error {
-	ctx, cancel := context.WithTimeout(keyed, callTimeout)
-	defer cancel()
-	answer, err := client.GetPaymentStatus(ctx, &paymentsv1.GetPaymentStatusRequest{Id: id})
-	if err != nil {
-		return err
+// asker makes one call about an id: GetPaymentStatus with the API key, its answer checked.
+func asker(
+	client paymentsv1.PaymentServiceClient, apiKey string, expect paymentsv1.PaymentStatus,
+) func(id string) error {
+	keyed := metadata.AppendToOutgoingContext(context.Background(), "x-api-key", apiKey)
+	return func(id string) error {
+		ctx, cancel := context.WithTimeout(keyed, callTimeout)
+		defer cancel()
+		answer, err := client.GetPaymentStatus(ctx, &paymentsv1.GetPaymentStatusRequest{Id: id})
+		if err != nil {
+			return err
+		}
+		if got := answer.GetStatus(); got != expect {
+			return wrongAnswer{fmt.Sprintf("GetPaymentStatus %s: status %s, not %s", id, got, expect)}
+		}
+		return nil
 	}
-	if got := answer.GetStatus(); got != paymentsv1.PaymentStatus_PAYMENT_STATUS_OPEN {
-		return wrongAnswer{fmt.Sprintf("GetPaymentStatus %s: status %s", id, got)}
-	}
-	return nil
 }
 
 // describe is "<kind>: <message>", as load_clients.py writes "<exception type>: <message>".
