@@ -3,6 +3,7 @@ that cannot succeed (LedgerStartError), a call that may succeed later (LedgerUna
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -23,6 +24,7 @@ TRANSIENT: tuple[type[Exception], ...] = (
     # connection in time) is an OperationalError.
     psycopg.OperationalError,
     psycopg.InterfaceError,
+    sqlite3.OperationalError,  # the point reads' on SQLite (ledger.sqlite_backend)
     OSError,
 )
 

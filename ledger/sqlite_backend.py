@@ -9,24 +9,36 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, Executable, Row, Select, create_engine, event, exc
+from sqlalchemy import (
+    Connection,
+    Dialect,
+    Engine,
+    Executable,
+    Row,
+    Select,
+    create_engine,
+    event,
+    exc,
+)
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ledger import feed
 from ledger.backend import POOL, Engines
 from ledger.errors import LedgerStartError
-from ledger.point_reads import PointRead, ThroughTheBackend
+from ledger.point_reads import CompiledRead, PointRead, Rows
 from ledger.urls import Target, sqlite_file
 from ledger.wakeups import Wakeups
 
 BUSY_TIMEOUT_SECONDS = 5.0
+T = TypeVar("T")
 
 # Names held by `exclusive`, per database file: SQLite serves one replica, so a lock in the
 # process is a lock across the service.
@@ -75,31 +87,50 @@ class SqliteBackend(Engines):
         after a crash, another process holding the file exclusively), the read is run again
         in one of the backend's threads, which waits up to BUSY_TIMEOUT_SECONDS, the loop
         serving other calls meanwhile."""
-        try:
-            return self._read_on_loop(statement, params)
-        except exc.OperationalError as error:
-            if not _busy(error):
-                raise
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self._read_threads, _read_in_thread, self._thread_reader, statement, params
+        return await self._on_loop_else_in_thread(
+            lambda: self._on_loop(lambda connection: connection.execute(statement, params).all()),
+            partial(_read_in_thread, self._thread_reader, statement, params),
         )
 
-    def _read_on_loop(
-        self, statement: Executable, params: Mapping[str, Any] | None
-    ) -> Sequence[Row[Any]]:
+    def point_read(self, statement: Select[Any]) -> PointRead:
+        return _PointRead(self, statement, self._loop_reader.dialect)
+
+    async def _on_loop_else_in_thread(
+        self, on_loop: Callable[[], T], in_thread: Callable[[], T]
+    ) -> T:
+        try:
+            return on_loop()
+        except (exc.OperationalError, sqlite3.OperationalError) as error:
+            if not _busy(error):
+                raise
+        return await asyncio.get_running_loop().run_in_executor(self._read_threads, in_thread)
+
+    def _on_loop(self, run: Callable[[Connection], T]) -> T:
+        """`run` on the loop's connection; the next read opens a new one, should it fail."""
         if self._loop_connection is None:
             self._loop_connection = self._loop_reader.connect()
         try:
-            return self._loop_connection.execute(statement, params).all()
-        except exc.DBAPIError:
-            # The next read opens a new connection, should this one be broken.
+            return run(self._loop_connection)
+        except (exc.DBAPIError, sqlite3.Error):
             self._loop_connection.close()
             self._loop_connection = None
             raise
 
-    def point_read(self, statement: Select[Any]) -> PointRead:
-        return ThroughTheBackend(self, statement)  # on the loop already (`read`)
+    def _read_on_loop(self, compiled: CompiledRead, params: Mapping[str, Any]) -> Rows:
+        """`compiled` on sqlite3 itself, through the loop's connection: no SQLAlchemy
+        execution (most of a read's CPU), the rows made as it would make them."""
+
+        def run(connection: Connection) -> Rows:
+            dbapi = connection.connection.dbapi_connection
+            assert dbapi is not None  # a connection in use has its DB-API connection
+            cursor = dbapi.cursor()
+            try:
+                cursor.execute(compiled.sql, compiled.parameters(params))
+                return compiled.mappings(cursor.fetchall(), cursor.description or ())
+            finally:
+                cursor.close()
+
+        return self._on_loop(run)
 
     def writing(self) -> asyncio.Lock:
         # Writers in this process queue here rather than in SQLite's busy handler, which polls.
@@ -175,9 +206,30 @@ def _read_in_thread(
         return connection.execute(statement, params).all()
 
 
-def _busy(error: exc.OperationalError) -> bool:
+class _PointRead:
+    """A point read on sqlite3 itself (ledger.point_reads): on the loop, or in a thread through
+    SQLAlchemy when SQLite answers busy, as `read` does."""
+
+    def __init__(self, backend: SqliteBackend, statement: Select[Any], dialect: Dialect) -> None:
+        self._backend = backend
+        self._statement = statement
+        self._compiled = CompiledRead(statement, dialect)
+
+    async def rows(self, params: Mapping[str, Any]) -> Rows:
+        backend = self._backend
+        return await backend._on_loop_else_in_thread(
+            partial(backend._read_on_loop, self._compiled, params),
+            partial(_mappings_in_thread, backend._thread_reader, self._statement, params),
+        )
+
+
+def _mappings_in_thread(reader: Engine, statement: Select[Any], params: Mapping[str, Any]) -> Rows:
+    return [row._mapping for row in _read_in_thread(reader, statement, params)]
+
+
+def _busy(error: Exception) -> bool:
     """SQLITE_BUSY (and its extended codes): the lock was taken, the statement did not run."""
-    code = getattr(error.orig, "sqlite_errorcode", None)
+    code = getattr(getattr(error, "orig", error), "sqlite_errorcode", None)
     return isinstance(code, int) and code & 0xFF == sqlite3.SQLITE_BUSY
 
 

@@ -8,12 +8,12 @@ import asyncio
 import shutil
 import sqlite3
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
 import pytest
-from sqlalchemy import Executable, Row, exc
+from sqlalchemy import Connection
 
 from domain.errors import LedgerUnavailable
 from domain.ledger import PaymentQuery
@@ -21,6 +21,8 @@ from ledger import Ledger, open_ledger
 from ledger.sqlite_backend import SqliteBackend
 from ledger.urls import parse
 from tests.ledger.observations import full_payment, observed
+
+T = TypeVar("T")
 
 
 def read_threads() -> list[threading.Thread]:
@@ -58,24 +60,25 @@ class BusyOnTheLoop(SqliteBackend):
     """SQLite answering busy to every read on the loop, as it does while another connection
     recovers the WAL after a crash (a state no test can hold still)."""
 
-    def _read_on_loop(
-        self, statement: Executable, params: Mapping[str, Any] | None
-    ) -> Sequence[Row[Any]]:
+    def _on_loop(self, run: Callable[[Connection], T]) -> T:
         busy = sqlite3.OperationalError("database is locked")
         busy.sqlite_errorcode = sqlite3.SQLITE_BUSY  # what sqlite3 sets on its own errors
-        raise exc.OperationalError("SELECT …", {}, busy)
+        raise busy
 
 
-async def test_a_read_sqlite_answers_busy_on_the_loop_is_answered_from_a_thread(
+async def test_reads_sqlite_answers_busy_on_the_loop_are_answered_from_a_thread(
     tmp_path: Path,
 ) -> None:
     url = f"sqlite:///{tmp_path}/ledger.db"
-    paid = full_payment("cs_test_busy")
+    paid = full_payment("cs_test_busy", client_reference_id="order-busy")
     async with open_ledger(url) as ledger:
         await ledger.record(observed(paid, "evt_busy"))
     backend = BusyOnTheLoop(parse(url))
     try:
-        assert await Ledger(backend, "").payment("cs_test_busy") == paid
+        ledger = Ledger(backend, "")
+        assert await ledger.payment("cs_test_busy") == paid  # the point read
+        page = await ledger.list_payments(PaymentQuery(client_reference_id="order-busy"))
+        assert list(page.payments) == [paid]  # any other read
         assert read_threads()
     finally:
         await backend.dispose()
