@@ -11,18 +11,17 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 import grpc
 from google.protobuf import message_factory
 from google.protobuf.descriptor import MethodDescriptor
-from google.protobuf.message import DecodeError, Message
+from google.protobuf.message import Message
 from grpc_health.v1 import health, health_pb2
 from grpc_status import rpc_status
 
-from domain.errors import Violation
 from service.api import PAYMENT_SERVICE, Rpc
 from service.auth import key_from_metadata
 from service.config import split_address
 from service.draining import Drain
-from service.errors import MALFORMED_REQUEST, invalid
 from service.gate import CallFailed, CallGate
 from service.grpc_logs import guard_grpc_log
+from service.grpc_requests import first_message, tolerant_parser
 from service.server_streams import add_health, add_reflection
 
 if TYPE_CHECKING:  # the grpc classes are generic in the stubs only
@@ -33,8 +32,6 @@ log = logging.getLogger("service.server")
 KEEPALIVE_TIMEOUT_MS = 20_000  # a ping unanswered this long: the connection is dead
 MIN_CLIENT_PING_INTERVAL_MS = 10_000  # a client pinging more often than this gets GOAWAY
 OVERALL_HEALTH = ""  # the empty service name: the whole server, as probes ask by default
-_MALFORMED = "is not a valid protobuf encoding of the request message"
-_MISSING = "is missing: the call ended before its request message was complete"
 
 
 class BindError(RuntimeError):
@@ -162,36 +159,14 @@ class _GrpcIncoming:
         return self._context.time_remaining()
 
     async def request(self) -> Message:
-        """The call's first message. None: its bytes were no message of the method's request
-        type (`_tolerant_parser`); EOF: the call ended without a whole message (none at all, a
-        length prefix promising more than came, a cut prefix)."""
-        read: Message | object | None = await self._context.read()
-        if isinstance(read, Message):
-            return read
-        problem = Violation("request", _MISSING if read is grpc.aio.EOF else _MALFORMED)
-        raise invalid(MALFORMED_REQUEST, [problem], self._method.input_type.name)
-
-
-def _tolerant_parser(message_type: type[Message]) -> Callable[[bytes], Message | None]:
-    """`message_type.FromString`, but undecodable bytes give None, not an exception (which gRPC
-    would answer with UNKNOWN before the gate): the call then passes the drain and key checks
-    and is refused as MALFORMED_REQUEST, with details."""
-
-    def parse(data: bytes) -> Message | None:
-        try:
-            return message_type.FromString(data)
-        except DecodeError:
-            return None
-
-    return parse
+        """The call's first message, read by the service (service.grpc_requests)."""
+        return await first_message(self._context, self._method.input_type.name)
 
 
 def _method_handler(gate: CallGate, rpc: Rpc) -> grpc.RpcMethodHandler[Any, Any]:
-    """The handler of one method, request-streaming on the wire whatever the method: gRPC's own
-    unary reading sends no status at all when a call ends without a whole message (the client
-    waits forever), and waits for that message before the handler runs (no deadline of ours
-    bounds it). Reading it ourselves (`_GrpcIncoming.request`), the gate answers both. (The
-    iterator grpcio passes as `requests` goes unused: `context.read()` reads the same messages.)"""
+    """The handler of one method, request-streaming on the wire whatever the method
+    (service.grpc_requests): gRPC's own unary reading would also wait for the message before
+    the handler runs, where no deadline of ours bounds it; the gate reads it (step 4)."""
 
     async def serve(requests: object, context: Context) -> Message:
         try:
@@ -200,7 +175,7 @@ def _method_handler(gate: CallGate, rpc: Rpc) -> grpc.RpcMethodHandler[Any, Any]
             await _abort(context, failed)
             raise  # abort_with_status raises; this line only tells the type checker
 
-    parse = _tolerant_parser(message_factory.GetMessageClass(rpc.method.input_type))
+    parse = tolerant_parser(message_factory.GetMessageClass(rpc.method.input_type))
     serialize = message_factory.GetMessageClass(rpc.method.output_type).SerializeToString
     if rpc.streaming:
         return grpc.stream_stream_rpc_method_handler(

@@ -73,12 +73,14 @@ def grpc_message(payload: bytes, *, compressed: bool = False, length: int | None
 def call_headers(
     method: str, *metadata: tuple[bytes, bytes], content_type: bytes = b"application/grpc"
 ) -> list[tuple[bytes, bytes]]:
-    """The request headers of a unary call to payments.v1.PaymentService/`method`, then
-    `metadata` as given (no check: any bytes)."""
+    """The request headers of a unary call to payments.v1.PaymentService/`method` (or to
+    `method` itself when it is a path, /package.Service/Method), then `metadata` as given (no
+    check: any bytes)."""
+    path = method if method.startswith("/") else f"/payments.v1.PaymentService/{method}"
     return [
         (b":method", b"POST"),
         (b":scheme", b"http"),
-        (b":path", f"/payments.v1.PaymentService/{method}".encode()),
+        (b":path", path.encode()),
         (b":authority", b"payments"),
         (b"content-type", content_type),
         (b"te", b"trailers"),

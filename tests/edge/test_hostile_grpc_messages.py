@@ -1,8 +1,9 @@
 """Hostile requests on the gRPC door past the metadata: a wrong content-type, length-prefixed
 messages that are cut short, flagged compressed without an encoding or not a protobuf of the
 request at all, no message, a message that never comes, a method that does not exist, requests
-HTTP/2 itself forbids. Each gets a clear status (tests/edge/hostile_grpc.py) or, for what is no
-gRPC request at all, a reset stream; never the key; a normal client is served afterwards."""
+HTTP/2 itself forbids; the same for health's methods. Each gets a clear status
+(tests/edge/hostile_grpc.py) or, for what is no gRPC request at all, a reset stream; never the
+key; a normal client is served afterwards."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 
 import grpc
 import pytest
+from grpc_health.v1 import health_pb2
 from h2.errors import ErrorCodes
 
 from payments.v1 import payments_pb2
@@ -37,6 +39,9 @@ SERVED = by_service(_C.NOT_FOUND, "CHECKOUT_SESSION_NOT_FOUND")
 MALFORMED = by_service(_C.INVALID_ARGUMENT, "MALFORMED_REQUEST")
 NOT_PROTO = grpc_message(b"\xff\xff\xff\xff")
 WITH_KEY = (b"x-api-key", KEY)
+HEALTH_CHECK = "/grpc.health.v1.Health/Check"
+HEALTH_WATCH = "/grpc.health.v1.Health/Watch"
+HEALTH_REQUEST = health_pb2.HealthCheckRequest(service="").SerializeToString()
 GZIP = ((b"grpc-encoding", b"gzip"),)
 
 
@@ -78,6 +83,11 @@ CASES = {
         by_grpc(_C.INTERNAL, "Error parsing 'grpc-encoding' metadata"),
         metadata=((b"grpc-encoding", b"br\xff"),),
     ),
+    # Health needs no key; its methods read their request as PaymentService's do.
+    "health-check-no-message": Case(None, MALFORMED, HEALTH_CHECK),
+    "health-check-not-the-request-proto": Case(NOT_PROTO, MALFORMED, HEALTH_CHECK),
+    "health-check": Case(grpc_message(HEALTH_REQUEST), by_grpc(_C.OK, ""), HEALTH_CHECK),
+    "health-watch-no-message": Case(None, MALFORMED, HEALTH_WATCH),
     "unknown-method": Case(
         grpc_message(REQUEST), by_grpc(_C.UNIMPLEMENTED, "Method not found!"), "Refund"
     ),
