@@ -1,9 +1,10 @@
 """The ledger's hottest read, run as cheaply as each backend allows: a payment by id, which every
 GetPaymentStatus makes first (docs/ledger.md, "Reads").
 
-On PostgreSQL the statement is compiled by SQLAlchemy once, then run by psycopg itself on a pool
-of its own (psycopg_pool): SQLAlchemy's async engine costs ~0.3 ms of CPU per read in its
-pool checkout and greenlet hand-offs, psycopg alone ~0.1 ms (docs/benchmarks.md). Each value
+On PostgreSQL the statement is compiled by SQLAlchemy once, then run by psycopg itself on
+connections of its own (ledger.psycopg_connections): SQLAlchemy's async engine costs ~0.3 ms of
+CPU per read in its pool checkout and greenlet hand-offs, psycopg alone ~0.1 ms
+(docs/benchmarks.md). Each value
 still goes through its column type's own result processing (UtcDateTime's, say), so the rows
 are what SQLAlchemy's would be. On SQLite the same compiled statement runs on sqlite3 itself, on
 the event loop (ledger.sqlite_backend): ~0.15 ms of CPU a read through SQLAlchemy's execution
@@ -15,8 +16,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
-from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import Dialect, Select
+
+from ledger.psycopg_connections import PsycopgConnections
 
 Rows = Sequence[Mapping[Any, Any]]  # by column name (RowMapping also takes columns)
 
@@ -67,16 +69,16 @@ class CompiledRead:
 
 
 class ThroughPsycopg:
-    """`statement` compiled once for `dialect`, run on a connection of `pool`."""
+    """`statement` compiled once for `dialect`, run on one of `connections`."""
 
     def __init__(
-        self, pool: AsyncConnectionPool[Any], statement: Select[Any], dialect: Dialect
+        self, connections: PsycopgConnections, statement: Select[Any], dialect: Dialect
     ) -> None:
-        self._pool = pool
+        self._connections = connections
         self._compiled = CompiledRead(statement, dialect)
 
     async def rows(self, params: Mapping[str, Any]) -> Rows:
-        async with self._pool.connection() as connection:
+        async with self._connections.connection() as connection:
             parameters = self._compiled.parameters(params)
             cursor = await connection.execute(self._compiled.sql, parameters)
             return self._compiled.mappings(await cursor.fetchall(), cursor.description or ())

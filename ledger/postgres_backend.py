@@ -9,22 +9,22 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from typing import Any, Final
 
-from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import Select, exc, func, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ledger import feed
-from ledger.backend import POOL, Engines
+from ledger.backend import Engines
 from ledger.errors import unavailable_on_failure
 from ledger.point_reads import PointRead, ThroughPsycopg
 from ledger.postgres_listener import CHANNEL, Listener
+from ledger.psycopg_connections import PsycopgConnections
 from ledger.urls import Target
 from ledger.wakeups import Wakeups
 
 CONNECT_TIMEOUT_SECONDS: Final = 5
 POINT_READ_CONNECTIONS: Final = 5
-"""psycopg's own pool for point reads (ledger.point_reads): a read takes ~0.5 ms of one, so five
+"""psycopg connections for point reads (ledger.point_reads): a read holds one ~0.5 ms, so five
 serve ~10,000 reads/s."""
 
 
@@ -61,18 +61,12 @@ class PostgresBackend(Engines):
         self._wakeups = Wakeups()
         conninfo = target.url.set(drivername="postgresql").render_as_string(hide_password=False)
         self._listener = Listener(conninfo, self._wakeups, target.password)
-        self._point_pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
-            conninfo,
-            min_size=1,
-            max_size=POINT_READ_CONNECTIONS,
-            timeout=POOL["pool_timeout"],  # for a free connection, as the engines wait
-            kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_SECONDS},
-            name="ledger-point-reads",
-            open=False,
+        self._point_connections = PsycopgConnections(
+            conninfo, POINT_READ_CONNECTIONS, CONNECT_TIMEOUT_SECONDS
         )
 
     def point_read(self, statement: Select[Any]) -> PointRead:
-        return ThroughPsycopg(self._point_pool, statement, self.reader.dialect)
+        return ThroughPsycopg(self._point_connections, statement, self.reader.dialect)
 
     def writing(self) -> nullcontext[None]:
         return nullcontext()
@@ -107,13 +101,11 @@ class PostgresBackend(Engines):
     async def dispose(self) -> None:
         await self._listener.stop()
         self._wakeups.close()
-        await self._point_pool.close()
+        await self._point_connections.close()
         await super().dispose()
 
     async def prepare(self) -> None:
-        """Opens the point reads' pool (its first connection is made in the background: a read
-        waits for it, up to the pool's timeout)."""
-        await self._point_pool.open()
+        """Nothing to set up before migrating."""
 
     async def lock_for_migration(self, connection: AsyncConnection) -> None:
         # Released when the migrating transaction ends, committed or not.
