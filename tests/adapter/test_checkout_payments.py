@@ -15,7 +15,7 @@ from domain.product import Product
 from stripe_adapter.gateway import StripePaymentGateway
 from stripe_emulator.testing import EmulatorHandle
 from tests.adapter.conftest import checkout_for, in_seconds, write
-from tests.emulator.helpers import stripe_client
+from tests.emulator.helpers import repriced, stripe_client
 
 
 async def test_create_checkout_opens_a_session(
@@ -59,13 +59,8 @@ async def test_a_checkout_of_an_archived_price_is_product_not_purchasable(
 ) -> None:
     """What the service knew is stale: Stripe's refusal comes back as the product's, with the
     param Stripe blamed, for the use case to read the product afresh."""
-    client = stripe_client(emulator)
-    newer = client.v1.prices.create(
-        params={"product": product.id, "currency": "usd", "unit_amount": 1700}
-    )
-    client.v1.products.update(product.id, params={"default_price": newer.id})
     assert product.price_id is not None
-    client.v1.prices.update(product.price_id, params={"active": False})
+    repriced(stripe_client(emulator), product.id, 1700, archiving=product.price_id)
 
     with pytest.raises(ProductNotPurchasable) as caught:
         await gateway.create_checkout(checkout_for(product, customer.id), write())

@@ -25,7 +25,7 @@ from tests.adapter.conftest import (
     write,
 )
 from tests.adapter.webhooks import Deliveries, body_of, signature_of, signed, webhook_endpoint
-from tests.emulator.helpers import stripe_client
+from tests.emulator.helpers import repriced, stripe_client
 
 SESSION_READ = "GET /v1/checkout/sessions/{session}"
 
@@ -161,13 +161,8 @@ async def test_product_and_price_changes_name_the_product(
     deliveries: Deliveries,
     product: Product,
 ) -> None:
-    client = stripe_client(emulator)
-    newer = client.v1.prices.create(
-        params={"product": product.id, "currency": "usd", "unit_amount": 1700}
-    )
-    client.v1.products.update(product.id, params={"default_price": newer.id})
     assert product.price_id is not None
-    client.v1.prices.update(product.price_id, params={"active": False})
+    repriced(stripe_client(emulator), product.id, 1700, archiving=product.price_id)
 
     for event_type in ("product.updated", "price.updated"):
         receipt = await deliveries.one(event_type)

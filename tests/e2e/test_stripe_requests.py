@@ -22,7 +22,7 @@ from stripe_emulator.testing import EmulatorHandle
 from tests.conftest import RECONCILER_ROUTE, Stub, objects, rich_details
 from tests.e2e.events_stack import events_stack
 from tests.e2e.test_rpcs import create_customer, create_product
-from tests.emulator.helpers import async_stripe_client, stripe_client
+from tests.emulator.helpers import async_stripe_client, repriced, stripe_client
 
 Metadata = tuple[tuple[str, str], ...]
 
@@ -187,15 +187,6 @@ async def test_with_the_catalog_off_a_checkout_reads_the_product_first(
 # Behind the service's back: the product changed on Stripe (in its Dashboard, say).
 
 
-def new_default_price(client: stripe.StripeClient, product_id: str, amount: int) -> str:
-    """A new price made the product's default, as the Dashboard does when a price is edited."""
-    price = client.v1.prices.create(
-        params={"product": product_id, "currency": "usd", "unit_amount": amount}
-    )
-    client.v1.products.update(product_id, params={"default_price": price.id})
-    return price.id
-
-
 async def test_archived_behind_its_back_is_refused_and_no_checkout_is_made(
     stub: Stub, auth: Metadata, emulator: EmulatorHandle
 ) -> None:
@@ -225,8 +216,7 @@ async def test_repriced_without_an_event_stripes_refusal_of_the_old_price_correc
     ctx = Ctx(stub, auth, emulator)
     product = await create_product(stub, auth, amount=2500)
     client = ctx.sdk()
-    new_default_price(client, product.id, 3100)
-    client.v1.prices.update(product.price_id, params={"active": False})  # the old one archived
+    repriced(client, product.id, 3100, archiving=product.price_id)
     request = await ctx.checkout_of(product.id, request_id="5b0e8a52-7d1c-4d0e-9c55-0f3c1e2a9b77")
     before = stripe_requests(emulator.stats())
 

@@ -60,6 +60,20 @@ def make_price(client: stripe.StripeClient, amount: int = 1500, name: str = "T-s
     return product.default_price
 
 
+def repriced(
+    client: stripe.StripeClient, product_id: str, amount: int, *, archiving: str | None = None
+) -> str:
+    """A new price of `amount` made the product's default, as the Dashboard does when a price is
+    edited, and then the price `archiving` archived, if given: the new price's id."""
+    price = client.v1.prices.create(
+        params={"product": product_id, "currency": "usd", "unit_amount": amount}
+    )
+    client.v1.products.update(product_id, params={"default_price": price.id})
+    if archiving is not None:
+        client.v1.prices.update(archiving, params={"active": False})
+    return price.id
+
+
 def make_session(
     client: stripe.StripeClient,
     *,

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import stripe
 
-from tests.emulator.helpers import SUCCESS_URL, loose
+from tests.emulator.helpers import SUCCESS_URL, loose, repriced
 
 INACTIVE_PRICE = "The price specified is inactive. This field only accepts active prices."
 
@@ -32,18 +32,13 @@ def _product(client: stripe.StripeClient, amount: int = 500) -> stripe.Product:
     )
 
 
-def _repriced(client: stripe.StripeClient) -> tuple[str, stripe.Price]:
+def _repriced(client: stripe.StripeClient) -> tuple[str, str]:
     """A product whose default price (800) replaced its first one, now archived: (the archived
-    price's id, the new price)."""
+    price's id, the new price's)."""
     product = _product(client)
     old = product.default_price
     assert isinstance(old, str)
-    new = client.v1.prices.create(
-        params={"product": product.id, "currency": "usd", "unit_amount": 800}
-    )
-    client.v1.products.update(product.id, params={"default_price": new.id})
-    client.v1.prices.update(old, params={"active": False})
-    return old, new
+    return old, repriced(client, product.id, 800, archiving=old)
 
 
 def _checkout(client: stripe.StripeClient, price_id: str, **options: Any) -> Any:
@@ -150,7 +145,7 @@ def test_checkout_refuses_an_archived_price(client: stripe.StripeClient) -> None
     assert (raised.value.http_status, raised.value.code) == (400, None)
     assert raised.value.param == "line_items[0][price]"
     assert raised.value.user_message == INACTIVE_PRICE
-    assert _checkout(client, new.id).amount_total == 800
+    assert _checkout(client, new).amount_total == 800
 
 
 def test_checkout_refuses_a_price_of_an_archived_product(client: stripe.StripeClient) -> None:
@@ -174,7 +169,7 @@ def test_a_refused_price_does_not_use_up_the_idempotency_key(client: stripe.Stri
     old, new = _repriced(client)
     with pytest.raises(stripe.InvalidRequestError):
         _checkout(client, old, idempotency_key="order-7")
-    created = _checkout(client, new.id, idempotency_key="order-7")
-    again = _checkout(client, new.id, idempotency_key="order-7")
+    created = _checkout(client, new, idempotency_key="order-7")
+    again = _checkout(client, new, idempotency_key="order-7")
     assert again.id == created.id
     assert again.last_response.headers["Idempotent-Replayed"] == "true"
