@@ -35,6 +35,13 @@ async def pool_of_four(emulator: EmulatorHandle) -> AsyncIterator[StripePaymentG
     await gateway.aclose()
 
 
+@pytest.fixture
+async def one_connection(emulator: EmulatorHandle) -> AsyncIterator[StripePaymentGateway]:
+    gateway = StripePaymentGateway.from_settings(settings_for(emulator, max_connections=1))
+    yield gateway
+    await gateway.aclose()
+
+
 async def test_calls_beyond_the_pool_are_served_in_rounds_first_come_first_served(
     pool_of_four: StripePaymentGateway, emulator: EmulatorHandle
 ) -> None:
@@ -61,45 +68,37 @@ async def test_calls_beyond_the_pool_are_served_in_rounds_first_come_first_serve
 
 
 async def test_a_call_asking_as_a_connection_comes_free_does_not_overtake_one_waiting(
-    emulator: EmulatorHandle,
+    one_connection: StripePaymentGateway, emulator: EmulatorHandle
 ) -> None:
-    gateway = StripePaymentGateway.from_settings(settings_for(emulator, max_connections=1))
-    try:
-        first, waiting, newcomer = await products(gateway, 3)
-        emulator.add_fault(latency_ms=300)
-        served: list[str] = []
+    first, waiting, newcomer = await products(one_connection, 3)
+    emulator.add_fault(latency_ms=300)
+    served: list[str] = []
 
-        async def first_then_newcomer() -> None:
-            await gateway.get_product(first.id, in_seconds(30))
-            # Asks in the same instant the first read gives its connection back.
-            await gateway.get_product(newcomer.id, in_seconds(30))
-            served.append("newcomer")
+    async def first_then_newcomer() -> None:
+        await one_connection.get_product(first.id, in_seconds(30))
+        # Asks in the same instant the first read gives its connection back.
+        await one_connection.get_product(newcomer.id, in_seconds(30))
+        served.append("newcomer")
 
-        async def waiting_call() -> None:
-            await gateway.get_product(waiting.id, in_seconds(30))
-            served.append("waiting")
+    async def waiting_call() -> None:
+        await one_connection.get_product(waiting.id, in_seconds(30))
+        served.append("waiting")
 
-        await asyncio.gather(first_then_newcomer(), waiting_call())
-    finally:
-        await gateway.aclose()
+    await asyncio.gather(first_then_newcomer(), waiting_call())
 
     assert served == ["waiting", "newcomer"]
 
 
 async def test_a_call_waiting_for_a_connection_ends_at_its_deadline_unsent(
-    emulator: EmulatorHandle,
+    one_connection: StripePaymentGateway, emulator: EmulatorHandle
 ) -> None:
-    gateway = StripePaymentGateway.from_settings(settings_for(emulator, max_connections=1))
-    try:
-        first, queued, last = await products(gateway, 3)
-        emulator.add_fault(latency_ms=600)
-        reads = [gateway.get_product(first.id, in_seconds(30))]
-        reads.append(gateway.get_product(queued.id, in_seconds(0.2)))
-        reads.append(gateway.get_product(last.id, in_seconds(30)))
-        started = time.monotonic()
-        results = await asyncio.gather(*map(timed(started), reads))
-    finally:
-        await gateway.aclose()
+    first, queued, last = await products(one_connection, 3)
+    emulator.add_fault(latency_ms=600)
+    reads = [one_connection.get_product(first.id, in_seconds(30))]
+    reads.append(one_connection.get_product(queued.id, in_seconds(0.2)))
+    reads.append(one_connection.get_product(last.id, in_seconds(30)))
+    started = time.monotonic()
+    results = await asyncio.gather(*map(timed(started), reads))
 
     (served, _), (error, gave_up), (served_next, _) = results
     assert isinstance(error, DeadlineExceeded)
