@@ -93,7 +93,6 @@ def add_health(server: grpc.aio.Server, drain: Drain) -> health.aio.HealthServic
     """Registers grpc.health.v1.Health, each method reading its request itself; returns the
     servicer that holds the statuses."""
     servicer = DrainedHealth(drain)
-    request_type = health_pb2.HealthCheckRequest
 
     async def check(_: object, context: Context) -> Any:
         return await servicer.Check(await first_message(context, _REQUEST_NAME), context)
@@ -102,7 +101,7 @@ def add_health(server: grpc.aio.Server, drain: Drain) -> health.aio.HealthServic
         await servicer.Watch(await first_message(context, _REQUEST_NAME), context)
 
     options = {
-        "request_deserializer": tolerant_parser(request_type),
+        "request_deserializer": tolerant_parser(health_pb2.HealthCheckRequest),
         "response_serializer": health_pb2.HealthCheckResponse.SerializeToString,
     }
     handlers = {
